@@ -1,0 +1,38 @@
+# Two commands do everything on a fresh machine with python3 (>= 3.11, with venv) and make:
+#   make run   - create .venv, install, load the demo data on first start, serve the app
+#   make test  - the whole suite, browser tests included
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+
+.PHONY: run test bench demo clean check-python
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+	  { echo "KAM Analytics needs Python 3.11 or newer (found: $$($(PYTHON) --version))."; exit 1; }
+
+$(VENV)/.runtime: requirements.txt | check-python
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(PY) -m kam_analytics demo --if-empty
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: $(VENV)/.dev
+	$(PY) -m pytest
+
+bench: $(VENV)/.dev
+	$(PY) bench/stage_durations.py --deals 1000000
+
+demo: $(VENV)/.runtime
+	$(PY) -m kam_analytics demo --if-empty
+
+clean:
+	rm -rf $(VENV) .pytest_cache

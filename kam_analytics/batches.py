@@ -1,0 +1,110 @@
+"""The import log and undo (DESIGN.md "Bad input"): a batch can be undone; undo refuses a
+batch whose rows a later batch changed, unless told to undo the later ones too (cascade)."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pandas as pd
+
+from . import db
+from .errors import InputError
+
+
+def list_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        """
+        select b.batch_id, b.action, b.description, b.started_at, b.finished_at, b.status,
+               b.rows_loaded, b.rows_rejected, b.undone_by,
+               string_agg(f.file_name, '; ' order by f.file_name) as files
+        from import_batches b left join import_files f using (batch_id)
+        group by all
+        order by b.batch_id desc
+        """
+    ).df()
+
+
+def _later_dependents(con: duckdb.DuckDBPyConnection, batch_id: int) -> list[int]:
+    """Batches (not undone) that overwrote or deleted rows written by `batch_id`."""
+    rows = con.execute(
+        """
+        select distinct u.batch_id
+        from undo_log u join import_batches b using (batch_id)
+        where u.batch_id > ? and b.status = 'loaded'
+          and (u.row_json ->> 'batch_id')::bigint = ?
+        order by 1 desc
+        """,
+        [batch_id, batch_id],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _undo_one(b: db.Batch, batch_id: int) -> int:
+    con = b.con
+    changed = 0
+    for table in db.DATA_TABLES:
+        n = con.execute(f'select count(*) from "{table}" where batch_id = ?', [batch_id]).fetchone()[0]
+        if n:
+            con.execute(f'delete from "{table}" where batch_id = ?', [batch_id])
+            changed += n
+            b.touched.add(table)
+        # Restore the rows this batch overwrote or deleted, exactly as they were.
+        prior = con.execute(
+            "select count(*) from undo_log where batch_id = ? and table_name = ?", [batch_id, table]
+        ).fetchone()[0]
+        if prior:
+            cols = con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_name = ? order by ordinal_position", [table]).fetchall()
+            structure = json.dumps({c: t for c, t in cols})
+            names = ", ".join(f'"{c}"' for c, _ in cols)
+            con.execute(
+                f'insert into "{table}" ({names}) select unnest(from_json(row_json, ?)) '
+                "from undo_log where batch_id = ? and table_name = ?",
+                [structure, batch_id, table],
+            )
+            changed += prior
+            b.touched.add(table)
+    con.execute(
+        "update import_batches set status = 'undone', undone_by = ? where batch_id = ?",
+        [b.batch_id, batch_id],
+    )
+    return changed
+
+
+def undo(path, batch_id: int, cascade: bool = False) -> list[int]:
+    """Undo `batch_id` (and with cascade the later batches that changed its rows, newest
+    first), as one new batch. Returns the batch ids undone."""
+    with db.batch(path, "undo", f"undo of batch {batch_id}") as b:
+        row = b.con.execute(
+            "select status from import_batches where batch_id = ?", [batch_id]
+        ).fetchone()
+        if row is None:
+            raise InputError(f"no batch {batch_id}; `batches` lists them")
+        if row[0] != "loaded":
+            raise InputError(f"batch {batch_id} is {row[0]}: there is nothing to undo")
+        order: list[int] = []
+
+        def collect(bid: int) -> None:
+            for later in _later_dependents(b.con, bid):
+                if later not in order:
+                    collect(later)
+            if bid not in order:
+                order.append(bid)
+
+        dependents = _later_dependents(b.con, batch_id)
+        if dependents and not cascade:
+            raise InputError(
+                f"batch {batch_id} cannot be undone alone: later batch(es) "
+                f"{', '.join(map(str, dependents))} changed its rows. Undo those first, or "
+                f"pass --cascade to undo them too."
+            )
+        collect(batch_id)
+        for bid in order:
+            b.rows_loaded += _undo_one(b, bid)
+        b.con.execute(
+            "update import_batches set description = ? where batch_id = ?",
+            [f"undo of batch(es) {', '.join(map(str, order))}", b.batch_id],
+        )
+        return order

@@ -1,0 +1,154 @@
+"""The command line (DESIGN.md "Command line": a stable contract). argparse over the
+report functions; output as table, csv, json or xlsx. Exit codes: errors.ExitCode."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import db, exports, formatting
+from .errors import ExitCode, KamError, UsageError
+from .reports import REPORTS
+
+FORMATS = ("table", "csv", "json", "xlsx")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # wrong usage: one line on stderr, exit 2
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(ExitCode.USAGE)
+
+
+def _output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output (xlsx needs it)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m kam_analytics",
+        description="KAM Analytics: key-account and deal-plan analytics on DuckDB.",
+    )
+    parser.add_argument("--db", metavar="PATH", help="database file (default: $KAM_DB, else data/kam.duckdb)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("demo", help="load the generated demo data")
+    p.add_argument("--deals", type=int, default=5000, help="number of deals (default 5000)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    p.add_argument("--if-empty", action="store_true", help="load only when the database holds no deals; else do nothing")
+
+    sub.add_parser("batches", help="import history (every load, settings save and undo)")
+
+    p = sub.add_parser("undo", help="undo a batch (see `batches`)")
+    p.add_argument("batch_id", type=int, metavar="BATCH_ID")
+    p.add_argument("--cascade", action="store_true", help="also undo the later batches that changed its rows")
+
+    p = sub.add_parser("report", help="print a report", description="Reports: " + ", ".join(REPORTS))
+    reports = p.add_subparsers(dest="report", metavar="NAME", parser_class=_Parser)
+    reports.required = True
+    for report in REPORTS.values():
+        rp = reports.add_parser(report.name, help=report.help, description=report.help)
+        for opt in report.options:
+            rp.add_argument(opt.flag, dest=opt.dest, choices=opt.choices, default=opt.default, help=opt.help)
+        rp.add_argument("--as-of", dest="as_of", metavar="DATE", help="as of the start of this day (default: the data's date)")
+        _output_options(rp)
+    return parser
+
+
+def _emit(df, fmt: str, output: str | None, sheet: str) -> None:
+    if fmt == "xlsx":
+        if not output:
+            raise UsageError("--format xlsx needs -o FILE")
+        frames = {sheet: df, "About": exports.about_frame(df.attrs)}
+        Path(output).write_bytes(exports.to_xlsx(frames))
+        return
+    if fmt == "json":
+        text = exports.to_json(df) + "\n"
+    elif fmt == "csv":
+        text = exports.to_csv(df)
+    else:
+        text = formatting.table_text(df) + "\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8", newline="")
+    else:
+        sys.stdout.write(text)
+
+
+def _notes(df) -> None:
+    attrs = df.attrs
+    head = []
+    if attrs.get("as_of") is not None:
+        head.append(f"as of {formatting.when(attrs['as_of'])}")
+    for k in ("revisits", "outcome", "by"):
+        if attrs.get(k):
+            head.append(f"{k} {attrs[k]}")
+    if head:
+        sys.stderr.write("# " + ", ".join(head) + "\n")
+    for note in attrs.get("notes", []):
+        sys.stderr.write(f"# {note}\n")
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    path = db.db_path(args.db)
+
+    if args.command == "demo":
+        from . import demo
+
+        if args.deals < 1:
+            raise UsageError("--deals: expected a positive number of deals")
+        result = demo.load(path, deals=args.deals, seed=args.seed, if_empty=args.if_empty)
+        sys.stdout.write(result + "\n")
+        return ExitCode.OK
+
+    if args.command == "batches":
+        from .batches import list_batches
+
+        with db.read(path) as con:
+            df = list_batches(con)
+        sys.stdout.write(formatting.table_text(df) + "\n")
+        return ExitCode.OK
+
+    if args.command == "undo":
+        from .batches import undo
+
+        done = undo(path, args.batch_id, cascade=args.cascade)
+        sys.stdout.write(f"undone: batch(es) {', '.join(map(str, done))}\n")
+        return ExitCode.OK
+
+    if args.command == "report":
+        report = REPORTS[args.report]
+        kwargs = {o.dest: getattr(args, o.dest) for o in report.options}
+        with db.read(path) as con:
+            df = report.func(con, as_of=args.as_of, **kwargs)
+        _notes(df)
+        _emit(df, args.format, args.output, report.name)
+        return ExitCode.OK
+    raise UsageError(f"unknown command {args.command!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return int(run(argv))
+    except SystemExit as exc:  # argparse: --help (0) or usage (2)
+        return int(exc.code or 0)
+    except KamError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return int(ExitCode.INPUT)
+    except BrokenPipeError:
+        return int(ExitCode.OK)
+    except Exception as exc:  # never a traceback for a user
+        if os.environ.get("KAM_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"error: unexpected failure ({type(exc).__name__}: {exc}). "
+            "Run again with KAM_DEBUG=1 to see the details.\n"
+        )
+        return int(ExitCode.INPUT)

@@ -1,0 +1,279 @@
+"""The database: where it lives, short-lived connections, schema migrations, the data
+version, and write batches (DESIGN.md "One database, many processes").
+
+The database is opened only while a command or a page rerun reads or writes, so the CLI
+works beside a running app. DuckDB lets one process write at a time; a busy database is
+retried for a few seconds and then reported in one clear message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from .errors import DatabaseBusy, InputError
+
+DEFAULT_DB = Path("data") / "kam.duckdb"
+BUSY_TIMEOUT_SECONDS = float(os.environ.get("KAM_BUSY_TIMEOUT", "5"))
+SCHEMA_DIR = Path(__file__).parent / "sql" / "schema"
+
+# Tables that hold user data (every row carries batch_id), in load order: parents first.
+DATA_TABLES = (
+    "accounts", "owners", "products", "fx_rates", "deals", "deal_history",
+    "account_plans", "account_goals", "stakeholders", "account_actions",
+    "plans", "plan_steps", "forecast_calls", "quotas", "settings",
+)
+# Tables derived from the data and rebuilt in the same transaction as every write.
+DERIVED_TABLES = ("stage_visits",)
+
+
+def db_path(path: str | os.PathLike | None = None) -> Path:
+    """`--db`, else `$KAM_DB`, else data/kam.duckdb."""
+    return Path(path or os.environ.get("KAM_DB") or DEFAULT_DB)
+
+
+def migrations() -> list[tuple[int, str]]:
+    out = []
+    for f in sorted(SCHEMA_DIR.glob("*.sql")):
+        m = re.match(r"(\d+)_", f.name)
+        if m:
+            out.append((int(m.group(1)), f.read_text(encoding="utf-8")))
+    return out
+
+
+SCHEMA_VERSION = max(v for v, _ in migrations())
+
+
+class _ReadWriteLock:
+    """Within one process (the app serves many sessions from threads) DuckDB cannot hold a
+    read-only and a read-write connection to one file at once: readers share, a writer
+    waits for them and excludes them."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._readers:
+                self._cond.wait()
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+_LOCK = _ReadWriteLock()
+
+
+def _is_busy(exc: Exception) -> bool:
+    text = str(exc)
+    return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not _is_busy(exc):
+                raise InputError(f"cannot open the database {path}: {exc}") from None
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy(
+                    f"the database {path} is busy: another process is writing to it. "
+                    f"Tried for {BUSY_TIMEOUT_SECONDS:g} s; try again when that work is done."
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        except duckdb.Error as exc:
+            raise InputError(f"cannot open the database {path}: {exc}") from None
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    has_meta = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'meta'"
+    ).fetchone()[0]
+    if not has_meta:
+        return 0
+    row = con.execute("select value from meta where key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply the migrations the database lacks, each in its own transaction."""
+    current = _schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise InputError(
+            f"the database was made by a newer release (schema {current}; this release knows "
+            f"up to {SCHEMA_VERSION}). Upgrade KAM Analytics to open it."
+        )
+    for version, sql in migrations():
+        if version <= current:
+            continue
+        con.begin()
+        con.execute(sql)
+        con.execute(
+            "insert or replace into meta values ('schema_version', ?)", [str(version)]
+        )
+        con.execute("insert or ignore into meta values ('data_version', '0')")
+        con.commit()
+    return SCHEMA_VERSION
+
+
+def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    # Names match after normalisation: case, accents, spaces and punctuation ignored
+    # (DESIGN.md "Keys from names").
+    con.execute(
+        "create or replace temp macro norm_key(x) as "
+        "regexp_replace(lower(strip_accents(x::varchar)), '[^a-z0-9]', '', 'g')"
+    )
+
+
+def _ensure_schema(path: Path) -> None:
+    """Create or migrate the database file when it is missing or out of date."""
+    if path.exists():
+        with _LOCK.read():
+            con = _open(path, read_only=True)
+            try:
+                if _schema_version(con) == SCHEMA_VERSION:
+                    return
+            finally:
+                con.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _LOCK.write():
+        con = _open(path, read_only=False)
+        try:
+            migrate(con)
+        finally:
+            con.close()
+
+
+@contextmanager
+def read(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection for one command or page rerun; closed on exit."""
+    p = db_path(path)
+    _ensure_schema(p)
+    with _LOCK.read():
+        con = _open(p, read_only=True)
+        try:
+            _prepare(con)
+            yield con
+        finally:
+            con.close()
+
+
+@contextmanager
+def write(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection (no transaction of its own); closed on exit."""
+    p = db_path(path)
+    _ensure_schema(p)
+    with _LOCK.write():
+        con = _open(p, read_only=False)
+        try:
+            _prepare(con)
+            yield con
+        finally:
+            con.close()
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("select value from meta where key = 'data_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _bump_data_version(con: duckdb.DuckDBPyConnection) -> int:
+    con.execute(
+        "update meta set value = (value::bigint + 1)::varchar where key = 'data_version'"
+    )
+    return data_version(con)
+
+
+@dataclass
+class Batch:
+    """One write: an import, the demo load, saved settings or an undo. Everything it
+    writes carries `batch_id`; the rows it overwrites are kept in `undo_log`."""
+
+    con: duckdb.DuckDBPyConnection
+    batch_id: int
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    touched: set[str] = field(default_factory=set)
+
+    def save_prior_rows(self, table: str, where_sql: str, params: list) -> None:
+        """Keep the current image of the rows about to be overwritten or deleted.
+        `where_sql` is code, never user text; values go in `params`."""
+        self.con.execute(
+            f'insert into undo_log select ?, ?, to_json(t) from "{table}" t where {where_sql}',
+            [self.batch_id, table, *params],
+        )
+
+
+def _next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("select coalesce(max(batch_id), 0) + 1 from import_batches").fetchone()[0])
+
+
+@contextmanager
+def batch(path: str | os.PathLike | None, action: str, description: str = "") -> Iterator[Batch]:
+    """Open the database, run the body in ONE transaction as a logged batch, rebuild the
+    derived tables, bump the data version and commit; on any error roll everything back."""
+    from . import models  # late import: models builds on db
+
+    with write(path) as con:
+        con.begin()
+        try:
+            b = Batch(con, _next_batch_id(con))
+            con.execute(
+                "insert into import_batches (batch_id, action, description, started_at, status) "
+                "values (?, ?, ?, ?, 'loading')",
+                [b.batch_id, action, description, datetime.now()],
+            )
+            yield b
+            models.refresh_derived(con, b.touched)
+            con.execute(
+                "update import_batches set status = 'loaded', finished_at = ?, rows_loaded = ?, "
+                "rows_rejected = ? where batch_id = ?",
+                [datetime.now(), b.rows_loaded, b.rows_rejected, b.batch_id],
+            )
+            _bump_data_version(con)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {t: int(con.execute(f'select count(*) from "{t}"').fetchone()[0]) for t in DATA_TABLES}
+
+
+def to_json_value(value) -> str:
+    return json.dumps(value, default=str)

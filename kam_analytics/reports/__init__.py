@@ -1,0 +1,56 @@
+"""The reports: one function each, (connection, options) -> pandas DataFrame.
+
+Every number a page shows comes from one of these, and the CLI prints the same. Each
+report's options are declared once here, so the CLI, the pages and the README agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+
+from . import stage_durations as _stage_durations
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str                       # CLI flag, e.g. "--by"
+    dest: str                       # keyword argument of the report function
+    help: str
+    choices: tuple[str, ...] | None = None
+    default: object = None
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    func: Callable[..., pd.DataFrame]
+    help: str
+    keys: tuple[str, ...]           # the JSON contract's keys, in order ([DIM] first when split)
+    options: tuple[Option, ...] = field(default_factory=tuple)
+
+
+REPORTS: dict[str, Report] = {
+    r.name: r
+    for r in (
+        Report(
+            "stage-durations",
+            _stage_durations.stage_durations,
+            "Time deals spend in each stage: completed visits and deals in progress.",
+            _stage_durations.KEYS,
+            (
+                Option("--by", "by", "split by a dimension (any deal, account, owner or product column, or size_band)"),
+                Option("--outcome", "outcome", "which deals: all (open included), won or lost", ("all", "won", "lost"), "all"),
+                Option("--revisits", "revisits", "how revisits of a stage count (default: the saved setting, else cumulative)",
+                       ("cumulative", "first", "latest")),
+                Option("--created-from", "created_from", "only deals created on or after this date"),
+                Option("--created-to", "created_to", "only deals created on or before this date"),
+            ),
+        ),
+    )
+}
+
+
+def get(name: str) -> Report:
+    return REPORTS[name]

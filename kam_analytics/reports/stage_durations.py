@@ -1,0 +1,110 @@
+"""stage-durations: DESIGN.md "Time in stage". SQL: sql/stage_time_per_deal.sql and
+sql/stage_durations.sql."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from .. import dims, models, settings
+from ..dates import end_of, parse_date, start_of
+from ..errors import UsageError
+
+KEYS = ("stage", "deals", "mean_days", "median_days", "p75_days", "p90_days",
+        "in_progress", "in_progress_median_age_days")
+OUTCOMES = ("all", "won", "lost")
+
+
+def _params(con, by, outcome, revisits, as_of, created_from, created_to):
+    conf = settings.load(con)
+    if outcome not in OUTCOMES:
+        raise UsageError(f"--outcome: expected one of {', '.join(OUTCOMES)}, got {outcome!r}")
+    rule = revisits or conf["revisit_rule"]
+    if rule not in settings.REVISIT_RULES:
+        raise UsageError(f"--revisits: expected one of {', '.join(settings.REVISIT_RULES)}, got {rule!r}")
+    as_of_ts = start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    cfrom = parse_date(created_from, "--created-from")
+    cto = parse_date(created_to, "--created-to")
+    if cfrom and cto and cfrom > cto:
+        raise UsageError(f"--created-from {cfrom} is after --created-to {cto}")
+    dim = dims.resolve(con, by, conf)
+    cfg = settings.stage_config(con, conf)
+    params = {
+        "as_of": as_of_ts, "rule": rule, "outcome": outcome,
+        "created_from": cfrom, "created_to": end_of(cto),
+        "open_stages": list(cfg.open), "won_stages": list(cfg.won), "lost_stages": list(cfg.lost),
+        **dim.params,
+    }
+    sql_per_deal = models.sql("stage_time_per_deal").format(dim=dim.expr, joins=dim.joins)
+    return dim, rule, as_of_ts, cfg, params, sql_per_deal
+
+
+def _attrs(df, con, dim, rule, outcome, as_of_ts, cfg, created_from, created_to):
+    undated = con.execute(
+        "select count(*) from deals where created_date is null and "
+        "not exists (select 1 from deal_history h where h.deal_id = deals.deal_id)"
+    ).fetchone()[0]
+    notes = []
+    if undated and not (created_from or created_to):
+        notes.append(f"{undated:,} deal(s) without any date are left out (time-based report).")
+    if cfg.inferred:
+        notes.append("Stage list inferred from the data: " + " → ".join(cfg.stages) + ".")
+    df.attrs.update({
+        "report": "stage-durations", "as_of": as_of_ts, "revisits": rule, "outcome": outcome,
+        "by": dim.name or None, "stages": list(cfg.open), "notes": notes,
+    })
+    return df
+
+
+def stage_durations(con: duckdb.DuckDBPyConnection, by: str | None = None, outcome: str = "all",
+                    revisits: str | None = None, as_of=None, created_from=None,
+                    created_to=None) -> pd.DataFrame:
+    """One row per (dimension value,) open stage: deals, mean/median/p75/p90 days of
+    completed time in stage under the revisit rule, and deals in progress with their
+    median age. The rule and outcome are named in every row, so exports carry them."""
+    dim, rule, as_of_ts, cfg, params, per_deal = _params(
+        con, by, outcome, revisits, as_of, created_from, created_to)
+    query = models.sql("stage_durations").replace("{stage_time_per_deal}", per_deal)
+    params["by_dim"] = bool(dim.name)
+    df = con.execute(query, params).df()
+    df = df.drop(columns=["stage_order"])
+    if dim.name:
+        df = df.rename(columns={"dim": dim.name})
+        cols = [dim.name, *KEYS]
+    else:
+        df = df.drop(columns=["dim"])
+        cols = list(KEYS)
+    df = df[cols].copy()
+    df["deals"] = df["deals"].astype("int64")
+    df["in_progress"] = df["in_progress"].astype("int64")
+    df["revisits"] = rule
+    df["outcome"] = outcome
+    return _attrs(df, con, dim, rule, outcome, as_of_ts, cfg, created_from, created_to)
+
+
+def stage_duration_deals(con: duckdb.DuckDBPyConnection, stage: str, by: str | None = None,
+                         dim_value=None, outcome: str = "all", revisits: str | None = None,
+                         as_of=None, created_from=None, created_to=None,
+                         limit: int = 10_000) -> tuple[pd.DataFrame, int]:
+    """The deals behind one row of stage-durations (drill-down): each deal's completed time
+    in `stage` under the rule and its open visit's age. Returns (rows, total count)."""
+    dim, rule, as_of_ts, cfg, params, per_deal = _params(
+        con, by, outcome, revisits, as_of, created_from, created_to)
+    params.update({"stage": stage, "dim_value": dim_value})
+    base = (
+        f"with per_deal as ({per_deal}) "
+        "select p.deal_id, d.deal_name, d.account_id, d.owner, d.stage as current_stage, "
+        "p.dim, p.days, p.completed_visits, p.open_age_days "
+        "from per_deal p join deals d using (deal_id) "
+        "where p.stage = $stage and (p.dim is not distinct from $dim_value or $by_dim = false)"
+    )
+    params["by_dim"] = bool(dim.name)
+    total = con.execute(f"select count(*) from ({base})", params).fetchone()[0]
+    df = con.execute(f"{base} order by p.days desc nulls last, p.deal_id limit $limit",
+                     {**params, "limit": limit}).df()
+    if dim.name:
+        df = df.rename(columns={"dim": dim.name})
+    else:
+        df = df.drop(columns=["dim"])
+    df.attrs.update({"as_of": as_of_ts, "revisits": rule, "stage": stage})
+    return df, int(total)

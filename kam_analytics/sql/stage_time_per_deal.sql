@@ -1,0 +1,77 @@
+-- stage_time_per_deal: each deal's time in each open stage as of $as_of (DESIGN.md "Time in
+-- stage"), under the revisit rule $rule, with its open visit apart.
+-- {dim} and {joins} are filled by code from a whitelist of quoted column names (dims.py);
+-- every value is a parameter.
+with deal_scope as (
+    select d.deal_id, {dim} as dim
+    from deals d
+    {joins}
+    where ($created_from is null or d.created_date >= $created_from)
+      and ($created_to is null or d.created_date < $created_to)
+),
+
+known_visits as (          -- the history as it stood at $as_of: changes strictly before it
+    select v.*, s.dim
+    from stage_visits v
+    join deal_scope s using (deal_id)
+    where v.started_at < $as_of
+),
+
+state_at_as_of as (        -- the visit not yet ended at $as_of gives the deal's stage then
+    select
+        deal_id,
+        case
+            when list_contains($won_stages, stage) then 'won'
+            when list_contains($lost_stages, stage) then 'lost'
+            else 'open'
+        end as outcome
+    from known_visits
+    where ended_at is null or ended_at >= $as_of
+),
+
+visits_in_scope as (
+    select v.*, o.outcome
+    from known_visits v
+    join state_at_as_of o using (deal_id)
+    where ($outcome = 'all' or o.outcome = $outcome)
+      and list_contains($open_stages, v.stage)
+),
+
+completed_visits as (
+    select
+        deal_id, dim, stage, visit_no,
+        date_diff('microsecond', started_at, ended_at) / 86400000000.0 as days
+    from visits_in_scope
+    where ended_at < $as_of
+),
+
+completed_per_deal as (
+    select
+        deal_id, dim, stage,
+        case $rule
+            when 'cumulative' then sum(days)
+            when 'first' then arg_min(days, visit_no)
+            else arg_max(days, visit_no)
+        end as days,
+        count(*) as completed_visits
+    from completed_visits
+    group by deal_id, dim, stage
+),
+
+open_visits as (
+    select
+        deal_id, dim, stage,
+        date_diff('microsecond', started_at, $as_of) / 86400000000.0 as open_age_days
+    from visits_in_scope
+    where ended_at is null or ended_at >= $as_of
+),
+
+final as (
+    select
+        deal_id, stage, coalesce(c.dim, o.dim) as dim,   -- dim depends on the deal alone
+        c.days, coalesce(c.completed_visits, 0) as completed_visits, o.open_age_days
+    from completed_per_deal c
+    full outer join open_visits o using (deal_id, stage)
+)
+
+select * from final
