@@ -293,8 +293,10 @@ def generate(deals: int = 5000, seed: int = 42) -> dict[str, pd.DataFrame]:
     n_acc = int(np.clip(n // 25, 40, 40_000))
     seg = rng.choice(len(SEGMENT_PARAMS), n_acc, p=SEGMENT_PARAMS["share"].to_numpy())
     region = rng.choice(len(REGIONS), n_acc, p=REGION_P)
-    italian = (np.asarray(REGIONS)[region] == "EMEA") & (rng.random(n_acc) < 0.45)
-    key = rng.random(n_acc) < np.where(seg == 0, 0.2, 0.05)
+    italian = (np.asarray(REGIONS)[region] == "EMEA") & (rng.random(n_acc) < 0.5)
+    key = rng.random(n_acc) < np.where(seg == 0, 0.2, 0.06)
+    # however small the world, it holds an English and an Italian key account
+    region[:2], italian[:2], key[:2] = REGIONS.index("EMEA"), (False, True), True
     acc_names = _account_names(n_acc, italian)
     tier = np.where(key, np.where(italian, np.where(rng.random(n_acc) < 0.5, "strategico", "chiave"), "key"),
                     np.where(rng.random(n_acc) < 0.5, "standard", "growth"))
@@ -513,6 +515,7 @@ def _account_world(rng, t0: datetime, accounts: pd.DataFrame, key: np.ndarray, i
     plan_age = rng.integers(5, 400, nk)
     plan_date = end_day - plan_age.astype("timedelta64[D]")
     has_plan = rng.random(nk) < 0.85
+    has_plan[:2] = True
     pk = kidx[has_plan]
     pit = k_it[has_plan]
     fy_end = np.datetime64(f"{DEMO_END.year}-12-31", "D")

@@ -75,6 +75,8 @@ def stage_durations(con: duckdb.DuckDBPyConnection, by: str | None = None, outco
         df = df.drop(columns=["dim"])
         cols = list(KEYS)
     df = df[cols].copy()
+    day_cols = [c for c in df.columns if c.endswith("_days")]
+    df[day_cols] = df[day_cols].astype("float64").round(6)   # 0.09 s: float noise off exports
     df["deals"] = df["deals"].astype("int64")
     df["in_progress"] = df["in_progress"].astype("int64")
     df["revisits"] = rule

@@ -1,0 +1,12 @@
+"""KAM Analytics: the navigation, nothing else. Pages live in views/ (one file a page), the logic in
+kam_analytics/."""
+
+import streamlit as st
+
+st.set_page_config(page_title="KAM Analytics", page_icon="📈", layout="wide")
+
+pg = st.navigation({
+    "": [st.Page("views/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True)],
+    "Deals": [st.Page("views/stage_durations.py", title="Stage durations", icon=":material/timer:", url_path="stage_durations")],
+})
+pg.run()

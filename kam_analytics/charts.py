@@ -1,0 +1,77 @@
+"""Plotly figures from report DataFrames (no data access here)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import formatting
+
+PALETTE = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#0ea5e9", "#84cc16",
+           "#ec4899", "#64748b", "#14b8a6")
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, height: int = 420) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        plot_bgcolor="white", xaxis_title=x_title, hovermode="closest",
+    )
+    fig.update_xaxes(gridcolor="#e5e7eb", zeroline=False, separatethousands=True)
+    fig.update_yaxes(autorange="reversed", gridcolor="#f3f4f6")
+    return fig
+
+
+def stage_durations(df: pd.DataFrame, dim: str | None = None, min_sample: int = 5) -> go.Figure:
+    """Median days per stage as bars, with p75 and p90 as markers on the same line, one
+    bar per dimension value when split. Stages read top to bottom in stage order. Rows
+    below the minimum sample are drawn faint and say "too few to say" on hover."""
+    fig = go.Figure()
+    groups = [(None, df)] if not dim else list(df.groupby(dim, dropna=False, sort=False))
+    for i, (value, g) in enumerate(groups):
+        color = PALETTE[i % len(PALETTE)]
+        name = "all deals" if value is None and not dim else (formatting.DASH if formatting.is_missing(value) else str(value))
+        enough = g["deals"] >= min_sample
+        hover = [
+            (f"<b>{s}</b> — {name}<br>median {formatting.days(m)} d · p75 {formatting.days(p75)} d · "
+             f"p90 {formatting.days(p90)} d<br>mean {formatting.days(mean)} d · {formatting.number(n)} deals")
+            if ok else f"<b>{s}</b> — {name}<br>too few to say ({formatting.number(n)} deals)"
+            for s, m, p75, p90, mean, n, ok in zip(g["stage"], g["median_days"], g["p75_days"], g["p90_days"],
+                                                  g["mean_days"], g["deals"], enough)
+        ]
+        fig.add_trace(go.Bar(
+            y=g["stage"], x=g["median_days"], orientation="h", name=f"{name}: median",
+            marker={"color": color, "opacity": [1.0 if ok else 0.25 for ok in enough]},
+            text=[f"{formatting.days(m)} d" if ok else "too few" for m, ok in zip(g["median_days"], enough)],
+            textposition="outside", cliponaxis=False, hovertext=hover, hoverinfo="text",
+            legendgroup=name, offsetgroup=str(i),
+        ))
+        for col, symbol, label in (("p75_days", "line-ns-open", "p75"), ("p90_days", "diamond-open", "p90")):
+            fig.add_trace(go.Scatter(
+                y=g["stage"], x=g[col].where(enough), mode="markers", name=f"{name}: {label}",
+                marker={"symbol": symbol, "size": 14 if label == "p75" else 10, "color": color,
+                        "line": {"width": 2, "color": color}},
+                hovertext=hover, hoverinfo="text", legendgroup=name, showlegend=(i == 0),
+                offsetgroup=str(i),
+            ))
+    fig.update_layout(barmode="group", scattermode="group")
+    title = "Median days in each stage (markers: p75 ┃ and p90 ◇)"
+    return _layout(fig, title, "days", height=max(320, 70 * len(df["stage"].unique()) * max(1, min(len(groups), 4)) // 2 + 120))
+
+
+def in_progress(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
+    """Deals now in each stage and their median age (open visits, kept apart from the
+    completed durations)."""
+    data = df if not dim else df.groupby("stage", sort=False, as_index=False).agg(
+        in_progress=("in_progress", "sum"))
+    fig = go.Figure(go.Bar(
+        y=data["stage"], x=data["in_progress"], orientation="h", marker={"color": "#94a3b8"},
+        text=[formatting.number(v) for v in data["in_progress"]], textposition="outside", cliponaxis=False,
+        hovertext=[f"<b>{s}</b><br>{formatting.number(n)} deals in progress" +
+                   (f"<br>median age {formatting.days(a)} d" if not dim else "")
+                   for s, n, a in zip(data["stage"], data["in_progress"],
+                                      data.get("in_progress_median_age_days", data["in_progress"]))],
+        hoverinfo="text", name="in progress",
+    ))
+    return _layout(fig, "Deals in progress per stage (open visits)", "deals", height=max(260, 45 * len(data) + 110))

@@ -1,0 +1,66 @@
+"""The app in a real browser: a number the report function computed for the fixture is on
+the page, the empty state is friendly, and nothing shows a traceback."""
+
+import pytest
+
+from kam_analytics import db, formatting
+from kam_analytics.reports.stage_durations import stage_durations
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _wait_ready(page):
+    page.wait_for_selector("[data-testid=stApp]")
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000)
+
+
+def test_stage_durations_page_shows_the_report_numbers(tiny_db, serve, page):
+    with db.read(tiny_db) as con:
+        df = stage_durations(con)
+    lead = df[df["stage"] == "Lead"].iloc[0]
+    assert lead["deals"] >= 5                                   # enough to show the number
+    expected = f"{formatting.days(lead['median_days'])} d"      # "2.5 d"
+    app = serve(tiny_db)
+    page.goto(f"{app.url}/stage_durations?outcome=all")
+    page.wait_for_selector("[data-testid=stMetricValue]", timeout=30_000)
+    _wait_ready(page)
+    values = page.locator("[data-testid=stMetricValue]").all_inner_texts()
+    assert expected in values, values
+    assert page.locator("text=Traceback").count() == 0
+    screenshot(page, "stage_durations_tiny")
+
+
+def test_filters_live_in_the_url(tiny_db, serve, page):
+    app = serve(tiny_db)
+    page.goto(f"{app.url}/stage_durations?by=segment&revisits=first")
+    page.wait_for_selector("text=Median days in each stage", timeout=30_000)
+    _wait_ready(page)
+    assert "by=segment" in page.url and "revisits=first" in page.url
+    assert page.locator("text=revisit rule").first.is_visible()
+    screenshot(page, "stage_durations_by_segment")
+
+
+def test_empty_database_offers_the_demo(tmp_path, serve, page):
+    app = serve(tmp_path / "empty.duckdb")
+    page.goto(f"{app.url}/overview")
+    page.wait_for_selector("text=The database is empty", timeout=30_000)
+    _wait_ready(page)
+    screenshot(page, "overview_empty")
+    page.goto(f"{app.url}/stage_durations")
+    page.wait_for_selector("text=No deals are loaded yet", timeout=30_000)
+    screenshot(page, "stage_durations_empty")
+
+
+def test_demo_data_pages(demo_db_factory, serve, page):
+    app = serve(demo_db_factory(2000, 7))
+    page.goto(f"{app.url}/overview")
+    page.wait_for_selector("[data-testid=stMetricValue]", timeout=30_000)
+    _wait_ready(page)
+    assert page.locator("[data-testid=stMetricValue]").first.inner_text() == "2,000"
+    screenshot(page, "overview_demo")
+    page.goto(f"{app.url}/stage_durations")
+    page.wait_for_selector("text=Median days in each stage", timeout=30_000)
+    _wait_ready(page)
+    screenshot(page, "stage_durations_demo")

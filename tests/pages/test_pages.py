@@ -1,0 +1,70 @@
+"""Every page smoke-tested with AppTest against the demo data and an empty database, plus
+a few widget-driven cases. Browser tests (tests/browser) cover the real rendering."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kam_analytics import db, formatting
+from kam_analytics.reports.stage_durations import stage_durations
+
+APP = str(Path(__file__).parent.parent.parent / "app.py")
+PAGES = ["views/overview.py", "views/stage_durations.py"]
+
+
+def _open(monkeypatch, db_file, page=None, query=None):
+    monkeypatch.setenv("KAM_DB", str(db_file))
+    at = AppTest.from_file(APP, default_timeout=60)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_on_demo_data(monkeypatch, demo_db_factory, page):
+    at = _open(monkeypatch, demo_db_factory(2000, 7), page)
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_on_an_empty_database(monkeypatch, tmp_path, page):
+    at = _open(monkeypatch, tmp_path / "empty.duckdb", page)
+    assert not at.exception and not at.error
+    assert at.info, "an empty database gets a friendly message"
+
+
+def test_stage_metrics_are_the_report_numbers(monkeypatch, demo_db_factory):
+    path = demo_db_factory(2000, 7)
+    with db.read(path) as con:
+        df = stage_durations(con)
+    at = _open(monkeypatch, path, "views/stage_durations.py")
+    shown = {m.label: m.value for m in at.metric}
+    for row in df.to_dict("records"):
+        assert shown[row["stage"]] == f"{formatting.days(row['median_days'])} d"
+
+
+def test_outcome_filter_changes_the_numbers_and_the_url(monkeypatch, demo_db_factory):
+    path = demo_db_factory(2000, 7)
+    with db.read(path) as con:
+        won = stage_durations(con, outcome="won")
+    at = _open(monkeypatch, path, "views/stage_durations.py")
+    at.segmented_control(key="outcome").set_value("won").run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    first = won.iloc[0]
+    assert shown[first["stage"]] == f"{formatting.days(first['median_days'])} d"
+    assert at.query_params.get("outcome") in ("won", ["won"])
+
+
+def test_empty_overview_loads_the_demo_from_the_button(monkeypatch, tmp_path):
+    path = tmp_path / "fresh.duckdb"
+    at = _open(monkeypatch, path, "views/overview.py")
+    at.button(key="load-demo").click().run(timeout=120)
+    assert not at.exception
+    with db.read(path) as con:
+        assert con.execute("select count(*) from deals").fetchone()[0] == 5000

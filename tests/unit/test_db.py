@@ -1,0 +1,102 @@
+"""The database: schema version, data version, undo, settings and stage inference."""
+
+import pytest
+
+from kam_analytics import db, settings
+from kam_analytics.batches import list_batches, undo
+from kam_analytics.errors import InputError
+from kam_analytics.reports.stage_durations import stage_durations
+
+
+def test_new_database_gets_the_schema(tmp_path):
+    with db.read(tmp_path / "new.duckdb") as con:
+        assert con.execute("select value from meta where key = 'schema_version'").fetchone()[0] == str(db.SCHEMA_VERSION)
+        assert db.data_version(con) == 0
+        assert set(db.table_counts(con)) == set(db.DATA_TABLES)
+
+
+def test_database_from_a_newer_release_is_refused(tmp_path):
+    path = tmp_path / "future.duckdb"
+    with db.write(path) as con:
+        con.execute("update meta set value = '999' where key = 'schema_version'")
+    with pytest.raises(InputError, match="newer release"):
+        with db.read(path):
+            pass
+
+
+def test_every_write_bumps_the_data_version_and_a_failed_one_leaves_nothing(tiny_db):
+    with db.read(tiny_db) as con:
+        v0 = db.data_version(con)
+        n0 = con.execute("select count(*) from import_batches").fetchone()[0]
+    settings.save(tiny_db, {"min_sample": 3})
+    with db.read(tiny_db) as con:
+        assert db.data_version(con) == v0 + 1
+    with pytest.raises(RuntimeError):
+        with db.batch(tiny_db, "test", "fails half way") as b:
+            b.con.execute("delete from deals")
+            raise RuntimeError("boom")
+    with db.read(tiny_db) as con:
+        assert db.data_version(con) == v0 + 1
+        assert con.execute("select count(*) from deals").fetchone()[0] == 7
+        assert con.execute("select count(*) from import_batches").fetchone()[0] == n0 + 1
+
+
+def test_stage_list_is_inferred_until_saved(tiny_db):
+    # first-visit positions: Lead 1 in every deal; Qualify 2 (D1, D3, D5); Propose 3 (D1)
+    # and 2 (D2) -> median 2.5; closed stages last, won before lost
+    with db.read(tiny_db) as con:
+        cfg = settings.stage_config(con)
+    assert cfg.inferred
+    assert cfg.stages == ("Lead", "Qualify", "Propose", "Closed Won", "Closed Lost")
+    assert (cfg.won, cfg.lost, cfg.open) == (("Closed Won",), ("Closed Lost",), ("Lead", "Qualify", "Propose"))
+    settings.save(tiny_db, {"stages": ["Lead", "Propose", "Qualify", "Closed Won", "Closed Lost"]})
+    with db.read(tiny_db) as con:
+        cfg = settings.stage_config(con)
+        df = stage_durations(con, as_of="2026-01-21")
+    assert not cfg.inferred and cfg.open == ("Lead", "Propose", "Qualify")
+    assert list(df["stage"]) == ["Lead", "Propose", "Qualify"]
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"stages": []}, "non-empty list"),
+    ({"stages": ["A", "a"]}, "listed twice"),
+    ({"stages": ["A", "B"]}, "needs a won stage"),
+    ({"fiscal_year_start_month": 13}, "1-12"),
+    ({"size_bands": [50, 10]}, "increasing"),
+    ({"colour": "blue"}, "unknown setting"),
+])
+def test_settings_are_validated(tiny_db, changes, message):
+    with pytest.raises(InputError, match=message):
+        settings.save(tiny_db, changes)
+
+
+def test_undo_restores_overwritten_settings_and_refuses_without_cascade(tiny_db):
+    first = settings.save(tiny_db, {"min_sample": 3})
+    second = settings.save(tiny_db, {"min_sample": 9})
+    with pytest.raises(InputError, match="--cascade"):
+        undo(tiny_db, first)
+    assert undo(tiny_db, second) == [second]
+    with db.read(tiny_db) as con:
+        assert settings.load(con)["min_sample"] == 3
+    assert undo(tiny_db, first) == [first]
+    with db.read(tiny_db) as con:
+        assert settings.load(con)["min_sample"] == settings.DEFAULTS["min_sample"]
+        statuses = dict(list_batches(con)[["batch_id", "status"]].itertuples(index=False))
+    assert statuses[first] == statuses[second] == "undone"
+
+
+def test_cascade_undoes_the_later_batches_too(tiny_db):
+    first = settings.save(tiny_db, {"min_sample": 3})
+    second = settings.save(tiny_db, {"min_sample": 9})
+    assert undo(tiny_db, first, cascade=True) == [second, first]
+    with db.read(tiny_db) as con:
+        assert settings.load(con)["min_sample"] == settings.DEFAULTS["min_sample"]
+
+
+def test_undo_of_a_data_batch_removes_its_rows(tiny_db):
+    with db.read(tiny_db) as con:
+        fixture_batch = con.execute("select min(batch_id) from import_batches").fetchone()[0]
+    undo(tiny_db, fixture_batch)
+    with db.read(tiny_db) as con:
+        assert con.execute("select count(*) from deals").fetchone()[0] == 0
+        assert con.execute("select count(*) from stage_visits").fetchone()[0] == 0

@@ -1,0 +1,101 @@
+"""What every page shares: the database path, reads cached by data version, the "data as
+of" line, downloads, URL query parameters, and catching errors so that no traceback ever
+reaches the page. (Streamlit lives here and in the views, never in kam_analytics/. The folder is not
+named pages/: Streamlit 1.67 treats a pages/ folder beside app.py as its legacy multipage
+mode and then runs a page file directly on the first request, bypassing st.navigation.)"""
+
+from __future__ import annotations
+
+import traceback
+from contextlib import contextmanager
+from datetime import date
+
+import streamlit as st
+
+from kam_analytics import db, exports, formatting
+from kam_analytics.errors import KamError
+
+
+def path() -> str:
+    return str(db.db_path())
+
+
+def data_version() -> int:
+    """Opens the database for a moment: every write bumps this, so caches key on it."""
+    with db.read(path()) as con:
+        return db.data_version(con)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached(db_file: str, version: int, func_path: str, kwargs: tuple):
+    """Run kam_analytics `func_path` on a fresh read-only connection. Keyed by the data
+    version, so a write anywhere (CLI, another session) shows at the next rerun."""
+    module_name, func_name = func_path.rsplit(".", 1)
+    import importlib
+
+    func = getattr(importlib.import_module(module_name), func_name)
+    with db.read(db_file) as con:
+        return func(con, **dict(kwargs))
+
+
+def read(func_path: str, **kwargs):
+    return cached(path(), data_version(), func_path, tuple(sorted(kwargs.items())))
+
+
+@contextmanager
+def guarded():
+    """Show a KamError's message as it is, anything else as one line; never a traceback."""
+    try:
+        yield
+    except KamError as exc:
+        st.error(str(exc))
+    except Exception as exc:  # noqa: BLE001 - the user sees one line; the log keeps the rest
+        traceback.print_exc()
+        st.error(f"Something went wrong: {type(exc).__name__}: {exc}. The details are in the app's log.")
+
+
+def data_as_of(summary_date: date | None) -> None:
+    st.caption(f"Data as of **{formatting.when(summary_date)}**" if summary_date else "No data loaded yet")
+
+
+def loaded_summary(empty_message: str | None = None) -> dict:
+    """The Overview summary with the "data as of" line. With `empty_message`, a page that
+    needs deals shows it, links to the Overview and stops when none are loaded."""
+    s = read("kam_analytics.overview.summary")
+    data_as_of(s["data_date"])
+    if empty_message and not s["deals"]:
+        st.info(empty_message, icon=":material/info:")
+        st.page_link("views/overview.py", label="Go to the Overview to load the demo data", icon=":material/home:")
+        st.stop()
+    return s
+
+
+def downloads(df, name: str, key: str) -> None:
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button("⬇ CSV", exports.to_csv(df), f"{name}.csv", "text/csv", key=f"{key}-csv",
+                       width="stretch")
+    c2.download_button("⬇ Excel", exports.to_xlsx({name[:31]: df, "About": exports.about_frame(df.attrs)}),
+                       f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=f"{key}-xlsx", width="stretch")
+
+
+def query_param(name: str, default=None, choices=None):
+    value = st.query_params.get(name, default)
+    if choices is not None and value not in choices:
+        return default
+    return value
+
+
+def set_query_params(**values) -> None:
+    for k, v in values.items():
+        if v in (None, "", []):
+            st.query_params.pop(k, None)
+        else:
+            st.query_params[k] = str(v)
+
+
+def table(df, **kwargs) -> None:
+    """st.dataframe without the report's attrs (they are for exports, not the grid)."""
+    shown = df.copy()
+    shown.attrs = {}
+    st.dataframe(shown, hide_index=True, width="stretch", **kwargs)
