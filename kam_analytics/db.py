@@ -25,6 +25,9 @@ from .errors import DatabaseBusy, InputError
 
 DEFAULT_DB = Path("data") / "kam.duckdb"
 BUSY_TIMEOUT_SECONDS = float(os.environ.get("KAM_BUSY_TIMEOUT", "5"))
+# DuckDB's own default is 80 % of the machine's memory; a cap keeps the app and the CLI
+# small beside each other (DuckDB spills to disk beyond it).
+MEMORY_LIMIT = os.environ.get("KAM_MEMORY_LIMIT", "1GB")
 SCHEMA_DIR = Path(__file__).parent / "sql" / "schema"
 
 # Tables that hold user data (every row carries batch_id), in load order: parents first.
@@ -151,6 +154,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("select current_setting('memory_limit')")  # connection is alive
+    con.execute("set memory_limit = ?", [MEMORY_LIMIT])
+    con.execute("set preserve_insertion_order = false")
     # Names match after normalisation: case, accents, spaces and punctuation ignored
     # (DESIGN.md "Keys from names").
     con.execute(

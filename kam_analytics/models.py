@@ -3,6 +3,7 @@ small shared facts every report needs (the data's date, the inferred stage order
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -28,6 +29,10 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
     if touched & {"deals", "deal_history"}:
         con.execute("delete from stage_visits")
         con.execute(f"insert into stage_visits select * from ({sql('stage_visits')})")
+    # Facts derived from the whole data set, kept in meta so reports need not rescan it.
+    _set_meta(con, "inferred_stages", json.dumps(_infer_stage_order(con)))
+    d = con.execute(sql("data_date")).fetchone()[0]
+    _set_meta(con, "data_date", d.isoformat() if d else "")
     if touched & {"deals", "deal_history", "settings"}:
         cfg = settings.stage_config(con)
         con.execute(
@@ -37,7 +42,22 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
         )
 
 
+def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("insert or replace into meta values (?, ?)", [key, value])
+
+
+def _get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("select value from meta where key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
 def infer_stage_order(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The inferred stage list, as computed at the last write (see _infer_stage_order)."""
+    stored = _get_meta(con, "inferred_stages")
+    return json.loads(stored) if stored is not None else _infer_stage_order(con)
+
+
+def _infer_stage_order(con: duckdb.DuckDBPyConnection) -> list[str]:
     """DESIGN.md "Stages": open stages ordered by the median position of each stage's first
     visit in deals' histories, ties by name; stages with no history evidence after them, by
     name. Closed stages (won, then lost) come last: ordered by the same rule, a lost stage
@@ -56,9 +76,12 @@ def infer_stage_order(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def data_date(con: duckdb.DuckDBPyConnection) -> date | None:
-    """The latest date found in the data, shown on every page as "data as of"."""
-    value = con.execute(sql("data_date")).fetchone()[0]
-    return value
+    """The latest date found in the data, shown on every page as "data as of" (computed at
+    the last write)."""
+    stored = _get_meta(con, "data_date")
+    if stored is None:
+        return con.execute(sql("data_date")).fetchone()[0]
+    return date.fromisoformat(stored) if stored else None
 
 
 def default_as_of(con: duckdb.DuckDBPyConnection) -> datetime:

@@ -86,6 +86,14 @@ def query_param(name: str, default=None, choices=None):
     return value
 
 
+def query_date(name: str) -> date | None:
+    """A date from the URL; a malformed one is ignored (the filter starts empty)."""
+    try:
+        return date.fromisoformat(st.query_params.get(name, ""))
+    except ValueError:
+        return None
+
+
 def set_query_params(**values) -> None:
     for k, v in values.items():
         if v in (None, "", []):

@@ -1,7 +1,5 @@
 """Stage durations: how long deals spend in each stage (DESIGN.md "Time in stage")."""
 
-from datetime import date
-
 import streamlit as st
 
 from views import _ui
@@ -47,8 +45,7 @@ with _ui.guarded():
     rule = c[2].segmented_control("Revisits", list(RULES), format_func=RULES.get,
                                   default=_ui.query_param("revisits", settings_["revisit_rule"], RULES), key="revisits",
                                   help="How a deal that returns to a stage counts: all completed visits summed, or only the first or the latest.") or "cumulative"
-    first_day = date.fromisoformat(_ui.query_param("from")) if _ui.query_param("from") else None
-    last_day = date.fromisoformat(_ui.query_param("to")) if _ui.query_param("to") else None
+    first_day, last_day = _ui.query_date("from"), _ui.query_date("to")
     created = c[3].date_input("Deals created between", value=(first_day, last_day) if first_day and last_day else (),
                               help="Leave empty for all deals.", format="YYYY-MM-DD")
     created_from, created_to = (created[0], created[1]) if isinstance(created, (list, tuple)) and len(created) == 2 else (None, None)

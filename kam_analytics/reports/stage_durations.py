@@ -13,6 +13,9 @@ from ..errors import UsageError
 KEYS = ("stage", "deals", "mean_days", "median_days", "p75_days", "p90_days",
         "in_progress", "in_progress_median_age_days")
 OUTCOMES = ("all", "won", "lost")
+# SQL fragments chosen by code (never built from user text).
+RULE_DAYS = {"cumulative": "sum(days)", "first": "arg_min(days, visit_no)", "latest": "arg_max(days, visit_no)"}
+OUTCOME_FILTER = "and deal_id in (select deal_id from state_at_as_of where outcome = $outcome)"
 
 
 def _params(con, by, outcome, revisits, as_of, created_from, created_to):
@@ -30,12 +33,19 @@ def _params(con, by, outcome, revisits, as_of, created_from, created_to):
     dim = dims.resolve(con, by, conf)
     cfg = settings.stage_config(con, conf)
     params = {
-        "as_of": as_of_ts, "rule": rule, "outcome": outcome,
+        "as_of": as_of_ts,
         "created_from": cfrom, "created_to": end_of(cto),
         "open_stages": list(cfg.open), "won_stages": list(cfg.won), "lost_stages": list(cfg.lost),
         **dim.params,
     }
-    sql_per_deal = models.sql("stage_time_per_deal").format(dim=dim.expr, joins=dim.joins)
+    if outcome != "all":
+        params["outcome"] = outcome
+    scoped = bool(dim.name or cfrom or cto)
+    sql_per_deal = models.sql("stage_time_per_deal").format(
+        dim=dim.expr, joins=dim.joins, rule_days=RULE_DAYS[rule],
+        visit_dim="s.dim" if scoped else "null::varchar",
+        scope_join="join deal_scope s using (deal_id)" if scoped else "",
+        outcome_filter=OUTCOME_FILTER if outcome != "all" else "")
     return dim, rule, as_of_ts, cfg, params, sql_per_deal
 
 
@@ -94,11 +104,14 @@ def stage_duration_deals(con: duckdb.DuckDBPyConnection, stage: str, by: str | N
         con, by, outcome, revisits, as_of, created_from, created_to)
     params.update({"stage": stage, "dim_value": dim_value})
     base = (
-        f"with per_deal as ({per_deal}) "
+        f"with per_deal as ({per_deal}), "
+        "behind as (select deal_id, any_value(dim) as dim, max(days) as days, "
+        "max(completed_visits) as completed_visits, max(open_age_days) as open_age_days "
+        "from per_deal where stage = $stage group by deal_id) "
         "select p.deal_id, d.deal_name, d.account_id, d.owner, d.stage as current_stage, "
         "p.dim, p.days, p.completed_visits, p.open_age_days "
-        "from per_deal p join deals d using (deal_id) "
-        "where p.stage = $stage and (p.dim is not distinct from $dim_value or $by_dim = false)"
+        "from behind p join deals d using (deal_id) "
+        "where p.dim is not distinct from $dim_value or $by_dim = false"
     )
     params["by_dim"] = bool(dim.name)
     total = con.execute(f"select count(*) from ({base})", params).fetchone()[0]

@@ -1,7 +1,10 @@
 -- stage_time_per_deal: each deal's time in each open stage as of $as_of (DESIGN.md "Time in
 -- stage"), under the revisit rule $rule, with its open visit apart.
--- {dim} and {joins} are filled by code from a whitelist of quoted column names (dims.py);
--- every value is a parameter.
+-- {dim} and {joins} are filled by code from a whitelist of quoted column names (dims.py),
+-- {visit_dim}/{scope_join} join deal_scope only when a split or filter needs it,
+-- {rule_days} with the revisit rule's aggregate and {outcome_filter} with the outcome's
+-- condition (both from fixed lists in reports/stage_durations.py); every value is a
+-- parameter. One row per deal and stage for its completed time, and one for its open visit.
 with deal_scope as (
     select d.deal_id, {dim} as dim
     from deals d
@@ -11,9 +14,9 @@ with deal_scope as (
 ),
 
 known_visits as (          -- the history as it stood at $as_of: changes strictly before it
-    select v.*, s.dim
+    select v.*, {visit_dim} as dim
     from stage_visits v
-    join deal_scope s using (deal_id)
+    {scope_join}
     where v.started_at < $as_of
 ),
 
@@ -30,11 +33,10 @@ state_at_as_of as (        -- the visit not yet ended at $as_of gives the deal's
 ),
 
 visits_in_scope as (
-    select v.*, o.outcome
+    select v.*
     from known_visits v
-    join state_at_as_of o using (deal_id)
-    where ($outcome = 'all' or o.outcome = $outcome)
-      and list_contains($open_stages, v.stage)
+    where list_contains($open_stages, v.stage)
+      {outcome_filter}
 ),
 
 completed_visits as (
@@ -48,11 +50,7 @@ completed_visits as (
 completed_per_deal as (
     select
         deal_id, dim, stage,
-        case $rule
-            when 'cumulative' then sum(days)
-            when 'first' then arg_min(days, visit_no)
-            else arg_max(days, visit_no)
-        end as days,
+        {rule_days} as days,
         count(*) as completed_visits
     from completed_visits
     group by deal_id, dim, stage
@@ -67,11 +65,11 @@ open_visits as (
 ),
 
 final as (
-    select
-        deal_id, stage, coalesce(c.dim, o.dim) as dim,   -- dim depends on the deal alone
-        c.days, coalesce(c.completed_visits, 0) as completed_visits, o.open_age_days
-    from completed_per_deal c
-    full outer join open_visits o using (deal_id, stage)
+    select deal_id, stage, dim, days, completed_visits, null::double as open_age_days
+    from completed_per_deal
+    union all
+    select deal_id, stage, dim, null::double, 0, open_age_days
+    from open_visits
 )
 
 select * from final

@@ -3,11 +3,13 @@
 -- at that time; consecutive rows with the same stage form one visit, starting at its first
 -- row's changed_at; it ends at the next row with another stage (null: open).
 -- A deal with no history has one visit of its current stage from its created_date.
+-- Only deals that exist in `deals` get visits, so reports may read this table alone.
 with ranked_rows as (
     select
         deal_id, changed_at, stage, seq,
         row_number() over (partition by deal_id, changed_at order by seq desc) as rank_in_timestamp
     from deal_history
+    where deal_id in (select deal_id from deals)
 ),
 
 states as (

@@ -68,3 +68,21 @@ def test_empty_overview_loads_the_demo_from_the_button(monkeypatch, tmp_path):
     assert not at.exception
     with db.read(path) as con:
         assert con.execute("select count(*) from deals").fetchone()[0] == 5000
+
+
+def test_bad_values_in_the_url_fall_back_to_defaults(monkeypatch, demo_db_factory):
+    at = _open(monkeypatch, demo_db_factory(2000, 7), "views/stage_durations.py",
+               query={"by": "no_such_column", "outcome": "maybe", "from": "2026-02-31", "to": "yesterday"})
+    assert not at.exception and not at.error
+    assert at.selectbox[0].value == "(none)"
+
+
+def test_created_range_in_the_url_filters_the_report(monkeypatch, demo_db_factory):
+    path = demo_db_factory(2000, 7)
+    with db.read(path) as con:
+        expected = stage_durations(con, created_from="2025-06-01", created_to="2025-12-31")
+    at = _open(monkeypatch, path, "views/stage_durations.py", query={"from": "2025-06-01", "to": "2025-12-31"})
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    first = expected.iloc[0]
+    assert shown[first["stage"]] == f"{formatting.days(first['median_days'])} d"

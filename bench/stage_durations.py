@@ -1,0 +1,187 @@
+"""Benchmark: stage-durations at scale, beside a plain pandas implementation.
+
+    python bench/stage_durations.py --deals 1000000
+
+Each side runs in its own process and reports its own peak RSS:
+  1. generate + load the demo world (kam_analytics demo), export the inputs to parquet
+  2. ours: stage-durations cold (fresh process, first query) and warm (repeated), and the
+     same report with stage_visits as a view over the raw history (the materialisation
+     decision)
+  3. pandas: the same numbers from the same rows, idiomatic pandas (sort, shift, cumsum,
+     groupby), after reading the parquet files (read time printed apart)
+The two results are compared; the figures are printed as one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def role_generate(workdir: Path, deals: int) -> dict:
+    from kam_analytics import db, demo
+
+    path = workdir / "bench.duckdb"
+    for p in (path, Path(str(path) + ".wal")):
+        p.unlink(missing_ok=True)
+    t = time.perf_counter()
+    demo.load(path, deals=deals, seed=1)
+    load_s = time.perf_counter() - t
+    with db.read(path) as con:
+        history_rows = con.execute("select count(*) from deal_history").fetchone()[0]
+        con.execute(f"copy (select deal_id, changed_at, stage, seq from deal_history) to '{workdir / 'history.parquet'}' (format parquet)")
+        con.execute(f"copy (select deal_id, created_date, stage from deals) to '{workdir / 'deals.parquet'}' (format parquet)")
+    return {"generate_load_s": load_s, "history_rows": history_rows, "peak_rss_mb": peak_rss_mb()}
+
+
+def role_ours(workdir: Path) -> dict:
+    from kam_analytics import db, models
+    from kam_analytics.reports.stage_durations import stage_durations
+
+    path = workdir / "bench.duckdb"
+    t = time.perf_counter()
+    with db.read(path) as con:
+        df = stage_durations(con)
+    cold = time.perf_counter() - t
+    warm = []
+    for _ in range(3):
+        t = time.perf_counter()
+        with db.read(path) as con:
+            stage_durations(con)
+        warm.append(time.perf_counter() - t)
+    # The alternative: stage visits as a view over the raw history, computed per report.
+    from kam_analytics import reports
+
+    orig = models.sql("stage_time_per_deal")
+    inline = orig.replace("from stage_visits v", f"from ({models.sql('stage_visits')}) v")
+    models.sql.cache_clear()
+    real_sql = models.sql
+    models.sql = lambda name: inline if name == "stage_time_per_deal" else real_sql(name)  # type: ignore
+    import kam_analytics.reports.stage_durations as sd
+
+    sd.models = models
+    t = time.perf_counter()
+    with db.read(path) as con:
+        df_view = stage_durations(con)
+    as_view = time.perf_counter() - t
+    models.sql = real_sql  # type: ignore
+    same = df_view[["deals", "median_days"]].equals(df[["deals", "median_days"]])
+    out = df[["stage", "deals", "mean_days", "median_days", "p75_days", "p90_days", "in_progress",
+              "in_progress_median_age_days"]]
+    return {"cold_s": cold, "warm_s": min(warm), "as_view_s": as_view, "view_matches": bool(same),
+            "peak_rss_mb": peak_rss_mb(), "as_of": str(df.attrs["as_of"]), "result": out.to_dict("records")}
+
+
+def role_pandas(workdir: Path, as_of: str, stages: list[str]) -> dict:
+    import numpy as np
+    import pandas as pd
+
+    t = time.perf_counter()
+    h = pd.read_parquet(workdir / "history.parquet")
+    d = pd.read_parquet(workdir / "deals.parquet")
+    read_s = time.perf_counter() - t
+
+    t = time.perf_counter()
+    as_of_ts = pd.Timestamp(as_of)
+    # the last row per (deal, timestamp) is the state; consecutive same stages are one visit
+    h = h.sort_values(["deal_id", "changed_at", "seq"])
+    h = h.drop_duplicates(["deal_id", "changed_at"], keep="last")
+    new_deal = h["deal_id"].ne(h["deal_id"].shift())
+    starts = new_deal | h["stage"].ne(h["stage"].shift())
+    h = h[starts].copy()
+    nxt_same_deal = h["deal_id"].eq(h["deal_id"].shift(-1))
+    h["ended_at"] = h["changed_at"].shift(-1).where(nxt_same_deal)
+    # deals with no history: one open visit of the current stage from created_date
+    nohist = d[~d["deal_id"].isin(h["deal_id"].unique()) & d["created_date"].notna()]
+    v = pd.concat([h[["deal_id", "stage", "changed_at", "ended_at"]].rename(columns={"changed_at": "started_at"}),
+                   pd.DataFrame({"deal_id": nohist["deal_id"], "stage": nohist["stage"],
+                                 "started_at": pd.to_datetime(nohist["created_date"]), "ended_at": pd.NaT})])
+    v = v[v["started_at"] < as_of_ts]
+    v = v[v["stage"].isin(stages)]
+    done = v[v["ended_at"].notna() & (v["ended_at"] < as_of_ts)]
+    days = (done["ended_at"] - done["started_at"]).dt.total_seconds() / 86400.0
+    per_deal = days.groupby([done["deal_id"], done["stage"]]).sum().rename("days").reset_index()
+    g = per_deal.groupby("stage")["days"]
+    stats = pd.DataFrame({"deals": g.size(), "mean_days": g.mean(), "median_days": g.median(),
+                          "p75_days": g.quantile(0.75), "p90_days": g.quantile(0.9)})
+    open_v = v[v["ended_at"].isna() | (v["ended_at"] >= as_of_ts)]
+    age = (as_of_ts - open_v["started_at"]).dt.total_seconds() / 86400.0
+    prog = age.groupby(open_v["stage"]).agg(["size", "median"]).rename(
+        columns={"size": "in_progress", "median": "in_progress_median_age_days"})
+    res = stats.join(prog, how="outer").reindex(stages).reset_index(names="stage")
+    compute_s = time.perf_counter() - t
+    res = res.replace({np.nan: None})
+    return {"read_s": read_s, "compute_s": compute_s, "peak_rss_mb": peak_rss_mb(),
+            "result": res.to_dict("records")}
+
+
+def _child(role: str, workdir: Path, *extra: str) -> dict:
+    r = subprocess.run([sys.executable, __file__, "--role", role, "--workdir", str(workdir), *extra],
+                       capture_output=True, text=True, cwd=ROOT)
+    if r.returncode != 0:
+        sys.exit(f"{role} failed:\n{r.stderr[-4000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--deals", type=int, default=1_000_000)
+    ap.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
+    ap.add_argument("--role", choices=("generate", "ours", "pandas"))
+    ap.add_argument("--as-of")
+    ap.add_argument("--stages")
+    a = ap.parse_args()
+    a.workdir.mkdir(parents=True, exist_ok=True)
+    if a.role == "generate":
+        print(json.dumps(role_generate(a.workdir, a.deals)))
+        return
+    if a.role == "ours":
+        print(json.dumps(role_ours(a.workdir), default=str))
+        return
+    if a.role == "pandas":
+        print(json.dumps(role_pandas(a.workdir, a.as_of, a.stages.split("|")), default=str))
+        return
+
+    print(f"stage-durations benchmark, {a.deals:,} deals (each side in its own process)")
+    gen = _child("generate", a.workdir, "--deals", str(a.deals))
+    ours = _child("ours", a.workdir)
+    stages = [r["stage"] for r in ours["result"]]
+    pdx = _child("pandas", a.workdir, "--as-of", ours["as_of"], "--stages", "|".join(stages))
+
+    def close(x, y):
+        return (x is None and y is None) or (x is not None and y is not None and abs(x - y) < 1e-6 * max(1, abs(y)))
+
+    agree = all(close(float(o[k]) if o[k] is not None else None, float(p[k]) if p[k] is not None else None)
+                for o, p in zip(ours["result"], pdx["result"]) for k in o if k != "stage")
+    rows = [
+        ("history rows", f"{gen['history_rows']:,}", "", "", ""),
+        ("generate + load (s)", f"{gen['generate_load_s']:.1f}", "", "", "< 60"),
+        ("generate + load peak RSS (MB)", f"{gen['peak_rss_mb']:,.0f}", "", "", ""),
+        ("stage-durations cold (s)", f"{ours['cold_s']:.2f}", f"{pdx['compute_s']:.2f}",
+         f"{pdx['compute_s'] / ours['cold_s']:.1f}x", "< 1 s, >= 5x"),
+        ("stage-durations warm (s)", f"{ours['warm_s']:.2f}", f"{pdx['compute_s']:.2f}",
+         f"{pdx['compute_s'] / ours['warm_s']:.1f}x", "< 1 s, >= 5x"),
+        ("  same, stage_visits as a view (s)", f"{ours['as_view_s']:.2f}", "", "", "(decision)"),
+        ("pandas: read parquet (s, apart)", "", f"{pdx['read_s']:.2f}", "", ""),
+        ("peak RSS (MB)", f"{ours['peak_rss_mb']:,.0f}", f"{pdx['peak_rss_mb']:,.0f}", "", "< 1,500"),
+        ("results agree", "yes" if agree and ours["view_matches"] else "NO", "", "", ""),
+    ]
+    w = [max(len(r[i]) for r in rows + [("figure", "ours", "pandas", "ratio", "target")]) for i in range(5)]
+    for r in [("figure", "ours", "pandas", "ratio", "target"), *rows]:
+        print("  ".join(c.ljust(w[i]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(r)))
+
+
+if __name__ == "__main__":
+    main()
