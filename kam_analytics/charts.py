@@ -56,6 +56,9 @@ def stage_durations(df: pd.DataFrame, dim: str | None = None, min_sample: int = 
                 offsetgroup=str(i),
             ))
     fig.update_layout(barmode="group", scattermode="group")
+    top = df[["median_days", "p75_days", "p90_days"]].max().max()
+    if top == top and top:  # not NaN: leave room for the outermost marker and its label
+        fig.update_xaxes(range=[0, float(top) * 1.08])
     title = "Median days in each stage (markers: p75 ┃ and p90 ◇)"
     return _layout(fig, title, "days", height=max(320, 70 * len(df["stage"].unique()) * max(1, min(len(groups), 4)) // 2 + 120))
 

@@ -49,11 +49,11 @@ with _ui.guarded():
             if cfg.inferred else "Stage list (saved)"
         st.write(f"**{label}:** " + " → ".join(cfg.stages))
 
-    left, right = st.columns([3, 2])
+    left, right = st.columns([2, 3])
     with left:
         st.subheader("What is loaded")
         counts = s["counts"][["table", "rows"]].copy()
-        _ui.table(counts,
+        _ui.table(counts, height=36 * (len(counts) + 1) + 2,
                      column_config={"table": "Table", "rows": st.column_config.NumberColumn("Rows", format="localized")})
     with right:
         st.subheader("Import history")

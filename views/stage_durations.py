@@ -23,8 +23,8 @@ HELP = {
     "in_progress": "Deals whose current visit of the stage is open at the as-of date.",
     "in_progress_median_age_days": "Median age of the open visits: as-of − visit start, in days.",
 }
-OUTCOMES = {"all": "All deals", "won": "Won", "lost": "Lost"}
-RULES = {"cumulative": "Cumulative", "first": "First visit", "latest": "Latest visit"}
+OUTCOMES = {"all": "All", "won": "Won", "lost": "Lost"}
+RULES = {"cumulative": "Cumulative", "first": "First", "latest": "Latest"}
 
 st.title("Stage durations")
 
@@ -84,7 +84,7 @@ with _ui.guarded():
     for col in ("mean_days", "median_days", "p75_days", "p90_days"):
         shown[col] = [("too few to say" if f and n > 0 else formatting.days(v)) for v, f, n in zip(shown[col], few, shown["deals"])]
     shown["in_progress_median_age_days"] = [formatting.days(v) for v in shown["in_progress_median_age_days"]]
-    cfg = {k: st.column_config.Column(k.replace("_", " "), help=v) for k, v in HELP.items()}
+    cfg = {k: st.column_config.TextColumn(k.replace("_", " "), help=v, alignment="right") for k, v in HELP.items()}
     cfg["deals"] = st.column_config.NumberColumn("deals", help=HELP["deals"], format="localized")
     cfg["in_progress"] = st.column_config.NumberColumn("in progress", help=HELP["in_progress"], format="localized")
     _ui.table(shown, column_config=cfg)
@@ -104,9 +104,12 @@ with _ui.guarded():
                             created_from=created_from, created_to=created_to)
     st.caption(f"{formatting.number(total)} deals" + (f" (showing the first {formatting.number(len(deals))})" if total > len(deals) else "")
                + " — completed days under the rule, and the age of an open visit.")
-    _ui.table(deals, column_config={
-        "days": st.column_config.NumberColumn("completed days", format="%.1f"),
-        "open_age_days": st.column_config.NumberColumn("open visit age (days)", format="%.1f"),
+    listed = deals.copy()
+    for col in ("days", "open_age_days"):
+        listed[col] = listed[col].map(formatting.days)
+    _ui.table(listed, column_config={
+        "days": st.column_config.TextColumn("completed days", alignment="right"),
+        "open_age_days": st.column_config.TextColumn("open visit age (days)", alignment="right"),
         "completed_visits": st.column_config.NumberColumn("completed visits"),
     })
     _ui.downloads(deals, f"stage-durations-{stage}-deals", "drill")

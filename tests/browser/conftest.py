@@ -92,7 +92,7 @@ def serve(tmp_path):
 
 @pytest.fixture
 def page(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    ctx = browser.new_context(viewport={"width": 1400, "height": 2600})
     pg = ctx.new_page()
     yield pg
     ctx.close()

@@ -14,6 +14,8 @@ pytestmark = pytest.mark.browser
 def _wait_ready(page):
     page.wait_for_selector("[data-testid=stApp]")
     page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000)
+    assert page.locator("text=Page not found").count() == 0
+    assert page.locator("text=Traceback").count() == 0
 
 
 def test_stage_durations_page_shows_the_report_numbers(tiny_db, serve, page):
@@ -44,7 +46,7 @@ def test_filters_live_in_the_url(tiny_db, serve, page):
 
 def test_empty_database_offers_the_demo(tmp_path, serve, page):
     app = serve(tmp_path / "empty.duckdb")
-    page.goto(f"{app.url}/overview")
+    page.goto(f"{app.url}/")
     page.wait_for_selector("text=The database is empty", timeout=30_000)
     _wait_ready(page)
     screenshot(page, "overview_empty")
@@ -55,7 +57,7 @@ def test_empty_database_offers_the_demo(tmp_path, serve, page):
 
 def test_demo_data_pages(demo_db_factory, serve, page):
     app = serve(demo_db_factory(2000, 7))
-    page.goto(f"{app.url}/overview")
+    page.goto(f"{app.url}/")
     page.wait_for_selector("[data-testid=stMetricValue]", timeout=30_000)
     _wait_ready(page)
     assert page.locator("[data-testid=stMetricValue]").first.inner_text() == "2,000"
