@@ -108,7 +108,7 @@ def run(argv: list[str] | None = None) -> int:
     if args.command == "batches":
         from .batches import list_batches
 
-        with db.read(path) as con:
+        with db.read(path, must_exist=True) as con:
             df = list_batches(con)
         sys.stdout.write(formatting.table_text(df) + "\n")
         return ExitCode.OK
@@ -123,7 +123,7 @@ def run(argv: list[str] | None = None) -> int:
     if args.command == "report":
         report = REPORTS[args.report]
         kwargs = {o.dest: getattr(args, o.dest) for o in report.options}
-        with db.read(path) as con:
+        with db.read(path, must_exist=True) as con:
             df = report.func(con, as_of=args.as_of, **kwargs)
         _notes(df)
         _emit(df, args.format, args.output, report.name)

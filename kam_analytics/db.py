@@ -185,9 +185,12 @@ def _ensure_schema(path: Path) -> None:
 
 
 @contextmanager
-def read(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection for one command or page rerun; closed on exit."""
+def read(path: str | os.PathLike | None = None, must_exist: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection for one command or page rerun; closed on exit. A missing
+    database is created empty (the app's first start), or with `must_exist` reported."""
     p = db_path(path)
+    if must_exist and not p.exists():
+        raise InputError(f"no database at {p}: load data first (`demo` or `import`), or pass --db PATH")
     _ensure_schema(p)
     with _LOCK.read():
         con = _open(p, read_only=True)

@@ -75,8 +75,7 @@ with _ui.guarded():
                             + HELP["median_days"])
 
     st.plotly_chart(charts.stage_durations(df, by_dim, min_sample), width="stretch", key="chart-durations")
-    with st.expander("Deals in progress per stage (open visits, kept apart)", expanded=False):
-        st.plotly_chart(charts.in_progress(df, by_dim), width="stretch", key="chart-progress")
+    st.plotly_chart(charts.in_progress(df, by_dim), width="stretch", key="chart-progress")
 
     st.subheader("The table")
     shown = df.drop(columns=["revisits", "outcome"]).copy()

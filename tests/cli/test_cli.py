@@ -87,6 +87,13 @@ def test_errors_exit_codes(tiny_db, capsys, argv, code, message):
     assert "Traceback" not in err + out
 
 
+def test_a_missing_database_is_not_created_by_a_report(tmp_path, capsys):
+    missing = tmp_path / "typo.duckdb"
+    code, out, err = run(capsys, "--db", str(missing), "report", "stage-durations")
+    assert code == 1 and "no database at" in err
+    assert not missing.exists()
+
+
 def test_every_report_is_listed_in_the_help(capsys):
     code, out, _ = run(capsys, "report", "--help")
     assert code == 0
