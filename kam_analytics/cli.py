@@ -41,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     p.add_argument("--if-empty", action="store_true", help="load only when the database holds no deals; else do nothing")
 
+    p = sub.add_parser("import", help="import csv/tsv/txt/xlsx/xlsm/xls/ods files as one batch")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--keep-good-rows", action="store_true",
+                   help="load the good rows even when some rows are bad (default: any bad row rejects the batch)")
+    p.add_argument("--mapping", metavar="FILE.json",
+                   help='override detection: {"<file name or *>": {"kind": "deals", "columns": {"<header>": "<field>"}, '
+                        '"date_formats": {"<header>": "dmy"}}}')
+
     sub.add_parser("batches", help="import history (every load, settings save and undo)")
 
     p = sub.add_parser("undo", help="undo a batch (see `batches`)")
@@ -105,6 +113,9 @@ def run(argv: list[str] | None = None) -> int:
         sys.stdout.write(result + "\n")
         return ExitCode.OK
 
+    if args.command == "import":
+        return _import(path, args)
+
     if args.command == "batches":
         from .batches import list_batches
 
@@ -129,6 +140,45 @@ def run(argv: list[str] | None = None) -> int:
         _emit(df, args.format, args.output, report.name)
         return ExitCode.OK
     raise UsageError(f"unknown command {args.command!r}")
+
+
+def _import(path, args) -> int:
+    import json
+
+    from .importing.run import import_files
+
+    overrides = None
+    if args.mapping:
+        try:
+            overrides = json.loads(Path(args.mapping).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--mapping {args.mapping}: cannot read it as JSON ({exc})") from None
+        if not isinstance(overrides, dict):
+            raise UsageError('--mapping: expected a JSON object such as {"file.csv": {"kind": "deals"}}')
+    result = import_files(path, [Path(f) for f in args.files], keep_good_rows=args.keep_good_rows,
+                          overrides=overrides)
+    for r in result.files:
+        where = f"{r.file}" + (f", sheet {r.sheet!r}" if r.sheet else "") + (f", header row {r.header_row}" if r.header_row else "")
+        sys.stdout.write(f"{where}: {r.mapping or 'not read'}\n")
+        if r.kind and result.status != "rejected":
+            sys.stdout.write(f"  {r.rows:,} rows: {r.new:,} new, {r.changed:,} changed, {r.unchanged:,} unchanged, "
+                             f"{r.rejected:,} rejected\n")
+        for note in r.notes:
+            sys.stdout.write(f"  note: {note}\n")
+    out = sys.stdout if result.status != "rejected" else sys.stderr
+    if len(result.rejects):
+        shown = result.rejects.head(20)
+        sys.stderr.write("bad values:\n")
+        for row in shown.itertuples(index=False):
+            loc = ", ".join(x for x in (row.file_name, f"sheet {row.sheet!r}" if row.sheet else None,
+                                        f"row {row.row_number}" if row.row_number == row.row_number and row.row_number is not None else None,
+                                        f"column {row.column_name!r}" if row.column_name else None) if x)
+            value = f" value {row.value!r}:" if row.value is not None else ""
+            sys.stderr.write(f"  {loc}:{value} {row.reason}\n")
+        if len(result.rejects) > len(shown):
+            sys.stderr.write(f"  … and {len(result.rejects) - len(shown):,} more (all kept in the import log)\n")
+    out.write(("error: " if result.status == "rejected" else "") + result.message + "\n")
+    return ExitCode.INPUT if result.status == "rejected" else ExitCode.OK
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,153 @@
+"""Values from text to the canonical types, decided per column, never guessed per row
+(DESIGN.md "Bad input"): the decimal mark from the column's values (and the file's
+delimiter as a hint), dd/mm vs mm/dd from values that only fit one, Excel serial numbers,
+Italian and English month names. A column that cannot be decided is an error saying how
+to fix it; a value that does not fit is a row error naming what was expected."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+MONTHS = {
+    "gen": 1, "gennaio": 1, "jan": 1, "january": 1, "feb": 2, "febbraio": 2, "february": 2,
+    "mar": 3, "marzo": 3, "march": 3, "apr": 4, "aprile": 4, "april": 4, "mag": 5, "maggio": 5,
+    "may": 5, "giu": 6, "giugno": 6, "jun": 6, "june": 6, "lug": 7, "luglio": 7, "jul": 7, "july": 7,
+    "ago": 8, "agosto": 8, "aug": 8, "august": 8, "set": 9, "settembre": 9, "sep": 9, "sept": 9,
+    "september": 9, "ott": 10, "ottobre": 10, "oct": 10, "october": 10, "nov": 11, "novembre": 11,
+    "november": 11, "dic": 12, "dicembre": 12, "dec": 12, "december": 12,
+}
+MIN_YEAR, MAX_YEAR = 1990, 2100
+_ISO = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+_NAMED = re.compile(r"^(\d{1,2})[ -]([a-zA-Z\u00e0-\u00f9]+)\.?[ -,]*(\d{4})$")
+_NAMED_US = re.compile(r"^([a-zA-Z]+)\.? (\d{1,2}),? (\d{4})$")
+_CURRENCY = re.compile(r"[€$£\s\u00a0]|EUR|USD|GBP|CHF")
+
+
+@dataclass
+class Converted:
+    values: pd.Series          # typed; NaN/NaT/None where missing or bad
+    bad: pd.Series             # bool mask of values that did not fit
+    expected: str              # what was expected, for the error message
+    note: str | None = None    # how the column was read ("dates as dd/mm/yyyy")
+
+
+def unquote(s: pd.Series) -> pd.Series:
+    """Text the product exported with a protective leading ' comes back as it was."""
+    return s.where(~s.str.match(r"^'[=+\-@\t\r]", na=False), s.str[1:])
+
+
+def to_number(s: pd.Series, header: str, delimiter: str | None = None) -> Converted:
+    t = s.astype("string").str.strip()
+    pct = t.str.endswith("%", na=False)
+    t = t.str.replace("%", "", regex=False).str.replace(_CURRENCY, "", regex=True)
+    t = t.str.replace(r"^\((.*)\)$", r"-\1", regex=True)        # (1,234) accounting negatives
+    both = t.str.contains(",", na=False, regex=False) & t.str.contains(".", na=False, regex=False)
+    last_comma = both & (t.str.rfind(",") > t.str.rfind("."))
+    comma_decimal = t.str.contains(r"\d,(?:\d{1,2}|\d{4,})$", na=False)
+    any_comma = t.str.contains(",", na=False, regex=False).any()
+    if last_comma.any() or comma_decimal.any() or (delimiter == ";" and any_comma and not (both & ~last_comma).any()):
+        dec, note = ",", "decimal comma"
+        t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        dec, note = ".", None
+        t = t.str.replace(",", "", regex=False)
+    num = pd.to_numeric(t, errors="coerce").astype("float64")
+    num = num.where(~pct, num / 100.0)
+    bad = s.notna() & num.isna()
+    return Converted(num, bad, "a number such as 1234.56" if dec == "." else "a number such as 1.234,56",
+                     f"{header}: {note}" if note and s.notna().any() else None)
+
+
+def _dmy_order(matches: pd.DataFrame, header: str, file: str, override: str | None) -> str:
+    if override in ("dmy", "mdy"):
+        return override
+    a = matches[0].astype(int)
+    b = matches[1].astype(int)
+    first_big, second_big = (a > 12).any(), (b > 12).any()
+    if first_big and second_big:
+        raise InputError(f"{file}, column {header!r}: the dates mix dd/mm/yyyy and mm/dd/yyyy "
+                         f"(e.g. {matches.iloc[int(np.argmax(a > 12))].name} and another with month > 12); "
+                         "write them as ISO dates such as 2026-03-31")
+    if first_big:
+        return "dmy"
+    if second_big or (a == b).all():
+        return "mdy" if second_big else "dmy"
+    example = f"{a.iloc[0]:02d}/{b.iloc[0]:02d}/{matches[2].iloc[0]}"
+    raise InputError(
+        f"{file}, column {header!r}: cannot tell dd/mm/yyyy from mm/dd/yyyy (no value has a day "
+        f"above 12, e.g. {example!r}). Write the dates as ISO (2026-03-31), or pass --mapping "
+        f"FILE.json with {{\"date_formats\": {{\"{header}\": \"dmy\"}}}} (or \"mdy\")")
+
+
+def to_timestamp(s: pd.Series, header: str, file: str, override: str | None = None) -> Converted:
+    t = s.astype("string").str.strip()
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
+    fmts = []
+
+    iso = t.str.match(_ISO, na=False)
+    if iso.any():
+        out[iso] = pd.to_datetime(t[iso].str.replace("T", " ", regex=False), errors="coerce", format="mixed",
+                                  yearfirst=True).astype("datetime64[us]")
+        fmts.append("ISO")
+    m = t.str.extract(_DMY)
+    dm = m[0].notna() & ~iso
+    if dm.any():
+        order = _dmy_order(m[dm], header, file, override)
+        day, month = (m[0], m[1]) if order == "dmy" else (m[1], m[0])
+        year = m[2].where(m[2].str.len() == 4, "20" + m[2])
+        parts = pd.DataFrame({"year": year, "month": month, "day": day,
+                              "hour": m[3].fillna("0"), "minute": m[4].fillna("0"), "second": m[5].fillna("0")})[dm]
+        out[dm] = pd.to_datetime(parts.astype("int64"), errors="coerce").astype("datetime64[us]")
+        fmts.append("dd/mm/yyyy" if order == "dmy" else "mm/dd/yyyy")
+    serial = t.str.match(_SERIAL, na=False) & ~iso & ~dm
+    if serial.any():
+        v = pd.to_numeric(t[serial], errors="coerce")
+        ok = (v >= 20000) & (v <= 80000)
+        out[serial & ok.reindex(s.index, fill_value=False)] = (
+            pd.Timestamp("1899-12-30") + pd.to_timedelta(v[ok], unit="D")).astype("datetime64[us]")
+        fmts.append("Excel serial numbers")
+    named = t.str.extract(_NAMED)
+    nm = named[0].notna() & ~iso & ~dm & ~serial
+    us = t.str.extract(_NAMED_US)
+    nu = us[0].notna() & ~iso & ~dm & ~serial & ~nm
+    for mask, d, mo, y in ((nm, named[0], named[1], named[2]), (nu, us[1], us[0], us[2])):
+        if mask.any():
+            month = mo[mask].str.lower().map(MONTHS)
+            parts = pd.DataFrame({"year": y[mask], "month": month, "day": d[mask]})
+            valid = parts["month"].notna()
+            conv = pd.to_datetime(parts[valid].astype("int64"), errors="coerce").astype("datetime64[us]")
+            out[conv.index] = conv
+            fmts.append("month names")
+    years = out.dt.year
+    out_of_range = out.notna() & ((years < MIN_YEAR) | (years > MAX_YEAR))
+    out = out.where(~out_of_range)
+    bad = s.notna() & out.isna()
+    note = f"{header}: dates read as {', '.join(fmts)}" if any(f != "ISO" for f in fmts) else None
+    return Converted(out, bad, f"a date such as 2026-03-31 (years {MIN_YEAR}-{MAX_YEAR}; a real calendar day)", note)
+
+
+def to_date(s: pd.Series, header: str, file: str, override: str | None = None) -> Converted:
+    c = to_timestamp(s, header, file, override)
+    return Converted(c.values.dt.floor("D"), c.bad, c.expected, c.note)
+
+
+def to_words(s: pd.Series, words: dict, what: str) -> Converted:
+    key = s.astype("string").str.strip().str.lower().str.replace(r"[_\-]+", " ", regex=True)
+    out = key.map(lambda k: words.get(k) if isinstance(k, str) else None)
+    bad = s.notna() & out.isna()
+    expected = f"{what}: one of " + ", ".join(sorted({str(v) for v in words.values()}))
+    return Converted(out.astype(object), bad, expected)
+
+
+def to_text(s: pd.Series) -> Converted:
+    t = s.astype("string").str.strip()
+    t = unquote(t)
+    return Converted(t.astype(object).where(t.notna(), None), pd.Series(False, index=s.index), "text")

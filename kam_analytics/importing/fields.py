@@ -1,0 +1,59 @@
+"""What each canonical table needs from a file: its key, its required fields and the order
+tables load in. Column types come from the database schema itself (one source)."""
+
+from __future__ import annotations
+
+# table -> (key fields, required fields)
+TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "accounts": (("account_id",), ("account_name",)),
+    "owners": (("owner",), ("owner",)),
+    "products": (("product",), ("product",)),
+    "fx_rates": (("currency", "valid_from"), ("currency", "rate", "valid_from")),
+    "deals": (("deal_id",), ("deal_id", "stage")),
+    "deal_history": ((), ("deal_id", "changed_at", "stage")),
+    "account_plans": (("account_id", "plan_date"), ("account_name", "plan_date")),
+    "account_goals": (("account_id", "goal"), ("account_name", "goal")),
+    "stakeholders": (("account_id", "name"), ("account_name", "name", "role")),
+    "account_actions": (("account_id", "action_step"), ("account_name", "action_step", "status")),
+    "plans": (("deal_id", "plan_type"), ("deal_id", "plan_type")),
+    "plan_steps": (("deal_id", "plan_type", "step_no"), ("deal_id", "step")),
+    "forecast_calls": (("owner", "period", "submitted_at"), ("owner", "period", "submitted_at")),
+    "quotas": (("owner", "period"), ("owner", "period", "amount")),
+}
+
+# Fields a file may carry that are not columns of the table: the account's name (its key is
+# derived from the normalised name when no id is given).
+EXTRA_FIELDS = {
+    "deals": ("account_name",),
+    "account_plans": ("account_name",),
+    "account_goals": ("account_name",),
+    "stakeholders": ("account_name",),
+    "account_actions": ("account_name",),
+}
+
+# Load order: parents first.
+LOAD_ORDER = ("accounts", "owners", "products", "fx_rates", "deals", "deal_history",
+              "account_plans", "account_goals", "stakeholders", "account_actions",
+              "plans", "plan_steps", "forecast_calls", "quotas")
+
+STATUS_WORDS = {
+    # account_actions / plan_steps statuses (English and Italian) -> canonical
+    "not started": "not started", "non iniziato": "not started", "da iniziare": "not started",
+    "accepted": "accepted", "accettato": "accepted", "accettata": "accepted",
+    "in progress": "in progress", "in corso": "in progress", "ongoing": "in progress",
+    "done": "done", "completed": "done", "complete": "done", "completato": "done",
+    "completata": "done", "fatto": "done", "chiuso": "done",
+    "rejected": "rejected", "rifiutato": "rejected", "rifiutata": "rejected",
+}
+RELATIONSHIP_WORDS = {
+    "very weak": 1, "weak": 2, "moderate": 3, "strong": 4, "very strong": 5,
+    "molto debole": 1, "debole": 2, "buona": 3, "forte": 4, "molto forte": 5,
+}
+SENTIMENT_WORDS = {
+    "supporter": "supporter", "positive": "supporter", "favorevole": "supporter", "sostenitore": "supporter",
+    "neutral": "neutral", "neutrale": "neutral", "neutro": "neutral",
+    "detractor": "detractor", "negative": "detractor", "contrario": "detractor", "detrattore": "detractor",
+}
+SIDE_WORDS = {"buyer": "buyer", "acquirente": "buyer", "cliente": "buyer", "customer": "buyer",
+              "seller": "seller", "venditore": "seller", "vendor": "seller", "us": "seller",
+              "joint": "joint", "both": "joint", "congiunto": "joint", "entrambi": "joint"}

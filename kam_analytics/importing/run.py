@@ -1,0 +1,513 @@
+"""One import: every file read and checked whole before anything is written, then ONE
+transaction in dependency order, as one undoable batch (DESIGN.md "Bad input").
+
+By default any bad row rejects the whole batch and every data table stays exactly as it
+was (only import_batches and import_rejects record the attempt); with keep_good_rows the
+good rows of every file load. Either way every bad row is listed with file, sheet, row,
+column, value and what was expected. Importing the same file twice changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .. import db, settings
+from ..errors import InputError
+from . import coerce
+from .fields import LOAD_ORDER, RELATIONSHIP_WORDS, SENTIMENT_WORDS, SIDE_WORDS, STATUS_WORDS, TABLES
+from .mapping import MIN_CONFIDENCE, Mapping, describe, detect, known_headers
+from .read import Table, find_tables, read_grids
+
+AMOUNT_FIELDS = {"amount", "annual_revenue", "revenue_potential", "list_price", "rate", "commit", "best_case"}
+ITALIAN_STAGE_WORDS = {"vinto": "won", "vinta": "won", "chiuso vinto": "won", "perso": "lost", "persa": "lost",
+                       "chiuso perso": "lost"}
+
+
+@dataclass
+class FileReport:
+    file: str
+    sheet: str | None
+    header_row: int | None
+    kind: str | None
+    confidence: float
+    mapping: str
+    rows: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    status: str                     # loaded | rejected | unchanged
+    batch_id: int | None
+    files: list[FileReport]
+    rejects: pd.DataFrame
+    message: str
+
+
+class _Unchanged(Exception):
+    pass
+
+
+@dataclass
+class _Staged:
+    report: FileReport
+    kind: str
+    frame: pd.DataFrame             # converted good rows; `_row` the spreadsheet row
+    columns: list[str]              # canonical columns the file provides
+    stage_columns: dict[str, str]   # wide history: header -> stage
+    stage_frame: pd.DataFrame | None = None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _schema_types(con) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for t, c, ty in con.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = 'main'").fetchall():
+        out.setdefault(t, {})[c] = ty
+    return out
+
+
+def _reject(rejects: list, t: Table, row: int | None, column: str | None, value, reason: str) -> None:
+    rejects.append({"file_name": t.file, "sheet": t.sheet, "row_number": row, "column_name": column,
+                    "value": None if value is None else str(value)[:200], "reason": reason})
+
+
+def _stage_mapper(cfg: settings.StageConfig):
+    """Saved list: names matched ignoring case and spacing, Italian won/lost words to the
+    won/lost stage; unknown names are errors. Inferred list: names kept as written."""
+    if cfg.inferred:
+        return None
+    by_key = {" ".join(s.lower().split()): s for s in cfg.stages}
+    for word, kind in ITALIAN_STAGE_WORDS.items():
+        target = cfg.won_stage if kind == "won" else (cfg.lost[0] if cfg.lost else None)
+        if target:
+            by_key.setdefault(word, target)
+    return by_key
+
+
+def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, overrides, rejects) -> tuple[pd.DataFrame, dict]:
+    raw = pd.DataFrame(t.rows, columns=t.headers, dtype=object)
+    out = pd.DataFrame(index=raw.index)
+    bad = pd.Series(False, index=raw.index)
+    notes = []
+    date_formats = (overrides or {}).get("date_formats", {})
+    for header, fld in m.columns.items():
+        if not fld:
+            continue
+        s = raw[header]
+        ty = types.get(fld, "VARCHAR")
+        if fld == "relationship_strength":
+            words = {**RELATIONSHIP_WORDS, **{str(i): i for i in range(1, 6)}, **{f"{i}.0": i for i in range(1, 6)}}
+            c = coerce.to_words(s, words, "relationship strength (1-5 or a word)")
+        elif fld == "status" and m.kind in ("account_actions", "plan_steps"):
+            c = coerce.to_words(s, STATUS_WORDS, "status")
+        elif fld == "side":
+            c = coerce.to_words(s, SIDE_WORDS, "side")
+        elif fld == "sentiment":
+            c = coerce.to_words(s, SENTIMENT_WORDS, "sentiment")
+        elif fld == "stage" and stage_map is not None:
+            key = s.astype("string").str.strip().str.lower().str.split().str.join(" ")
+            vals = key.map(lambda k: stage_map.get(k) if isinstance(k, str) else None)
+            c = coerce.Converted(vals.astype(object), s.notna() & vals.isna(),
+                                 "a stage of the saved list (" + ", ".join(dict.fromkeys(stage_map.values()))
+                                 + "); add new stages in Settings")
+        elif ty in ("DOUBLE", "INTEGER", "BIGINT"):
+            c = coerce.to_number(s, header, delimiter)
+            if fld == "probability":
+                c.values = c.values.where(~(c.values > 1), c.values / 100.0)
+            if ty != "DOUBLE":
+                frac = c.values.notna() & (c.values != c.values.round())
+                c.bad = c.bad | frac
+                c.expected = "a whole number"
+        elif ty == "DATE":
+            c = coerce.to_date(s, header, t.file, date_formats.get(header))
+        elif ty.startswith("TIMESTAMP"):
+            c = coerce.to_timestamp(s, header, t.file, date_formats.get(header))
+        else:
+            c = coerce.to_text(s)
+        if c.note:
+            notes.append(c.note)
+        for i in raw.index[c.bad]:
+            _reject(rejects, t, t.row_numbers[i], header, s[i], f"expected {c.expected}")
+        bad |= c.bad
+        out[fld] = c.values
+    for h, stage in m.stage_columns.items():
+        c = coerce.to_timestamp(raw[h], h, t.file, date_formats.get(h))
+        for i in raw.index[c.bad]:
+            _reject(rejects, t, t.row_numbers[i], h, raw[h][i], f"expected {c.expected}")
+        bad |= c.bad
+        out[f"__entered__{stage}"] = c.values
+    out["_row"] = t.row_numbers
+    return out, {"bad": bad, "notes": notes, "raw": raw}
+
+
+def _validate(t: Table, m: Mapping, df: pd.DataFrame, raw: pd.DataFrame, rejects: list) -> pd.Series:
+    """Row rules on converted values; messages quote the cell as written in the file."""
+    bad = pd.Series(False, index=df.index)
+    headers = {f: h for h, f in m.columns.items() if f}
+
+    def written(i, f):
+        return raw.at[i, headers[f]] if f in headers else df.at[i, f]
+
+    keys, required = TABLES[m.kind]
+    for r in required:
+        col = r if r in df else ("account_id" if r == "account_name" and "account_id" in df else None)
+        if col is None:
+            continue
+        missing = raw[headers[col]].isna() if col in headers else df[col].isna()  # absent, not unreadable
+        for i in df.index[missing]:
+            _reject(rejects, t, int(df.at[i, "_row"]), headers.get(col, col), None, f"{col} is required")
+        bad |= missing
+    for f in AMOUNT_FIELDS & set(df.columns):
+        neg = df[f].notna() & (df[f] < 0)
+        for i in df.index[neg]:
+            _reject(rejects, t, int(df.at[i, "_row"]), headers.get(f, f), written(i, f), "expected an amount of 0 or more")
+        bad |= neg
+    if "influence" in df:
+        off = df["influence"].notna() & ~df["influence"].between(1, 5)
+        for i in df.index[off]:
+            _reject(rejects, t, int(df.at[i, "_row"]), headers["influence"], written(i, "influence"), "expected influence 1-5")
+        bad |= off
+    key_cols = [k for k in keys if k in df] or (["account_name"] if keys and keys[0] == "account_id" and "account_name" in df else [])
+    if key_cols and len(key_cols) == len([k for k in keys if k in df or k == "account_id"]):
+        norm_keys = df[key_cols].astype(str).apply(lambda c: c.str.strip().str.casefold())
+        dup = norm_keys.duplicated(keep="first") & df[key_cols].notna().all(axis=1)
+        first_row = {}
+        for i, k in zip(df.index, map(tuple, norm_keys.itertuples(index=False))):
+            first_row.setdefault(k, int(df.at[i, "_row"]))
+        for i in df.index[dup]:
+            k = tuple(norm_keys.loc[i])
+            _reject(rejects, t, int(df.at[i, "_row"]), headers.get(key_cols[0], key_cols[0]), written(i, key_cols[0]),
+                    f"a second row with the same key (first at row {first_row[k]}); expected one row per key")
+        bad |= dup
+    return bad
+
+
+def stage_files(paths: list[Path], con, overrides: dict | None = None, names: list[str] | None = None) -> tuple[list[_Staged], list[dict], list[FileReport], list[str]]:
+    """Read, map, convert and validate every file; nothing is written."""
+    types = _schema_types(con)
+    cfg = settings.stage_config(con)
+    stage_map = _stage_mapper(cfg)
+    known = known_headers()
+    staged, rejects, reports, errors = [], [], [], []
+    for idx, path in enumerate(paths):
+        name = names[idx] if names else path.name
+        override = (overrides or {}).get(name) or (overrides or {}).get("*") or {}
+        try:
+            grids = read_grids(path, name)
+        except InputError as exc:
+            errors.append(str(exc))
+            reports.append(FileReport(name, None, None, None, 0.0, "", notes=[str(exc)]))
+            continue
+        tables = [t for g in grids for t in find_tables(g, known)]
+        if not tables or all(not t.rows for t in tables):
+            msg = (f"{name}: no table with data rows was found (a header row and at least one row "
+                   "below it); the file yields no rows")
+            errors.append(msg)
+            reports.append(FileReport(name, None, None, None, 0.0, "", notes=[msg]))
+            continue
+        for t in tables:
+            if not t.rows:
+                continue
+            stage_names = list(cfg.stages)
+            if "stage" in [f for f in detect(t, []).columns.values()]:
+                stage_col = next(h for h, f in detect(t, []).columns.items() if f == "stage")
+                stage_names += sorted({r[t.headers.index(stage_col)] for r in t.rows if r[t.headers.index(stage_col)]})
+            m = detect(t, stage_names, override)
+            rep = FileReport(name, t.sheet, t.header_row, m.kind, m.confidence, describe(m), rows=len(t.rows),
+                             notes=list(t.skipped))
+            reports.append(rep)
+            if m.confidence < MIN_CONFIDENCE:
+                msg = (f"{name}{', sheet ' + repr(t.sheet) if t.sheet else ''}: not sure what this table is "
+                       f"(best guess {describe(m)}). Confirm with --mapping FILE.json, e.g. "
+                       f'{{"{name}": {{"kind": "{m.kind}", "columns": {{"<header>": "<field>"}}}}}}')
+                errors.append(msg)
+                continue
+            try:
+                df, info = _convert(t, m, types.get(m.kind, {}), stage_map, t.delimiter, override, rejects)
+            except InputError as exc:
+                errors.append(str(exc))
+                continue
+            rep.notes += info["notes"]
+            bad = info["bad"] | _validate(t, m, df, info["raw"], rejects)
+            rep.rejected = int(bad.sum())
+            good = df[~bad].copy()
+            provided = [c for c in good.columns if not c.startswith("_") and not c.startswith("__entered__")]
+            staged.append(_Staged(rep, m.kind, good, provided, m.stage_columns))
+    return staged, rejects, reports, errors
+
+
+def _upsert(b: db.Batch, table: str, frame: pd.DataFrame, columns: list[str]) -> tuple[int, int, int]:
+    """Insert new keys, replace changed rows (their prior image kept for undo), skip equal
+    ones. Columns the file does not provide keep their stored values."""
+    con = b.con
+    keys = list(TABLES[table][0])
+    all_cols = [c for c in _schema_types(con)[table] if c != "batch_id"]
+    con.register("incoming", frame[[c for c in columns if c in all_cols]])
+    try:
+        join = " and ".join(f'e."{k}" = i."{k}"' for k in keys)
+        select = ", ".join((f'i."{c}"' if c in columns else f'e."{c}"') + f' as "{c}"' for c in all_cols)
+        con.execute(f'create or replace temp table inc_full as select {select}, ? as batch_id '
+                    f'from incoming i left join "{table}" e on {join}', [b.batch_id])
+        differs = " or ".join(f'n."{c}" is distinct from e."{c}"' for c in all_cols if c not in keys)
+        key_list = ", ".join(f'"{k}"' for k in keys)
+        con.execute(f'create or replace temp table changed_keys as select {", ".join("n." + chr(34) + k + chr(34) for k in keys)} '
+                    f'from inc_full n join "{table}" e using ({key_list}) where {differs or "false"}')
+        new = con.execute(f'select count(*) from inc_full n where not exists '
+                          f'(select 1 from "{table}" e where {" and ".join(f"e.{chr(34)}{k}{chr(34)} = n.{chr(34)}{k}{chr(34)}" for k in keys)})').fetchone()[0]
+        changed = con.execute("select count(*) from changed_keys").fetchall()[0][0]
+        in_changed = f'({key_list}) in (select ({key_list}) from changed_keys)'
+        if changed:
+            con.execute(f'insert into undo_log select ?, ?, to_json(t) from "{table}" t where {in_changed}',
+                        [b.batch_id, table])
+            con.execute(f'delete from "{table}" where {in_changed}')
+        con.execute(f'insert into "{table}" by name select * from inc_full n where {in_changed} or not exists '
+                    f'(select 1 from "{table}" e where {" and ".join(f"e.{chr(34)}{k}{chr(34)} = n.{chr(34)}{k}{chr(34)}" for k in keys)})')
+    finally:
+        con.unregister("incoming")
+    unchanged = len(frame) - new - changed
+    if new or changed:
+        b.touched.add(table)
+    return int(new), int(changed), int(unchanged)
+
+
+def _insert_history(b: db.Batch, frame: pd.DataFrame) -> tuple[int, int]:
+    """History rows are de-duplicated: a row equal to a stored one is not added again."""
+    con = b.con
+    cols = ["deal_id", "changed_at", "stage", "amount", "close_date", "forecast_category", "probability"]
+    f = frame.reindex(columns=cols + ["_order"])
+    f["probability"] = pd.to_numeric(f["probability"], errors="coerce")
+    f["amount"] = pd.to_numeric(f["amount"], errors="coerce")
+    con.register("incoming_history", f)
+    try:
+        same = " and ".join(f'h."{c}" is not distinct from n."{c}"' for c in cols)
+        top = con.execute("select coalesce(max(seq), 0) from deal_history").fetchone()[0]
+        con.execute(f"""
+            create or replace temp table new_history as
+            select i.deal_id::varchar as deal_id, i.changed_at::timestamp as changed_at, i.stage::varchar as stage,
+                   i.amount::double as amount, i.close_date::date as close_date,
+                   i.forecast_category::varchar as forecast_category, i.probability::double as probability,
+                   i._order
+            from incoming_history i
+        """)
+        con.execute(f"""
+            insert into deal_history
+            select deal_id, changed_at, stage, amount, close_date, forecast_category, probability,
+                   ? + row_number() over (order by _order), ?
+            from new_history n
+            where not exists (select 1 from deal_history h where {same})
+        """, [top, b.batch_id])
+        added = con.execute("select count(*) from deal_history where seq > ?", [top]).fetchall()[0][0]
+    finally:
+        con.unregister("incoming_history")
+    if added:
+        b.touched.add("deal_history")
+    return int(added), int(len(frame) - added)
+
+
+def _account_ids(df: pd.DataFrame, con) -> pd.DataFrame:
+    """account_id from the normalised name where the file gives only names."""
+    if "account_name" in df and ("account_id" not in df or df["account_id"].isna().any()):
+        names = df["account_name"]
+        keys = con.execute("select norm_key(unnest(?::varchar[]))", [names.where(names.notna(), None).tolist()]).fetchall()
+        derived = pd.Series([k[0] or None for k in keys], index=df.index)
+        df["account_id"] = df["account_id"].where(df["account_id"].notna(), derived) if "account_id" in df else derived
+    return df
+
+
+def _wide_history(st: _Staged) -> pd.DataFrame | None:
+    """Wide "date entered <stage>" columns as full-state history rows; fields the shape does
+    not record come from the deal's current values. A closed deal whose current stage has no
+    date column entered it at its closed date (else its close date)."""
+    if not st.stage_columns:
+        return None
+    df = st.frame
+    parts = []
+    for _h, stage in st.stage_columns.items():
+        col = f"__entered__{stage}"
+        rows = df[df[col].notna()]
+        parts.append(pd.DataFrame({"deal_id": rows["deal_id"], "changed_at": rows[col], "stage": stage,
+                                   "_row": rows["_row"]}))
+    entered = set(st.stage_columns.values())
+    closed_at = df["closed_date"] if "closed_date" in df else pd.Series(pd.NaT, index=df.index)
+    if "close_date" in df:
+        closed_at = closed_at.fillna(df["close_date"])
+    closed = df["stage"].map(lambda s: isinstance(s, str) and (settings.is_won_name(s) or settings.is_lost_name(s)))
+    tail = df[closed & ~df["stage"].isin(entered) & closed_at.notna()]
+    parts.append(pd.DataFrame({"deal_id": tail["deal_id"], "changed_at": closed_at[tail.index], "stage": tail["stage"],
+                               "_row": tail["_row"]}))
+    hist = pd.concat(parts, ignore_index=True)
+    current = df.set_index("deal_id")
+    for f in ("amount", "close_date", "forecast_category", "probability"):
+        hist[f] = hist["deal_id"].map(current[f]) if f in current else None
+    hist["_order"] = range(len(hist))
+    return hist.sort_values(["deal_id", "changed_at", "_order"])
+
+
+def import_files(path, files: list[Path], keep_good_rows: bool = False, overrides: dict | None = None,
+                 names: list[str] | None = None) -> ImportResult:
+    files = [Path(f) for f in files]
+    with db.read(path) as con:
+        staged, rejects, reports, errors = stage_files(files, con, overrides, names)
+    for st in staged:   # wide stage-date columns need the deal's closed date when it is given
+        if st.kind == "deals" and "stage" not in st.frame:
+            st.stage_columns = {}
+    rej = pd.DataFrame(rejects, columns=["file_name", "sheet", "row_number", "column_name", "value", "reason"])
+    description = "import: " + ", ".join(names or [f.name for f in files])
+    if errors or (len(rej) and not keep_good_rows):
+        _log_rejected(path, description, files, names, reports, rej, errors)
+        what = [*errors]
+        if len(rej):
+            what.append(f"{len(rej):,} bad value(s) in {rej['row_number'].nunique():,} row(s)")
+        msg = ("rejected, nothing was loaded: " + "; ".join(what)
+               + ("" if errors else ". Fix them, or load the good rows with --keep-good-rows."))
+        return ImportResult("rejected", None, reports, rej, msg)
+    try:
+        with db.batch(path, "import", description) as b:
+            _load(b, staged)
+            for i, f in enumerate(files):
+                nm = names[i] if names else f.name
+                for r in [r for r in reports if r.file == nm]:
+                    b.con.execute("insert into import_files values (?, ?, ?, ?, ?, ?, ?)",
+                                  [b.batch_id, nm, _sha256(f), r.sheet, r.kind, r.new + r.changed, r.rejected])
+            if len(rej):
+                b.con.register("rej", rej)
+                b.con.execute("insert into import_rejects select ?, * from rej", [b.batch_id])
+                b.con.unregister("rej")
+            b.rows_rejected = len(rej)
+            if not b.rows_loaded:
+                raise _Unchanged
+            batch_id = b.batch_id
+    except _Unchanged:
+        return ImportResult("unchanged", None, reports, rej,
+                            "nothing changed: every row is already in the database as it is in the file(s)")
+    loaded = sum(r.new + r.changed for r in reports)
+    msg = f"loaded as batch {batch_id}: {loaded:,} row(s) new or changed"
+    if len(rej):
+        msg += f"; {len(rej):,} bad value(s) left out (kept in the import log)"
+    return ImportResult("loaded", batch_id, reports, rej, msg)
+
+
+def _load(b: db.Batch, staged: list[_Staged]) -> None:
+    con = b.con
+    by_kind: dict[str, list[_Staged]] = {}
+    for st in staged:
+        by_kind.setdefault(st.kind, []).append(st)
+    for kind in LOAD_ORDER:
+        for st in by_kind.get(kind, []):
+            df = st.frame
+            if "account_name" in df or "account_id" in df:
+                df = _account_ids(df, con)
+            if kind == "deals":
+                _ensure_accounts(b, df)
+            if kind == "deal_history":
+                added, same = _insert_history(b, df.assign(_order=df["_row"]))
+                st.report.new, st.report.unchanged = added, same
+                b.rows_loaded += added
+                continue
+            schema_cols = _schema_types(con)[kind]
+            cols = [c for c in df.columns if not c.startswith("_") and c in schema_cols]
+            new, changed, unchanged = _upsert(b, kind, df, cols)
+            st.report.new, st.report.changed, st.report.unchanged = new, changed, unchanged
+            b.rows_loaded += new + changed
+            if kind == "deals" and st.stage_columns:
+                wide = _wide_history(_Staged(st.report, kind, df, cols, st.stage_columns))
+                added, _same = _insert_history(b, wide)
+                b.rows_loaded += added
+                st.report.notes.append(
+                    f"{added:,} history row(s) from the stage-date column(s) "
+                    f"{', '.join(repr(h) for h in st.stage_columns)} and closed deals' closing dates; their "
+                    "amount, close date, forecast category and probability are the deal's current values")
+    _fill_deal_dates(b, staged)
+
+
+def _ensure_accounts(b: db.Batch, deals: pd.DataFrame) -> None:
+    """Accounts named by deals but not loaded get a row (name and derived id) in this batch."""
+    if "account_id" not in deals:
+        return
+    con = b.con
+    pairs = deals[["account_id"] + (["account_name"] if "account_name" in deals else [])].dropna(subset=["account_id"])
+    pairs = pairs.drop_duplicates("account_id")
+    if "account_name" not in pairs:
+        pairs = pairs.assign(account_name=pairs["account_id"])
+    con.register("named_accounts", pairs)
+    try:
+        con.execute("""
+            insert into accounts (account_id, account_name, batch_id)
+            select account_id, coalesce(account_name, account_id), ? from named_accounts n
+            where not exists (select 1 from accounts a where a.account_id = n.account_id)
+        """, [b.batch_id])
+    finally:
+        con.unregister("named_accounts")
+    b.touched.add("accounts")
+
+
+def _fill_deal_dates(b: db.Batch, staged: list[_Staged]) -> None:
+    """DESIGN.md "Dates of a deal": created_date, else the earliest history date; closed_date,
+    else the first history row in a closed stage, else close_date once closed. Only deals
+    this batch wrote; the summary says how many were filled so."""
+    con = b.con
+    won_lost = settings.stage_config(con)
+    filled = con.execute("""
+        update deals d set created_date = h.first_at
+        from (select deal_id, min(changed_at)::date as first_at from deal_history group by deal_id) h
+        where d.deal_id = h.deal_id and d.created_date is null and d.batch_id = ?
+        returning d.deal_id
+    """, [b.batch_id]).fetchall()
+    closed = list(won_lost.won) + list(won_lost.lost)
+    filled_closed = con.execute("""
+        update deals d set closed_date = coalesce(
+            (select min(h.changed_at)::date from deal_history h
+             where h.deal_id = d.deal_id and list_contains(?, h.stage)), d.close_date)
+        where d.closed_date is null and list_contains(?, d.stage) and d.batch_id = ?
+        returning d.deal_id
+    """, [closed, closed, b.batch_id]).fetchall()
+    for st in staged:
+        if st.kind == "deals":
+            if filled:
+                st.report.notes.append(f"{len(filled):,} deal(s) had no created date: filled from their earliest history date")
+            if filled_closed:
+                st.report.notes.append(f"{len(filled_closed):,} closed deal(s) had no closed date: filled from "
+                                       "their history, else their close date")
+            break
+
+
+def _log_rejected(path, description, files, names, reports, rej: pd.DataFrame, errors: list[str]) -> None:
+    """A rejected attempt: only the import log records it; every data table is unchanged."""
+    file_errors = pd.DataFrame([{"file_name": None, "sheet": None, "row_number": None, "column_name": None,
+                                 "value": None, "reason": e} for e in errors],
+                               columns=rej.columns)
+    all_rej = pd.concat([file_errors, rej], ignore_index=True) if len(file_errors) else rej
+    with db.write(path) as con:
+        con.begin()
+        batch_id = int(con.execute("select coalesce(max(batch_id), 0) + 1 from import_batches").fetchone()[0])
+        con.execute("insert into import_batches (batch_id, action, description, started_at, finished_at, status, "
+                    "rows_loaded, rows_rejected) values (?, 'import', ?, ?, ?, 'rejected', 0, ?)",
+                    [batch_id, description, datetime.now(), datetime.now(), len(all_rej)])
+        for i, f in enumerate(files):
+            nm = names[i] if names else f.name
+            if f.exists():
+                con.execute("insert into import_files values (?, ?, ?, ?, ?, 0, ?)",
+                            [batch_id, nm, _sha256(f), None, None, int((rej["file_name"] == nm).sum())])
+        if len(all_rej):
+            con.register("rej", all_rej)
+            con.execute("insert into import_rejects select ?, * from rej", [batch_id])
+            con.unregister("rej")
+        con.commit()
