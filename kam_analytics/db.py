@@ -8,7 +8,6 @@ retried for a few seconds and then reported in one clear message.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
@@ -132,14 +131,11 @@ def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> int:
+def migrate(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> int:
     """Apply the migrations the database lacks, each in its own transaction."""
     current = _schema_version(con)
     if current > SCHEMA_VERSION:
-        raise InputError(
-            f"the database was made by a newer release (schema {current}; this release knows "
-            f"up to {SCHEMA_VERSION}). Upgrade KAM Analytics to open it."
-        )
+        raise _newer_release(path or Path("(this database)"), current)
     for version, sql in migrations():
         if version <= current:
             continue
@@ -165,50 +161,49 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _ensure_schema(path: Path) -> None:
-    """Create or migrate the database file when it is missing or out of date."""
-    if path.exists():
-        with _LOCK.read():
-            con = _open(path, read_only=True)
-            try:
-                if _schema_version(con) == SCHEMA_VERSION:
-                    return
-            finally:
-                con.close()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _LOCK.write():
-        con = _open(path, read_only=False)
-        try:
-            migrate(con)
-        finally:
-            con.close()
+def _newer_release(path: Path, version: int) -> InputError:
+    return InputError(
+        f"the database {path} was made by a newer release (schema {version}; this release "
+        f"knows up to {SCHEMA_VERSION}). Upgrade KAM Analytics to open it."
+    )
 
 
 @contextmanager
 def read(path: str | os.PathLike | None = None, must_exist: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection for one command or page rerun; closed on exit. A missing
-    database is created empty (the app's first start), or with `must_exist` reported."""
+    """A read-only connection for one command or page rerun; closed on exit. The schema
+    version is checked on that same connection (one open per read); a missing or older
+    database is created or migrated first. With `must_exist` a missing file is reported."""
     p = db_path(path)
     if must_exist and not p.exists():
         raise InputError(f"no database at {p}: load data first (`demo` or `import`), or pass --db PATH")
-    _ensure_schema(p)
-    with _LOCK.read():
-        con = _open(p, read_only=True)
-        try:
-            _prepare(con)
-            yield con
-        finally:
-            con.close()
+    while True:
+        with _LOCK.read():
+            if p.exists():
+                con = _open(p, read_only=True)
+                version = _schema_version(con)
+                if version == SCHEMA_VERSION:
+                    try:
+                        _prepare(con)
+                        yield con
+                    finally:
+                        con.close()
+                    return
+                con.close()
+                if version > SCHEMA_VERSION:
+                    raise _newer_release(p, version)
+        with write(p):      # create or migrate it, then read
+            pass
 
 
 @contextmanager
 def write(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection (no transaction of its own); closed on exit."""
+    """A read-write connection (no transaction of its own), migrated first; closed on exit."""
     p = db_path(path)
-    _ensure_schema(p)
+    p.parent.mkdir(parents=True, exist_ok=True)
     with _LOCK.write():
         con = _open(p, read_only=False)
         try:
+            migrate(con, p)
             _prepare(con)
             yield con
         finally:
@@ -283,6 +278,3 @@ def batch(path: str | os.PathLike | None, action: str, description: str = "") ->
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {t: int(con.execute(f'select count(*) from "{t}"').fetchone()[0]) for t in DATA_TABLES}
 
-
-def to_json_value(value) -> str:
-    return json.dumps(value, default=str)

@@ -21,16 +21,6 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "quotas": (("owner", "period"), ("owner", "period", "amount")),
 }
 
-# Fields a file may carry that are not columns of the table: the account's name (its key is
-# derived from the normalised name when no id is given).
-EXTRA_FIELDS = {
-    "deals": ("account_name",),
-    "account_plans": ("account_name",),
-    "account_goals": ("account_name",),
-    "stakeholders": ("account_name",),
-    "account_actions": ("account_name",),
-}
-
 # Load order: parents first.
 LOAD_ORDER = ("accounts", "owners", "products", "fx_rates", "deals", "deal_history",
               "account_plans", "account_goals", "stakeholders", "account_actions",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from .fields import EXTRA_FIELDS, TABLES
+from .fields import TABLES
 from .read import Table, norm
 
 MIN_CONFIDENCE = 0.6
@@ -86,7 +86,6 @@ def detect(table: Table, stage_names: list[str], override: dict | None = None) -
                 used.add(match)
             cols[h] = match
         required = TABLES[kind][1]
-        allowed = set(required) | {"account_name"} if kind in EXTRA_FIELDS else set(required)
         hit = sum(1 for r in required if r in used or (r == "account_name" and "account_id" in used))
         conf = hit / len(required)
         candidates.append((conf, len(used), kind, cols))

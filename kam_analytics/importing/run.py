@@ -226,10 +226,12 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
         for t in tables:
             if not t.rows:
                 continue
+            # stage-date columns are recognised against the known stages and the file's own
             stage_names = list(cfg.stages)
-            if "stage" in [f for f in detect(t, []).columns.values()]:
-                stage_col = next(h for h, f in detect(t, []).columns.items() if f == "stage")
-                stage_names += sorted({r[t.headers.index(stage_col)] for r in t.rows if r[t.headers.index(stage_col)]})
+            stage_col = next((h for h, f in detect(t, [], override).columns.items() if f == "stage"), None)
+            if stage_col is not None:
+                j = t.headers.index(stage_col)
+                stage_names += sorted({r[j] for r in t.rows if r[j]})
             m = detect(t, stage_names, override)
             rep = FileReport(name, t.sheet, t.header_row, m.kind, m.confidence, describe(m), rows=len(t.rows),
                              notes=list(t.skipped))
