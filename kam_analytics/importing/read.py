@@ -115,6 +115,8 @@ def read_grids(path: Path, display_name: str | None = None) -> list[Grid]:
     ext = path.suffix.lower()
     if not path.exists():
         raise InputError(f"{name}: file not found")
+    if not path.is_file():
+        raise InputError(f"{name}: this is a folder, not a file; name the files to import")
     if path.stat().st_size == 0:
         raise InputError(f"{name}: the file is empty")
     if ext in BOOK_EXT:

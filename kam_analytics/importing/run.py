@@ -505,7 +505,7 @@ def _log_rejected(path, description, files, names, reports, rej: pd.DataFrame, e
                     [batch_id, description, datetime.now(), datetime.now(), len(all_rej)])
         for i, f in enumerate(files):
             nm = names[i] if names else f.name
-            if f.exists():
+            if f.is_file():
                 con.execute("insert into import_files values (?, ?, ?, ?, ?, 0, ?)",
                             [batch_id, nm, _sha256(f), None, None, int((rej["file_name"] == nm).sum())])
         if len(all_rej):

@@ -227,6 +227,12 @@ def test_bad_files_get_one_clear_message(tiny_db, tmp_path, content, message):
     assert dump(tiny_db) == before
 
 
+def test_a_folder_or_a_missing_file_is_a_clear_message(tiny_db, tmp_path):
+    result = import_files(tiny_db, [tmp_path, tmp_path / "nope.csv"])
+    assert result.status == "rejected"
+    assert "is a folder, not a file" in result.message and "nope.csv: file not found" in result.message
+
+
 def test_ambiguous_day_month_column_says_how_to_fix_it(tmp_path):
     f = write_csv(tmp_path / "d.csv", [["Deal ID", "Stage", "Close Date"], ["A", "Lead", "01/02/2026"], ["B", "Lead", "03/04/2026"]])
     result = import_files(tmp_path / "a.duckdb", [f])
