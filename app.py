@@ -8,5 +8,9 @@ st.set_page_config(page_title="KAM Analytics", page_icon="📈", layout="wide")
 pg = st.navigation({
     "": [st.Page("views/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True)],
     "Deals": [st.Page("views/stage_durations.py", title="Stage durations", icon=":material/timer:", url_path="stage_durations")],
+    "Data": [
+        st.Page("views/import_files.py", title="Import", icon=":material/upload_file:", url_path="import"),
+        st.Page("views/data.py", title="Data", icon=":material/table:", url_path="data"),
+    ],
 })
 pg.run()

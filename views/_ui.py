@@ -62,7 +62,10 @@ def loaded_summary(empty_message: str | None = None) -> dict:
     """The Overview summary with the "data as of" line. With `empty_message`, a page that
     needs deals shows it, links to the Overview and stops when none are loaded."""
     s = read("kam_analytics.overview.summary")
-    data_as_of(s["data_date"])
+    if s["data_date"] is None and s["counts"]["rows"].sum():
+        st.caption("Data as of: no dated history, creation or closing yet")
+    else:
+        data_as_of(s["data_date"])
     if empty_message and not s["deals"]:
         st.info(empty_message, icon=":material/info:")
         st.page_link("views/overview.py", label="Go to the Overview to load the demo data", icon=":material/home:")

@@ -29,6 +29,12 @@ def synonyms() -> dict[str, dict[str, set[str]]]:
     return out
 
 
+def kind_fields() -> dict[str, list[str]]:
+    """The fields a file of each kind can map its columns to."""
+    raw = json.loads((Path(__file__).parent / "synonyms.json").read_text(encoding="utf-8"))
+    return {k: list(v) for k, v in raw.items() if not k.startswith("_")}
+
+
 def known_headers() -> set[str]:
     return {x for fields in synonyms().values() for xs in fields.values() for x in xs}
 

@@ -23,6 +23,7 @@ from .fields import LOAD_ORDER, RELATIONSHIP_WORDS, SENTIMENT_WORDS, SIDE_WORDS,
 from .mapping import MIN_CONFIDENCE, Mapping, describe, detect, known_headers
 from .read import Table, find_tables, read_grids
 
+PREVIEW_ROWS = 20
 AMOUNT_FIELDS = {"amount", "annual_revenue", "revenue_potential", "list_price", "rate", "commit", "best_case"}
 ITALIAN_STAGE_WORDS = {"vinto": "won", "vinta": "won", "chiuso vinto": "won", "perso": "lost", "persa": "lost",
                        "chiuso perso": "lost"}
@@ -42,6 +43,8 @@ class FileReport:
     unchanged: int = 0
     rejected: int = 0
     notes: list[str] = field(default_factory=list)
+    detected: Mapping | None = None          # for the Import page's editable mapping
+    preview: pd.DataFrame | None = None      # the first rows as they will be stored
 
 
 @dataclass
@@ -234,7 +237,7 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
                 stage_names += sorted({r[j] for r in t.rows if r[j]})
             m = detect(t, stage_names, override)
             rep = FileReport(name, t.sheet, t.header_row, m.kind, m.confidence, describe(m), rows=len(t.rows),
-                             notes=list(t.skipped))
+                             notes=list(t.skipped), detected=m)
             reports.append(rep)
             if m.confidence < MIN_CONFIDENCE:
                 msg = (f"{name}{', sheet ' + repr(t.sheet) if t.sheet else ''}: not sure what this table is "
@@ -251,9 +254,24 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
             bad = info["bad"] | _validate(t, m, df, info["raw"], rejects)
             rep.rejected = int(bad.sum())
             good = df[~bad].copy()
+            shown = good.drop(columns=[c for c in good.columns if c.startswith("__")]).head(PREVIEW_ROWS).copy()
+            for c in shown.columns:   # dates without a time read as dates
+                if str(shown[c].dtype).startswith("datetime64") and (shown[c].dropna().dt.normalize() == shown[c].dropna()).all():
+                    shown[c] = shown[c].dt.date
+            rep.preview = shown
             provided = [c for c in good.columns if not c.startswith("_") and not c.startswith("__entered__")]
             staged.append(_Staged(rep, m.kind, good, provided, m.stage_columns))
     return staged, rejects, reports, errors
+
+
+def preview(path, files: list[Path], names: list[str] | None = None, overrides: dict | None = None) -> ImportResult:
+    """What an import would do, without writing: kinds, mappings, the first rows as they
+    would be stored, every bad value and every file-level error."""
+    with db.read(path) as con:
+        _staged, rejects, reports, errors = stage_files([Path(f) for f in files], con, overrides, names)
+    rej = pd.DataFrame(rejects, columns=["file_name", "sheet", "row_number", "column_name", "value", "reason"])
+    status = "rejected" if errors else "ready"
+    return ImportResult(status, None, reports, rej, "; ".join(errors))
 
 
 def _upsert(b: db.Batch, table: str, frame: pd.DataFrame, columns: list[str]) -> tuple[int, int, int]:

@@ -99,6 +99,11 @@ def page(browser):
 
 
 def screenshot(page, name: str) -> Path:
+    """A full-height picture once every grid on the page has drawn (they draw lazily)."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stDataFrame]')]"
+        ".every(d => d.querySelector('canvas'))", timeout=30_000)
+    page.wait_for_timeout(500)
     SHOTS.mkdir(exist_ok=True)
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

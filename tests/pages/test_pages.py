@@ -10,7 +10,7 @@ from kam_analytics import db, formatting
 from kam_analytics.reports.stage_durations import stage_durations
 
 APP = str(Path(__file__).parent.parent.parent / "app.py")
-PAGES = ["views/overview.py", "views/stage_durations.py"]
+PAGES = ["views/overview.py", "views/stage_durations.py", "views/import_files.py", "views/data.py"]
 
 
 def _open(monkeypatch, db_file, page=None, query=None):

@@ -48,3 +48,21 @@ def test_json_has_null_never_nan():
     records = json.loads(exports.to_json(_frame()))
     assert records[2]["value"] is None and records[3]["value"] is None
     assert records[0]["flags"] == ["stalled", "stale"]
+
+
+def test_data_page_export_is_safe_and_complete(tmp_path):
+    """browse.export_csv writes by COPY, with the same leading-' rule as every export."""
+    import csv as _csv
+
+    from kam_analytics import browse, db
+
+    path = tmp_path / "b.duckdb"
+    with db.batch(path, "test", "rows") as b:
+        b.con.execute("insert into accounts (account_id, account_name, annual_revenue, batch_id) values "
+                      "('a1', '=HYPERLINK(\"x\")', -5, ?), ('a2', 'Plain', 12.5, ?)", [b.batch_id, b.batch_id])
+    with db.read(path) as con:
+        n = browse.export_csv(con, "accounts", tmp_path / "a.csv")
+        rows, total = browse.page(con, "accounts", search="plain")
+    got = list(_csv.DictReader(open(tmp_path / "a.csv", encoding="utf-8")))
+    assert n == 2 and got[0]["account_name"] == "'=HYPERLINK(\"x\")" and got[0]["annual_revenue"] == "-5.0"
+    assert total == 1 and rows.iloc[0]["account_id"] == "a2"

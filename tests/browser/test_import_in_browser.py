@@ -1,0 +1,61 @@
+"""Uploading files in the browser: a messy workbook loads and its rows show on the Data
+page; a bad file shows its message and loads nothing."""
+
+import pytest
+from openpyxl import Workbook
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _ready(page):
+    page.wait_for_selector("[data-testid=stApp]")
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000)
+    assert page.locator("text=Traceback").count() == 0
+
+
+def _messy_workbook(path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Opportunità"
+    ws.append(["Report opportunità — filtrato per regione EMEA"])
+    ws.append([])
+    ws.append(["ID trattativa", "Nome trattativa", "Fase", "Importo", "Data di chiusura"])
+    ws.append(["T-1", "Rinnovo", "Proposta", "1.234,50", "12 gennaio 2026"])
+    ws.append(["T-2", "Espansione", "Negoziazione", "20.000,00", "3 febbraio 2026"])
+    ws.append(["Totale", None, None, "21.234,50", None])
+    wb.save(path)
+    return path
+
+
+def test_upload_a_messy_workbook_and_see_its_rows(tmp_path, serve, page):
+    app = serve(tmp_path / "empty.duckdb")
+    page.goto(f"{app.url}/import")
+    _ready(page)
+    page.locator("input[type=file]").set_input_files(str(_messy_workbook(tmp_path / "opportunita.xlsx")))
+    page.wait_for_selector("text=The first rows as they will be stored", timeout=30_000)
+    _ready(page)
+    assert page.locator("text=header on row 3").count() >= 1
+    page.get_by_role("button", name="Load", exact=True).wait_for()
+    screenshot(page, "import_preview")
+    page.get_by_role("button", name="Load", exact=True).click()
+    page.wait_for_selector("text=loaded as batch", timeout=30_000)
+    screenshot(page, "import_loaded")
+    page.goto(f"{app.url}/data?table=deals")
+    page.wait_for_selector("text=2 row(s) match", timeout=30_000)
+    _ready(page)
+    screenshot(page, "data_deals")
+
+
+def test_upload_a_bad_file_and_see_the_message(tmp_path, serve, page):
+    bad = tmp_path / "deals.csv"
+    bad.write_text("Deal ID,Stage,Amount\nN1,Lead,1000\nN2,Lead,-5\n", encoding="utf-8")
+    app = serve(tmp_path / "empty.duckdb")
+    page.goto(f"{app.url}/import")
+    _ready(page)
+    page.locator("input[type=file]").set_input_files(str(bad))
+    page.wait_for_selector("text=1 bad value(s)", timeout=30_000)
+    _ready(page)
+    assert page.get_by_role("button", name="Load", exact=True).is_disabled()
+    screenshot(page, "import_bad_file")

@@ -1,0 +1,119 @@
+"""Import: upload spreadsheets, check what was recognised (kind, where the table is, the
+column mapping — editable), preview the rows as they will be stored and every bad value,
+then load them as one undoable batch. Below, the import history with undo."""
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from views import _ui
+from kam_analytics import formatting
+from kam_analytics.importing.mapping import kind_fields
+from kam_analytics.importing.read import BOOK_EXT, TEXT_EXT
+
+NOT_USED = "(not used)"
+KINDS = kind_fields()
+
+st.title("Import")
+st.caption("Upload CRM exports and filled-in templates (csv, tsv, txt, xlsx, xlsm, xls, ods). All files "
+           "of one upload load together as one batch, which you can undo.")
+
+
+def _saved_uploads(files) -> tuple[list[Path], list[str]]:
+    """Uploaded files written to this session's temp folder (readers work on paths)."""
+    folder = Path(st.session_state.setdefault("upload_dir", tempfile.mkdtemp(prefix="kam-upload-")))
+    paths = []
+    for f in files:
+        target = folder / Path(f.name).name
+        target.write_bytes(f.getvalue())
+        paths.append(target)
+    return paths, [Path(f.name).name for f in files]
+
+
+with _ui.guarded():
+    if not _ui.loaded_summary()["deals"]:
+        st.info("The database is empty: upload your first files below, or load the demo data on the Overview.",
+                icon=":material/info:")
+    uploads = st.file_uploader("Files to import", accept_multiple_files=True, key="uploads",
+                               type=sorted(e.lstrip(".") for e in TEXT_EXT | BOOK_EXT))
+    overrides: dict = st.session_state.setdefault("import_overrides", {})
+    if uploads:
+        from kam_analytics.importing import run
+
+        paths, names = _saved_uploads(uploads)
+        with st.status("Reading and checking the files…", expanded=False) as status:
+            check = run.preview(_ui.path(), paths, names, overrides)
+            status.update(label="Files read and checked", state="complete")
+        for i, rep in enumerate(check.files):
+            where = rep.file + (f" · sheet {rep.sheet}" if rep.sheet else "") + \
+                (f" · header on row {rep.header_row}" if rep.header_row else "")
+            with st.container(border=True):
+                if rep.kind is None:
+                    st.error(f"**{where}** — " + "; ".join(rep.notes))
+                    continue
+                st.markdown(f"**{where}** — {formatting.number(rep.rows)} rows")
+                c1, c2 = st.columns([1, 2])
+                kinds = list(KINDS)
+                kind = c1.selectbox("Recognised as", kinds, index=kinds.index(rep.kind), key=f"kind-{i}",
+                                    help="Confidence = the share of this kind's required fields found among the columns.")
+                c1.metric("Confidence", formatting.percent(rep.confidence, 0))
+                if rep.confidence < 0.6:
+                    c1.warning("Not sure: confirm the kind and the columns, then check again.")
+                detected = rep.detected.columns if rep.detected else {}
+                grid = pd.DataFrame({"column in the file": list(detected),
+                                     "field": [f or NOT_USED for f in detected.values()]})
+                edited = c2.data_editor(grid, hide_index=True, width="stretch", key=f"map-{i}", disabled=["column in the file"],
+                                        column_config={"field": st.column_config.SelectboxColumn(
+                                            "field", options=[NOT_USED, *KINDS[kind]], required=True)})
+                new_cols = {h: (None if f == NOT_USED else f) for h, f in zip(edited["column in the file"], edited["field"])}
+                if kind != rep.kind or new_cols != detected:
+                    if st.button("Check again with this mapping", key=f"apply-{i}"):
+                        overrides[rep.file] = {"kind": kind, "columns": new_cols}
+                        st.rerun()
+                if rep.detected and rep.detected.stage_columns:
+                    st.caption("Stage dates: " + ", ".join(f"{h} → entered {s}" for h, s in rep.detected.stage_columns.items()))
+                for note in rep.notes:
+                    st.caption("ℹ️ " + note)
+                if rep.preview is not None and len(rep.preview):
+                    st.caption("The first rows as they will be stored:")
+                    _ui.table(rep.preview.drop(columns=["_row"]))
+        if check.message:
+            st.error(check.message)
+        if len(check.rejects):
+            st.subheader(f"{formatting.number(len(check.rejects))} bad value(s)")
+            _ui.table(check.rejects)
+            _ui.downloads(check.rejects, "import-errors", "rejects")
+        keep = st.checkbox("Load the good rows and leave the bad ones out", key="keep-good",
+                           disabled=not len(check.rejects))
+        blocked = check.status == "rejected" or (len(check.rejects) > 0 and not keep)
+        if st.button("Load", type="primary", disabled=blocked, key="load"):
+            with st.spinner("Loading…"):
+                result = run.import_files(_ui.path(), paths, keep_good_rows=keep, overrides=overrides, names=names)
+            (st.success if result.status == "loaded" else st.info if result.status == "unchanged" else st.error)(result.message)
+        elif blocked and len(check.rejects):
+            st.caption("Fix the bad values in the file and upload it again, or tick the box to load the good rows.")
+
+    st.subheader("Import history")
+    from kam_analytics.batches import list_batches
+
+    hist = _ui.read("kam_analytics.batches.list_batches")
+    if hist.empty:
+        st.caption("Nothing imported yet.")
+    else:
+        _ui.table(hist[["batch_id", "action", "description", "finished_at", "status", "rows_loaded", "rows_rejected", "files"]],
+                  column_config={"finished_at": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm")})
+        loaded = hist[hist["status"] == "loaded"]
+        if len(loaded):
+            c1, c2, c3 = st.columns([2, 2, 1])
+            bid = c1.selectbox("Undo a batch", list(loaded["batch_id"]), key="undo-batch",
+                               format_func=lambda b: f"{b} — {loaded.set_index('batch_id').at[b, 'description']}")
+            cascade = c2.checkbox("Also undo later batches that changed its rows", key="undo-cascade")
+            sure = c2.checkbox("Yes, undo it", key="undo-sure")
+            if c3.button("Undo", disabled=not sure, key="undo"):
+                from kam_analytics.batches import undo
+
+                done = undo(_ui.path(), int(bid), cascade=cascade)
+                st.success(f"Undone: batch(es) {', '.join(map(str, done))}.")
+                st.rerun()
