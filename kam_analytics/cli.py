@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help='override detection: {"<file name or *>": {"kind": "deals", "columns": {"<header>": "<field>"}, '
                         '"date_formats": {"<header>": "dmy"}}}')
 
+    p = sub.add_parser("template", help="write a blank template to fill in (xlsx)")
+    from .templates import KINDS as TEMPLATE_KINDS
+    p.add_argument("kind", choices=list(TEMPLATE_KINDS), metavar="KIND", help=", ".join(TEMPLATE_KINDS))
+    p.add_argument("-o", "--output", metavar="FILE.xlsx", required=True)
+    p.add_argument("--lang", choices=("en", "it"), default="en")
+
     sub.add_parser("batches", help="import history (every load, settings save and undo)")
 
     p = sub.add_parser("undo", help="undo a batch (see `batches`)")
@@ -115,6 +121,19 @@ def run(argv: list[str] | None = None) -> int:
 
     if args.command == "import":
         return _import(path, args)
+
+    if args.command == "template":
+        from . import templates
+
+        stages = None
+        if path.exists():   # the saved (or inferred) stage list feeds the drop-downs
+            from . import settings
+
+            with db.read(path) as con:
+                stages = list(settings.stage_config(con).stages) or None
+        Path(args.output).write_bytes(templates.build(args.kind, args.lang, stages))
+        sys.stdout.write(f"wrote the {args.kind} template ({args.lang}) to {args.output}\n")
+        return ExitCode.OK
 
     if args.command == "batches":
         from .batches import list_batches

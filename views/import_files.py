@@ -14,6 +14,14 @@ from kam_analytics.importing.mapping import kind_fields
 from kam_analytics.importing.read import BOOK_EXT, TEXT_EXT
 
 NOT_USED = "(not used)"
+
+
+@st.cache_data(show_spinner=False)
+def _template(kind: str, lang: str, stages: tuple | None) -> bytes:
+    from kam_analytics import templates
+
+    return templates.build(kind, lang, list(stages) if stages else None)
+
 KINDS = kind_fields()
 
 st.title("Import")
@@ -36,6 +44,18 @@ with _ui.guarded():
     if not _ui.loaded_summary()["deals"]:
         st.info("The database is empty: upload your first files below, or load the demo data on the Overview.",
                 icon=":material/info:")
+    with st.expander("Templates to fill in (xlsx, with drop-downs; they import back as they are)"):
+        from kam_analytics import templates
+
+        lang = st.segmented_control("Language", ["en", "it"], default="en", key="tpl-lang",
+                                    format_func={"en": "English", "it": "Italiano"}.get) or "en"
+        stages = tuple(_ui.read("kam_analytics.settings.stage_config").stages) or None
+        cols = st.columns(3)
+        for n, kind in enumerate(templates.KINDS):
+            cols[n % 3].download_button(
+                f"⬇ {kind.replace('-', ' ')}", _template(kind, lang, stages), f"{kind}-{lang}.xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"tpl-{kind}",
+                width="stretch")
     uploads = st.file_uploader("Files to import", accept_multiple_files=True, key="uploads",
                                type=sorted(e.lstrip(".") for e in TEXT_EXT | BOOK_EXT))
     overrides: dict = st.session_state.setdefault("import_overrides", {})

@@ -12,10 +12,10 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "deals": (("deal_id",), ("deal_id", "stage")),
     "deal_history": ((), ("deal_id", "changed_at", "stage")),
     "account_plans": (("account_id", "plan_date"), ("account_name", "plan_date")),
+    "plans": (("deal_id", "plan_type"), ("deal_id", "plan_type")),
     "account_goals": (("account_id", "goal"), ("account_name", "goal")),
     "stakeholders": (("account_id", "name"), ("account_name", "name", "role")),
     "account_actions": (("account_id", "action_step"), ("account_name", "action_step", "status")),
-    "plans": (("deal_id", "plan_type"), ("deal_id", "plan_type")),
     "plan_steps": (("deal_id", "plan_type", "step_no"), ("deal_id", "step")),
     "forecast_calls": (("owner", "period", "submitted_at"), ("owner", "period", "submitted_at")),
     "quotas": (("owner", "period"), ("owner", "period", "amount")),
@@ -44,6 +44,15 @@ SENTIMENT_WORDS = {
     "neutral": "neutral", "neutrale": "neutral", "neutro": "neutral",
     "detractor": "detractor", "negative": "detractor", "contrario": "detractor", "detrattore": "detractor",
 }
+PLAN_TYPE_WORDS = {"closing": "closing", "closing plan": "closing", "di chiusura": "closing", "chiusura": "closing",
+                   "piano di chiusura": "closing", "mutual": "mutual", "mutual plan": "mutual",
+                   "mutual action plan": "mutual", "map": "mutual", "reciproco": "mutual",
+                   "piano d azione reciproco": "mutual", "piano reciproco": "mutual", "condiviso": "mutual"}
+ROLE_WORDS = {r: r for r in ("decision maker", "economic buyer", "champion", "influencer", "technical buyer",
+                             "user", "blocker", "coach")} | {
+    "decisore": "decision maker", "decisore economico": "economic buyer", "sostenitore interno": "champion",
+    "influenzatore": "influencer", "acquirente tecnico": "technical buyer", "utente": "user",
+    "oppositore": "blocker", "bloccante": "blocker", "mentore": "coach"}
 SIDE_WORDS = {"buyer": "buyer", "acquirente": "buyer", "cliente": "buyer", "customer": "buyer",
               "seller": "seller", "venditore": "seller", "vendor": "seller", "us": "seller",
               "joint": "joint", "both": "joint", "congiunto": "joint", "entrambi": "joint"}

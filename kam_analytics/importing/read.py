@@ -48,11 +48,12 @@ class Grid:
 class Table:
     file: str
     sheet: str | None
-    header_row: int                  # 1-based, as the user sees it in the spreadsheet
+    header_row: int | None           # 1-based, as the user sees it in the spreadsheet
     headers: list[str]
     rows: list[list[str | None]]
     row_numbers: list[int]           # the spreadsheet row of each data row
-    meta: dict[str, str] = field(default_factory=dict)   # key-value block above the header
+    meta: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # key-value block above:
+    # normalised label -> (label as written, value, spreadsheet row)
     skipped: list[str] = field(default_factory=list)     # footer lines left out, said aloud
     delimiter: str | None = None
 
@@ -144,7 +145,10 @@ def _read_book(path: Path, name: str) -> list[Grid]:
     except Exception as exc:  # calamine's errors are plain exceptions with a reason
         raise InputError(f"{name}: cannot be read as a spreadsheet ({exc}); expected xlsx, xlsm, xls or ods") from None
     grids = []
-    for sheet in wb.sheet_names:
+    # hidden sheets (drop-down lists, lookups) and chart sheets are not the user's data
+    visible = {m.name for m in wb.sheets_metadata
+               if str(m.visible).endswith("Visible") and str(m.typ).endswith("WorkSheet")}
+    for sheet in [s for s in wb.sheet_names if s in visible]:
         try:
             rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
         except Exception as exc:
@@ -165,7 +169,7 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
     rows = grid.rows
     tables: list[Table] = []
     i = 0
-    meta: dict[str, str] = {}
+    meta: dict[str, tuple[str, str, int]] = {}
     while i < len(rows):
         row = rows[i]
         filled = [v for v in row if v is not None]
@@ -177,7 +181,8 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
         is_kv = len(filled) == 2 and known < 2 and (
             filled[0].rstrip().endswith(":") or norm(filled[0]) in KV_LABELS or not _is_texty(filled[1]))
         if is_kv:
-            meta[norm(filled[0].rstrip().rstrip(":"))] = filled[1]
+            label = filled[0].rstrip().rstrip(":").strip()
+            meta[norm(label)] = (label, filled[1], i + 1)
             i += 1
             continue
         if len(filled) < 2 or len(texty) < len(filled):
@@ -213,5 +218,7 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
         tables.append(Table(grid.file, grid.sheet, i + 1, headers, data, numbers, dict(meta), skipped, grid.delimiter))
         meta = {}
         i = k
+    if meta:   # a key-value block with no table below it (a plan's or account plan's header)
+        tables.append(Table(grid.file, grid.sheet, None, [], [], [], dict(meta), [], grid.delimiter))
     return tables
 

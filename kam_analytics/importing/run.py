@@ -19,9 +19,10 @@ import pandas as pd
 from .. import db, settings
 from ..errors import InputError
 from . import coerce
-from .fields import LOAD_ORDER, RELATIONSHIP_WORDS, SENTIMENT_WORDS, SIDE_WORDS, STATUS_WORDS, TABLES
-from .mapping import MIN_CONFIDENCE, Mapping, describe, detect, known_headers
-from .read import Table, find_tables, read_grids
+from .fields import (LOAD_ORDER, PLAN_TYPE_WORDS, RELATIONSHIP_WORDS, ROLE_WORDS, SENTIMENT_WORDS, SIDE_WORDS,
+                     STATUS_WORDS, TABLES)
+from .mapping import MIN_CONFIDENCE, Mapping, describe, detect, known_headers, synonyms
+from .read import Table, find_tables, norm, read_grids
 
 PREVIEW_ROWS = 20
 AMOUNT_FIELDS = {"amount", "annual_revenue", "revenue_potential", "list_price", "rate", "commit", "best_case"}
@@ -125,6 +126,10 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
             c = coerce.to_words(s, SIDE_WORDS, "side")
         elif fld == "sentiment":
             c = coerce.to_words(s, SENTIMENT_WORDS, "sentiment")
+        elif fld == "plan_type":
+            c = coerce.to_words(s, PLAN_TYPE_WORDS, "plan type")
+        elif fld == "role":
+            c = coerce.to_words(s, ROLE_WORDS, "role")
         elif fld == "stage" and stage_map is not None:
             key = s.astype("string").str.strip().str.lower().str.split().str.join(" ")
             vals = key.map(lambda k: stage_map.get(k) if isinstance(k, str) else None)
@@ -157,6 +162,13 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
             _reject(rejects, t, t.row_numbers[i], h, raw[h][i], f"expected {c.expected}")
         bad |= c.bad
         out[f"__entered__{stage}"] = c.values
+    if m.kind == "plan_steps":
+        if "step_no" not in out:
+            out["step_no"] = range(1, len(out) + 1)
+            notes.append("steps numbered in the order of the rows")
+        if "plan_type" not in out:
+            out["plan_type"] = "mutual"
+            notes.append("no plan type given: taken as a mutual plan")
     out["_row"] = t.row_numbers
     return out, {"bad": bad, "notes": notes, "raw": raw}
 
@@ -203,6 +215,43 @@ def _validate(t: Table, m: Mapping, df: pd.DataFrame, raw: pd.DataFrame, rejects
     return bad
 
 
+CONTEXT_FIELDS = ("account_name", "deal_id", "plan_type")
+HEADER_KINDS = ("account_plans", "plans")
+
+
+def _with_context(t: Table) -> Table:
+    """The key-value block's account, deal and plan type as columns of the table below it
+    (a template's action plan or plan steps name their account or deal once, above)."""
+    syn = synonyms()
+    present = {f for h in t.headers for kind in syn.values() for f, xs in kind.items() if norm(h) in xs}
+    extra = []
+    for key, (label, value, _row) in t.meta.items():
+        for fld in CONTEXT_FIELDS:
+            if fld not in present and any(key in kind.get(fld, ()) for kind in syn.values()):
+                extra.append((label, value))
+                present.add(fld)
+                break
+    if not extra or not t.rows:
+        return t
+    return Table(t.file, t.sheet, t.header_row, [*t.headers, *(lbl for lbl, _ in extra)],
+                 [[*r, *(v for _, v in extra)] for r in t.rows], t.row_numbers, t.meta, t.skipped, t.delimiter)
+
+
+def _header_table(t: Table) -> Table | None:
+    """A key-value block that is an account plan's or a plan's header, as a one-row table."""
+    if not t.meta:
+        return None
+    syn = synonyms()
+    for kind in HEADER_KINDS:
+        fields = {f for key in t.meta for f, xs in syn[kind].items() if key in xs}
+        if all(r in fields for r in TABLES[kind][1]):
+            labels = [lbl for lbl, _v, _r in t.meta.values()]
+            values = [v for _l, v, _r in t.meta.values()]
+            first_row = min(r for _l, _v, r in t.meta.values())
+            return Table(t.file, t.sheet, first_row, labels, [values], [first_row], {}, [], t.delimiter)
+    return None
+
+
 def stage_files(paths: list[Path], con, overrides: dict | None = None, names: list[str] | None = None) -> tuple[list[_Staged], list[dict], list[FileReport], list[str]]:
     """Read, map, convert and validate every file; nothing is written."""
     types = _schema_types(con)
@@ -219,16 +268,16 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
             errors.append(str(exc))
             reports.append(FileReport(name, None, None, None, 0.0, "", notes=[str(exc)]))
             continue
-        tables = [t for g in grids for t in find_tables(g, known)]
-        if not tables or all(not t.rows for t in tables):
+        found = [t for g in grids for t in find_tables(g, known)]
+        tables = [h for t in found if (h := _header_table(t)) is not None]
+        tables += [_with_context(t) for t in found if t.rows]
+        if not tables:
             msg = (f"{name}: no table with data rows was found (a header row and at least one row "
                    "below it); the file yields no rows")
             errors.append(msg)
             reports.append(FileReport(name, None, None, None, 0.0, "", notes=[msg]))
             continue
         for t in tables:
-            if not t.rows:
-                continue
             # stage-date columns are recognised against the known stages and the file's own
             stage_names = list(cfg.stages)
             stage_col = next((h for h, f in detect(t, [], override).columns.items() if f == "stage"), None)
@@ -435,8 +484,8 @@ def _load(b: db.Batch, staged: list[_Staged]) -> None:
             df = st.frame
             if "account_name" in df or "account_id" in df:
                 df = _account_ids(df, con)
-            if kind == "deals":
-                _ensure_accounts(b, df)
+                if kind != "accounts":
+                    _ensure_accounts(b, df)
             if kind == "deal_history":
                 added, same = _insert_history(b, df.assign(_order=df["_row"]))
                 st.report.new, st.report.unchanged = added, same
@@ -459,7 +508,8 @@ def _load(b: db.Batch, staged: list[_Staged]) -> None:
 
 
 def _ensure_accounts(b: db.Batch, deals: pd.DataFrame) -> None:
-    """Accounts named by deals but not loaded get a row (name and derived id) in this batch."""
+    """Accounts named by deals, plans or maps but not loaded get a row (name and derived id)
+    in this batch, so every account_id refers to an account."""
     if "account_id" not in deals:
         return
     con = b.con
