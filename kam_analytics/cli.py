@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--keep-good-rows", action="store_true",
                    help="load the good rows even when some rows are bad (default: any bad row rejects the batch)")
+    p.add_argument("--snapshot-date", metavar="DATE",
+                   help="the date of a deals export (its snapshot); default: a date in the file's banner or name, "
+                        "else today")
     p.add_argument("--mapping", metavar="FILE.json",
                    help='override detection: {"<file name or *>": {"kind": "deals", "columns": {"<header>": "<field>"}, '
                         '"date_formats": {"<header>": "dmy"}}}')
@@ -174,8 +177,10 @@ def _import(path, args) -> int:
             raise UsageError(f"--mapping {args.mapping}: cannot read it as JSON ({exc})") from None
         if not isinstance(overrides, dict):
             raise UsageError('--mapping: expected a JSON object such as {"file.csv": {"kind": "deals"}}')
+    from .dates import parse_date
+
     result = import_files(path, [Path(f) for f in args.files], keep_good_rows=args.keep_good_rows,
-                          overrides=overrides)
+                          overrides=overrides, snapshot_date=parse_date(args.snapshot_date, "--snapshot-date"))
     for r in result.files:
         where = f"{r.file}" + (f", sheet {r.sheet!r}" if r.sheet else "") + (f", header row {r.header_row}" if r.header_row else "")
         sys.stdout.write(f"{where}: {r.mapping or 'not read'}\n")

@@ -56,6 +56,7 @@ class Table:
     # normalised label -> (label as written, value, spreadsheet row)
     skipped: list[str] = field(default_factory=list)     # footer lines left out, said aloud
     delimiter: str | None = None
+    banner: list[str] = field(default_factory=list)      # title lines above (a report's date)
 
 
 def _cell_text(v) -> str | None:
@@ -170,6 +171,7 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
     tables: list[Table] = []
     i = 0
     meta: dict[str, tuple[str, str, int]] = {}
+    banner: list[str] = []
     while i < len(rows):
         row = rows[i]
         filled = [v for v in row if v is not None]
@@ -186,7 +188,8 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
             i += 1
             continue
         if len(filled) < 2 or len(texty) < len(filled):
-            i += 1          # a banner line ("Opportunities report", "Filtered by ...")
+            banner.append(" ".join(filled))   # a banner line ("Opportunities report", "Filtered by ...")
+            i += 1
             continue
         # the header: trim columns to its extent
         width = max(j for j, v in enumerate(row) if v is not None) + 1
@@ -215,10 +218,11 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
             data.append(cells)
             numbers.append(k + 1)
             k += 1
-        tables.append(Table(grid.file, grid.sheet, i + 1, headers, data, numbers, dict(meta), skipped, grid.delimiter))
-        meta = {}
+        tables.append(Table(grid.file, grid.sheet, i + 1, headers, data, numbers, dict(meta), skipped, grid.delimiter,
+                            banner))
+        meta, banner = {}, []
         i = k
     if meta:   # a key-value block with no table below it (a plan's or account plan's header)
-        tables.append(Table(grid.file, grid.sheet, None, [], [], [], dict(meta), [], grid.delimiter))
+        tables.append(Table(grid.file, grid.sheet, None, [], [], [], dict(meta), [], grid.delimiter, banner))
     return tables
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -68,7 +69,35 @@ class _Staged:
     frame: pd.DataFrame             # converted good rows; `_row` the spreadsheet row
     columns: list[str]              # canonical columns the file provides
     stage_columns: dict[str, str]   # wide history: header -> stage
-    stage_frame: pd.DataFrame | None = None
+    snapshot: tuple[datetime, str] | None = None   # a deals export's date, and where it came from
+
+
+SNAPSHOT_LABELS = {"snapshot date", "as of", "report date", "data report", "exported", "export date", "data estrazione",
+                   "date", "data"}
+_DATE_IN_TEXT = re.compile(r"(20\d{2})[-_./]?([01]\d)[-_./]?([0-3]\d)")
+_DMY_IN_TEXT = re.compile(r"\b([0-3]?\d)[/.]([01]?\d)[/.](20\d{2})\b")
+
+
+def _snapshot_date(t: Table, given: date | None) -> tuple[datetime, str]:
+    """--snapshot-date, else a date in the file's banner or key-value block, else in its
+    name, else the import date; the summary says which."""
+    if given:
+        return datetime.combine(given, datetime.min.time()), "--snapshot-date"
+    texts = [("the file's banner", line) for line in t.banner]
+    texts += [("the file's header block", v) for k, (_l, v, _r) in t.meta.items() if k in SNAPSHOT_LABELS]
+    texts.append(("the file name", t.file))
+    for where, text in texts:
+        m = _DATE_IN_TEXT.search(text)
+        parts = (m.group(1), m.group(2), m.group(3)) if m else None
+        if not parts:
+            d = _DMY_IN_TEXT.search(text)
+            parts = (d.group(3), d.group(2), d.group(1)) if d else None
+        if parts:
+            try:
+                return datetime(int(parts[0]), int(parts[1]), int(parts[2])), where
+            except ValueError:
+                continue
+    return datetime.combine(date.today(), datetime.min.time()), "the import date"
 
 
 def _sha256(path: Path) -> str:
@@ -252,7 +281,8 @@ def _header_table(t: Table) -> Table | None:
     return None
 
 
-def stage_files(paths: list[Path], con, overrides: dict | None = None, names: list[str] | None = None) -> tuple[list[_Staged], list[dict], list[FileReport], list[str]]:
+def stage_files(paths: list[Path], con, overrides: dict | None = None, names: list[str] | None = None,
+                snapshot_date: date | None = None) -> tuple[list[_Staged], list[dict], list[FileReport], list[str]]:
     """Read, map, convert and validate every file; nothing is written."""
     types = _schema_types(con)
     cfg = settings.stage_config(con)
@@ -284,7 +314,7 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
             if stage_col is not None:
                 j = t.headers.index(stage_col)
                 stage_names += sorted({r[j] for r in t.rows if r[j]})
-            m = detect(t, stage_names, override)
+            m = detect(t, list(dict.fromkeys(stage_names)), override)
             rep = FileReport(name, t.sheet, t.header_row, m.kind, m.confidence, describe(m), rows=len(t.rows),
                              notes=list(t.skipped), detected=m)
             reports.append(rep)
@@ -309,15 +339,17 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
                     shown[c] = shown[c].dt.date
             rep.preview = shown
             provided = [c for c in good.columns if not c.startswith("_") and not c.startswith("__entered__")]
-            staged.append(_Staged(rep, m.kind, good, provided, m.stage_columns))
+            snap = _snapshot_date(t, snapshot_date) if m.kind == "deals" else None
+            staged.append(_Staged(rep, m.kind, good, provided, m.stage_columns, snap))
     return staged, rejects, reports, errors
 
 
-def preview(path, files: list[Path], names: list[str] | None = None, overrides: dict | None = None) -> ImportResult:
+def preview(path, files: list[Path], names: list[str] | None = None, overrides: dict | None = None,
+            snapshot_date: date | None = None) -> ImportResult:
     """What an import would do, without writing: kinds, mappings, the first rows as they
     would be stored, every bad value and every file-level error."""
     with db.read(path) as con:
-        _staged, rejects, reports, errors = stage_files([Path(f) for f in files], con, overrides, names)
+        _staged, rejects, reports, errors = stage_files([Path(f) for f in files], con, overrides, names, snapshot_date)
     rej = pd.DataFrame(rejects, columns=["file_name", "sheet", "row_number", "column_name", "value", "reason"])
     status = "rejected" if errors else "ready"
     return ImportResult(status, None, reports, rej, "; ".join(errors))
@@ -357,8 +389,9 @@ def _upsert(b: db.Batch, table: str, frame: pd.DataFrame, columns: list[str]) ->
     return int(new), int(changed), int(unchanged)
 
 
-def _insert_history(b: db.Batch, frame: pd.DataFrame) -> tuple[int, int]:
-    """History rows are de-duplicated: a row equal to a stored one is not added again."""
+def _insert_history(b: db.Batch, frame: pd.DataFrame, shape: str) -> tuple[int, int]:
+    """History rows are de-duplicated: a row equal to a stored one is not added again.
+    `shape` records where they came from (full, field_log, wide, snapshot)."""
     con = b.con
     cols = ["deal_id", "changed_at", "stage", "amount", "close_date", "forecast_category", "probability"]
     f = frame.reindex(columns=cols + ["_order"])
@@ -379,10 +412,10 @@ def _insert_history(b: db.Batch, frame: pd.DataFrame) -> tuple[int, int]:
         con.execute(f"""
             insert into deal_history
             select deal_id, changed_at, stage, amount, close_date, forecast_category, probability,
-                   ? + row_number() over (order by _order), ?
+                   ? + row_number() over (order by _order), ?, ?
             from new_history n
             where not exists (select 1 from deal_history h where {same})
-        """, [top, b.batch_id])
+        """, [top, b.batch_id, shape])
         added = con.execute("select count(*) from deal_history where seq > ?", [top]).fetchall()[0][0]
     finally:
         con.unregister("incoming_history")
@@ -431,10 +464,10 @@ def _wide_history(st: _Staged) -> pd.DataFrame | None:
 
 
 def import_files(path, files: list[Path], keep_good_rows: bool = False, overrides: dict | None = None,
-                 names: list[str] | None = None) -> ImportResult:
+                 names: list[str] | None = None, snapshot_date: date | None = None) -> ImportResult:
     files = [Path(f) for f in files]
     with db.read(path) as con:
-        staged, rejects, reports, errors = stage_files(files, con, overrides, names)
+        staged, rejects, reports, errors = stage_files(files, con, overrides, names, snapshot_date)
     for st in staged:   # wide stage-date columns need the deal's closed date when it is given
         if st.kind == "deals" and "stage" not in st.frame:
             st.stage_columns = {}
@@ -476,6 +509,8 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
 
 def _load(b: db.Batch, staged: list[_Staged]) -> None:
     con = b.con
+    # deals this batch gives history of another shape (loaded after the deals themselves)
+    other_shape_ids = {d for st in staged if st.kind in ("deal_history",) for d in st.frame["deal_id"].dropna()}
     by_kind: dict[str, list[_Staged]] = {}
     for st in staged:
         by_kind.setdefault(st.kind, []).append(st)
@@ -487,7 +522,7 @@ def _load(b: db.Batch, staged: list[_Staged]) -> None:
                 if kind != "accounts":
                     _ensure_accounts(b, df)
             if kind == "deal_history":
-                added, same = _insert_history(b, df.assign(_order=df["_row"]))
+                added, same = _insert_history(b, df.assign(_order=df["_row"]), "full")
                 st.report.new, st.report.unchanged = added, same
                 b.rows_loaded += added
                 continue
@@ -496,15 +531,71 @@ def _load(b: db.Batch, staged: list[_Staged]) -> None:
             new, changed, unchanged = _upsert(b, kind, df, cols)
             st.report.new, st.report.changed, st.report.unchanged = new, changed, unchanged
             b.rows_loaded += new + changed
+            if kind == "deals" and not st.stage_columns:
+                _snapshot_history(b, st, other_shape_ids)
             if kind == "deals" and st.stage_columns:
                 wide = _wide_history(_Staged(st.report, kind, df, cols, st.stage_columns))
-                added, _same = _insert_history(b, wide)
+                added, _same = _insert_history(b, wide, "wide")
                 b.rows_loaded += added
                 st.report.notes.append(
                     f"{added:,} history row(s) from the stage-date column(s) "
                     f"{', '.join(repr(h) for h in st.stage_columns)} and closed deals' closing dates; their "
                     "amount, close date, forecast category and probability are the deal's current values")
     _fill_deal_dates(b, staged)
+
+
+def _snapshot_history(b: db.Batch, st: _Staged, other_shape_ids: set) -> None:
+    """DESIGN.md deal_history, successive snapshots: for the deals of this export with no
+    history of another shape, the first snapshot holding a deal gives a row at its created
+    date (else the snapshot date), each later one a row at the snapshot date whenever stage,
+    amount, close date, forecast category or probability changed."""
+    con = b.con
+    when, source = st.snapshot
+    ids = [d for d in st.frame["deal_id"].dropna().unique() if d not in other_shape_ids]
+    state = ["stage", "amount", "close_date", "forecast_category", "probability"]
+    con.register("snap_ids", pd.DataFrame({"deal_id": pd.Series(ids, dtype="string")}))
+    try:
+        con.execute("""
+            create or replace temp table snap_rows as
+            with other as (select distinct deal_id from deal_history where shape <> 'snapshot'),
+            last_snap as (
+                select * from deal_history where shape = 'snapshot'
+                qualify row_number() over (partition by deal_id order by changed_at desc, seq desc) = 1
+            ),
+            probability_now as (   -- the deal row holds no probability; keep the last one seen
+                select deal_id, probability from last_snap
+            )
+            select d.deal_id,
+                   case when l.deal_id is null then coalesce(d.created_date::timestamp, $when) else $when end as changed_at,
+                   d.stage, d.amount, d.close_date, d.forecast_category, p.probability,
+                   row_number() over (order by d.deal_id) as _order,
+                   l.changed_at as last_at
+            from deals d
+            join snap_ids s using (deal_id)
+            left join last_snap l using (deal_id)
+            left join probability_now p using (deal_id)
+            where d.deal_id not in (select deal_id from other)
+              and (l.deal_id is null
+                   or (l.stage, l.amount, l.close_date, l.forecast_category)
+                      is distinct from (d.stage, d.amount, d.close_date, d.forecast_category))
+        """, {"when": when})
+        older = con.execute("select count(*) from snap_rows where last_at >= changed_at").fetchall()[0][0]
+        con.execute("delete from snap_rows where last_at >= changed_at")   # an older export after a newer one
+        frame = con.execute(f"select {', '.join(['deal_id', 'changed_at', *state, '_order'])} from snap_rows").df()
+        missing = con.execute("""
+            select count(distinct h.deal_id) from deal_history h
+            where h.shape = 'snapshot' and h.deal_id not in (select deal_id from snap_ids)
+        """).fetchall()[0][0]
+    finally:
+        con.unregister("snap_ids")
+    added, _same = _insert_history(b, frame, "snapshot") if len(frame) else (0, 0)
+    b.rows_loaded += added
+    st.report.notes.append(f"snapshot dated {when.date().isoformat()} (from {source}): {added:,} history row(s) "
+                           "for deals whose state is new or changed")
+    if older:
+        st.report.notes.append(f"{older:,} deal(s) already have a later snapshot: this older export added no row for them")
+    if missing:
+        st.report.notes.append(f"{missing:,} deal(s) seen in earlier snapshots are not in this export; they are kept")
 
 
 def _ensure_accounts(b: db.Batch, deals: pd.DataFrame) -> None:

@@ -100,3 +100,22 @@ def test_undo_of_a_data_batch_removes_its_rows(tiny_db):
     with db.read(tiny_db) as con:
         assert con.execute("select count(*) from deals").fetchone()[0] == 0
         assert con.execute("select count(*) from stage_visits").fetchone()[0] == 0
+
+
+def test_a_database_made_by_the_first_release_still_opens(tmp_path):
+    """tests/fixtures/db/v1_tiny.duckdb.gz: the tiny fixture and one saved setting, written by
+    schema version 1. Opening it migrates it; data, settings and reports are intact."""
+    import gzip
+    import shutil
+    from pathlib import Path
+
+    src = Path(__file__).parent.parent / "fixtures" / "db" / "v1_tiny.duckdb.gz"
+    path = tmp_path / "v1.duckdb"
+    with gzip.open(src, "rb") as f, open(path, "wb") as out:
+        shutil.copyfileobj(f, out)
+    with db.read(path) as con:
+        assert con.execute("select value from meta where key = 'schema_version'").fetchone()[0] == str(db.SCHEMA_VERSION)
+        assert con.execute("select count(*), count(*) filter (where shape = 'full') from deal_history").fetchone() == (19, 19)
+        assert settings.load(con)["min_sample"] == 3
+        lead = stage_durations(con, as_of="2026-01-21").iloc[0]
+    assert (lead["stage"], lead["deals"], lead["median_days"]) == ("Lead", 4, 2.25)   # as worked out by hand

@@ -1,0 +1,91 @@
+"""History shapes built on import: successive snapshots of the same deals export."""
+
+import csv
+from datetime import date, datetime
+
+import pytest
+
+from kam_analytics import db
+from kam_analytics.cli import main
+from kam_analytics.importing.run import import_files
+from kam_analytics.reports.stage_durations import stage_durations
+
+HEAD = ["Deal ID", "Stage", "Amount", "Close Date", "Created Date", "Closed Date"]
+
+
+def export(folder, name, rows):
+    path = folder / name
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([HEAD, *rows])
+    return path
+
+
+@pytest.fixture
+def weekly(tmp_path):
+    """Three weekly exports, dated by their file names:
+    week 1 (2026-03-02): D1 Lead 100 close 03-31 (created 02-20); D2 Qualify 50 close 04-15 (created 02-25)
+    week 2 (2026-03-09): D1 moves to Qualify; D2's close date is pushed to 04-30; D3 appears (Lead, created 03-05)
+    week 3 (2026-03-16): D1 unchanged; D2 is won (closed 03-14); D3 is missing from the export
+    """
+    w1 = export(tmp_path, "pipeline_2026-03-02.csv", [
+        ["D1", "Lead", "100", "2026-03-31", "2026-02-20", ""],
+        ["D2", "Qualify", "50", "2026-04-15", "2026-02-25", ""]])
+    w2 = export(tmp_path, "pipeline_2026-03-09.csv", [
+        ["D1", "Qualify", "100", "2026-03-31", "2026-02-20", ""],
+        ["D2", "Qualify", "50", "2026-04-30", "2026-02-25", ""],
+        ["D3", "Lead", "10", "2026-04-30", "2026-03-05", ""]])
+    w3 = export(tmp_path, "pipeline_2026-03-16.csv", [
+        ["D1", "Qualify", "100", "2026-03-31", "2026-02-20", ""],
+        ["D2", "Closed Won", "50", "2026-03-14", "2026-02-25", "2026-03-14"]])
+    path = tmp_path / "s.duckdb"
+    results = [import_files(path, [w]) for w in (w1, w2, w3)]
+    return path, results
+
+
+def test_three_weekly_exports_build_the_history(weekly):
+    path, results = weekly
+    with db.read(path) as con:
+        rows = con.execute("select deal_id, changed_at, stage, close_date, shape from deal_history "
+                           "order by deal_id, changed_at").fetchall()
+    ts = lambda d: datetime.fromisoformat(d)  # noqa: E731
+    assert rows == [
+        # the first snapshot holding a deal gives a row at its created date
+        ("D1", ts("2026-02-20"), "Lead", date(2026, 3, 31), "snapshot"),
+        ("D1", ts("2026-03-09"), "Qualify", date(2026, 3, 31), "snapshot"),      # week 2: stage changed
+        ("D2", ts("2026-02-25"), "Qualify", date(2026, 4, 15), "snapshot"),
+        ("D2", ts("2026-03-09"), "Qualify", date(2026, 4, 30), "snapshot"),      # week 2: pushed
+        ("D2", ts("2026-03-16"), "Closed Won", date(2026, 3, 14), "snapshot"),   # week 3: won
+        ("D3", ts("2026-03-05"), "Lead", date(2026, 4, 30), "snapshot"),         # week 2: first seen
+    ]
+    assert any("from the file name" in n for n in results[0].files[0].notes)
+    assert any("1 deal(s) seen in earlier snapshots are not in this export" in n for n in results[2].files[0].notes)
+
+
+def test_stage_durations_from_snapshots(weekly):
+    # As of 2026-03-17: D1 Lead 02-20 -> 03-09 = 17 d, Qualify open since 03-09 (8 d);
+    # D2 Qualify 02-25 -> 03-16 = 19 d (the push is the same visit); D3 Lead open since 03-05 (12 d)
+    path, _ = weekly
+    with db.read(path) as con:
+        r = {x["stage"]: x for x in stage_durations(con, as_of="2026-03-17").to_dict("records")}
+    assert (r["Lead"]["deals"], r["Lead"]["median_days"], r["Lead"]["in_progress"], r["Lead"]["in_progress_median_age_days"]) == (1, 17, 1, 12)
+    assert (r["Qualify"]["deals"], r["Qualify"]["median_days"], r["Qualify"]["in_progress"], r["Qualify"]["in_progress_median_age_days"]) == (1, 19, 1, 8)
+
+
+def test_the_same_export_again_adds_nothing_and_a_given_date_wins(weekly, tmp_path):
+    path, _ = weekly
+    again = import_files(path, [tmp_path / "pipeline_2026-03-16.csv"])
+    assert again.status == "unchanged"
+    w4 = export(tmp_path, "latest.csv", [["D1", "Proposal", "100", "2026-03-31", "2026-02-20", ""]])
+    assert main(["--db", str(path), "import", str(w4), "--snapshot-date", "2026-03-23"]) == 0
+    with db.read(path) as con:
+        assert con.execute("select changed_at from deal_history where stage = 'Proposal'").fetchone()[0] == datetime(2026, 3, 23)
+
+
+def test_deals_with_history_of_another_shape_get_no_snapshot_rows(tmp_path):
+    hist = tmp_path / "history.csv"
+    hist.write_text("Deal ID,Changed At,Stage\nH1,2026-01-01,Lead\nH1,2026-01-05,Qualify\n", encoding="utf-8")
+    deals = export(tmp_path, "deals_2026-02-01.csv", [["H1", "Qualify", "5", "2026-03-01", "2026-01-01", ""]])
+    result = import_files(tmp_path / "h.duckdb", [deals, hist])
+    assert result.status == "loaded", result.message
+    with db.read(tmp_path / "h.duckdb") as con:
+        assert con.execute("select shape, count(*) from deal_history group by shape").fetchall() == [("full", 2)]
