@@ -11,6 +11,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "fx_rates": (("currency", "valid_from"), ("currency", "rate", "valid_from")),
     "deals": (("deal_id",), ("deal_id", "stage")),
     "deal_history": ((), ("deal_id", "changed_at", "stage")),
+    "deal_field_history": ((), ("deal_id", "changed_at", "field", "new_value")),
     "account_plans": (("account_id", "plan_date"), ("account_name", "plan_date")),
     "plans": (("deal_id", "plan_type"), ("deal_id", "plan_type")),
     "account_goals": (("account_id", "goal"), ("account_name", "goal")),
@@ -22,7 +23,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 # Load order: parents first.
-LOAD_ORDER = ("accounts", "owners", "products", "fx_rates", "deals", "deal_history",
+LOAD_ORDER = ("accounts", "owners", "products", "fx_rates", "deals", "deal_history", "deal_field_history",
               "account_plans", "account_goals", "stakeholders", "account_actions",
               "plans", "plan_steps", "forecast_calls", "quotas")
 
@@ -44,6 +45,17 @@ SENTIMENT_WORDS = {
     "neutral": "neutral", "neutrale": "neutral", "neutro": "neutral",
     "detractor": "detractor", "negative": "detractor", "contrario": "detractor", "detrattore": "detractor",
 }
+# A field-change log's field names -> the deal_history field they change (others are ignored).
+LOGGED_FIELDS = {"stage": "stage", "stagename": "stage", "opportunity stage": "stage", "deal stage": "stage",
+                 "fase": "stage", "amount": "amount", "importo": "amount", "value": "amount",
+                 "close date": "close_date", "closedate": "close_date", "expected close date": "close_date",
+                 "data chiusura": "close_date", "data di chiusura": "close_date",
+                 "forecast category": "forecast_category", "forecastcategoryname": "forecast_category",
+                 "forecast category name": "forecast_category", "probability": "probability",
+                 "probability %": "probability", "probabilita": "probability"}
+# Fields a file may hold that are not database columns: their types.
+FILE_ONLY_TYPES = {"deal_field_history": {"changed_at": "TIMESTAMP"}}
+
 PLAN_TYPE_WORDS = {"closing": "closing", "closing plan": "closing", "di chiusura": "closing", "chiusura": "closing",
                    "piano di chiusura": "closing", "mutual": "mutual", "mutual plan": "mutual",
                    "mutual action plan": "mutual", "map": "mutual", "reciproco": "mutual",

@@ -20,7 +20,7 @@ import pandas as pd
 from .. import db, settings
 from ..errors import InputError
 from . import coerce
-from .fields import (LOAD_ORDER, PLAN_TYPE_WORDS, RELATIONSHIP_WORDS, ROLE_WORDS, SENTIMENT_WORDS, SIDE_WORDS,
+from .fields import (FILE_ONLY_TYPES, LOAD_ORDER, LOGGED_FIELDS, PLAN_TYPE_WORDS, RELATIONSHIP_WORDS, ROLE_WORDS, SENTIMENT_WORDS, SIDE_WORDS,
                      STATUS_WORDS, TABLES)
 from .mapping import MIN_CONFIDENCE, Mapping, describe, detect, known_headers, synonyms
 from .read import Table, find_tables, norm, read_grids
@@ -191,6 +191,8 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
             _reject(rejects, t, t.row_numbers[i], h, raw[h][i], f"expected {c.expected}")
         bad |= c.bad
         out[f"__entered__{stage}"] = c.values
+    if m.kind == "deal_field_history":
+        bad |= _parse_logged_values(t, m, raw, out, stage_map, delimiter, rejects, notes)
     if m.kind == "plan_steps":
         if "step_no" not in out:
             out["step_no"] = range(1, len(out) + 1)
@@ -200,6 +202,91 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
             notes.append("no plan type given: taken as a mutual plan")
     out["_row"] = t.row_numbers
     return out, {"bad": bad, "notes": notes, "raw": raw}
+
+
+def _parse_logged_values(t: Table, m: Mapping, raw: pd.DataFrame, out: pd.DataFrame, stage_map, delimiter,
+                         rejects: list, notes: list) -> pd.Series:
+    """A field-change log's old and new values, each parsed as the field it belongs to;
+    fields other than stage, amount, close date, forecast category and probability are
+    left out and counted."""
+    from .read import norm as _norm
+
+    bad = pd.Series(False, index=out.index)
+    out["logged_field"] = out["field"].map(lambda f: LOGGED_FIELDS.get(_norm(f)) if isinstance(f, str) else None)
+    other = out["logged_field"].isna() & out["field"].notna()
+    if other.any():
+        names = ", ".join(sorted(set(out.loc[other, "field"]))[:5])
+        notes.append(f"{int(other.sum()):,} change(s) of other fields left out ({names})")
+    headers = {f: h for h, f in m.columns.items() if f}
+    for which in ("old_value", "new_value"):
+        if which not in out:
+            continue
+        parsed = pd.Series(None, index=out.index, dtype=object)
+        for fld in ("stage", "amount", "close_date", "forecast_category", "probability"):
+            sel = out["logged_field"] == fld
+            if not sel.any():
+                continue
+            s = out.loc[sel, which]
+            if fld in ("amount", "probability"):
+                c = coerce.to_number(s, headers[which], delimiter)
+                if fld == "probability":
+                    c.values = c.values.where(~(c.values > 1), c.values / 100.0)
+            elif fld == "close_date":
+                c = coerce.to_date(s, headers[which], t.file)
+            elif fld == "stage" and stage_map is not None:
+                key = s.astype("string").str.strip().str.lower().str.split().str.join(" ")
+                vals = key.map(lambda k: stage_map.get(k) if isinstance(k, str) else None)
+                c = coerce.Converted(vals.astype(object), s.notna() & vals.isna(), "a stage of the saved list")
+            else:
+                c = coerce.to_text(s)
+            for i in s.index[c.bad]:
+                _reject(rejects, t, t.row_numbers[i], headers[which], raw.at[i, headers[which]],
+                        f"expected {c.expected} (the field is {out.at[i, 'field']})")
+            bad.loc[s.index] |= c.bad
+            for i, v in zip(s.index, c.values):
+                parsed.at[i] = v
+        out[which] = parsed
+    return bad
+
+
+def _field_log_history(con, st: _Staged) -> pd.DataFrame:
+    """Full-state rows from a field-change log: each field's initial value is its first old
+    value, else the deal's current value; changes at one timestamp merge (the last imported
+    wins); a row at the deal's created date holds the initial state."""
+    log = st.frame[st.frame["logged_field"].notna()].copy()
+    if log.empty:
+        return log
+    fields = ["stage", "amount", "close_date", "forecast_category", "probability"]
+    con.register("log_ids", pd.DataFrame({"deal_id": pd.Series(log["deal_id"].unique(), dtype="string")}))
+    try:
+        current = con.execute("select deal_id, created_date, stage, amount, close_date, forecast_category, "
+                              "null::double as probability from deals where deal_id in (select deal_id from log_ids)").df()
+    finally:
+        con.unregister("log_ids")
+    current = current.set_index("deal_id")
+    log = log.sort_values(["deal_id", "changed_at", "_row"], kind="stable")
+    first_old = log.dropna(subset=["old_value"]).groupby(["deal_id", "logged_field"])["old_value"].first()
+    changes = log.pivot_table(index=["deal_id", "changed_at"], columns="logged_field", values="new_value",
+                              aggfunc="last", dropna=False).reindex(columns=fields)
+    initial = []
+    for deal in log["deal_id"].unique():
+        row = {"deal_id": deal}
+        for f in fields:
+            row[f] = first_old.get((deal, f), current[f].get(deal) if f in current and deal in current.index else None)
+        created = current["created_date"].get(deal) if deal in current.index else None
+        row["changed_at"] = pd.Timestamp(created) if created is not None and pd.notna(created) else pd.NaT
+        initial.append(row)
+    init = pd.DataFrame(initial)
+    init["_first"] = True
+    ch = changes.reset_index()
+    ch["_first"] = False
+    rows = pd.concat([init, ch], ignore_index=True)
+    rows["_sort"] = rows["changed_at"].fillna(pd.Timestamp.min)
+    rows = rows.sort_values(["deal_id", "_sort", "_first"], ascending=[True, True, False], kind="stable")
+    rows[fields] = rows.groupby("deal_id")[fields].ffill()
+    rows = rows[rows["changed_at"].notna()]           # no created date: the initial state has no time
+    rows["_order"] = range(len(rows))
+    return rows[["deal_id", "changed_at", *fields, "_order"]]
 
 
 def _validate(t: Table, m: Mapping, df: pd.DataFrame, raw: pd.DataFrame, rejects: list) -> pd.Series:
@@ -284,7 +371,7 @@ def _header_table(t: Table) -> Table | None:
 def stage_files(paths: list[Path], con, overrides: dict | None = None, names: list[str] | None = None,
                 snapshot_date: date | None = None) -> tuple[list[_Staged], list[dict], list[FileReport], list[str]]:
     """Read, map, convert and validate every file; nothing is written."""
-    types = _schema_types(con)
+    types = {**_schema_types(con), **FILE_ONLY_TYPES}
     cfg = settings.stage_config(con)
     stage_map = _stage_mapper(cfg)
     known = known_headers()
@@ -510,7 +597,8 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
 def _load(b: db.Batch, staged: list[_Staged]) -> None:
     con = b.con
     # deals this batch gives history of another shape (loaded after the deals themselves)
-    other_shape_ids = {d for st in staged if st.kind in ("deal_history",) for d in st.frame["deal_id"].dropna()}
+    other_shape_ids = {d for st in staged if st.kind in ("deal_history", "deal_field_history")
+                       for d in st.frame["deal_id"].dropna()}
     by_kind: dict[str, list[_Staged]] = {}
     for st in staged:
         by_kind.setdefault(st.kind, []).append(st)
@@ -521,6 +609,12 @@ def _load(b: db.Batch, staged: list[_Staged]) -> None:
                 df = _account_ids(df, con)
                 if kind != "accounts":
                     _ensure_accounts(b, df)
+            if kind == "deal_field_history":
+                added, _same = _insert_history(b, _field_log_history(con, st), "field_log")
+                st.report.new = added
+                b.rows_loaded += added
+                st.report.notes.append(f"{added:,} full-state history row(s) built from {len(df):,} field change(s)")
+                continue
             if kind == "deal_history":
                 added, same = _insert_history(b, df.assign(_order=df["_row"]), "full")
                 st.report.new, st.report.unchanged = added, same

@@ -89,3 +89,42 @@ def test_deals_with_history_of_another_shape_get_no_snapshot_rows(tmp_path):
     assert result.status == "loaded", result.message
     with db.read(tmp_path / "h.duckdb") as con:
         assert con.execute("select shape, count(*) from deal_history group by shape").fetchall() == [("full", 2)]
+
+
+def test_field_change_log_becomes_full_state_rows(tmp_path):
+    """Deal F1 (created 2026-01-01; now Proposal, 500, close 2026-03-31) and its field history:
+      01-05 10:00 Stage Lead -> Qualify, and Amount 300 -> 400 at the same time (merged)
+      01-10 09:00 Close Date 2026-02-28 -> 2026-03-31 (a push)
+      01-11       Description changed (not a history field: left out, and said)
+      01-12 00:00 Stage Qualify -> Proposal, Amount 400 -> 500
+    The initial state is each field's first old value: Lead, 300, 2026-02-28, at the created date."""
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Deal ID,Stage,Amount,Close Date,Created Date\nF1,Proposal,500,2026-03-31,2026-01-01\n", encoding="utf-8")
+    log = tmp_path / "field_history.csv"
+    log.write_text(
+        "Opportunity ID,Edit Date,Field / Event,Old Value,New Value\n"
+        "F1,2026-01-05 10:00,Stage,Lead,Qualify\n"
+        "F1,2026-01-05 10:00,Amount,300,400\n"
+        "F1,2026-01-10 09:00,Close Date,2026-02-28,2026-03-31\n"
+        "F1,2026-01-11,Description,x,y\n"
+        "F1,2026-01-12,Stage,Qualify,Proposal\n"
+        "F1,2026-01-12,Amount,400,500\n", encoding="utf-8")
+    path = tmp_path / "f.duckdb"
+    result = import_files(path, [deals, log])
+    assert result.status == "loaded", result.message
+    assert result.files[1].kind == "deal_field_history"
+    assert any("1 change(s) of other fields left out (Description)" in n for n in result.files[1].notes)
+    with db.read(path) as con:
+        rows = con.execute("select changed_at, stage, amount, close_date, shape from deal_history order by changed_at").fetchall()
+        r = {x["stage"]: x for x in stage_durations(con, as_of="2026-01-20").to_dict("records")}
+    assert rows == [
+        (datetime(2026, 1, 1), "Lead", 300, date(2026, 2, 28), "field_log"),
+        (datetime(2026, 1, 5, 10), "Qualify", 400, date(2026, 2, 28), "field_log"),
+        (datetime(2026, 1, 10, 9), "Qualify", 400, date(2026, 3, 31), "field_log"),
+        (datetime(2026, 1, 12), "Proposal", 500, date(2026, 3, 31), "field_log"),
+    ]
+    assert r["Lead"]["median_days"] == pytest.approx(4 + 10 / 24)        # 01-01 00:00 -> 01-05 10:00
+    assert r["Qualify"]["median_days"] == pytest.approx(6 + 14 / 24)     # 01-05 10:00 -> 01-12 00:00
+    assert (r["Proposal"]["in_progress"], r["Proposal"]["in_progress_median_age_days"]) == (1, 8)
+    with db.read(path) as con:   # and no snapshot rows: the deal has history of another shape
+        assert con.execute("select count(*) from deal_history where shape = 'snapshot'").fetchone()[0] == 0
