@@ -45,6 +45,9 @@ def unquote(s: pd.Series) -> pd.Series:
 
 
 def to_number(s: pd.Series, header: str, delimiter: str | None = None) -> Converted:
+    plain = pd.to_numeric(s, errors="coerce")
+    if not (s.notna() & plain.isna()).any():   # plain numbers (most files): nothing to decide
+        return Converted(plain.astype("float64"), pd.Series(False, index=s.index), "a number such as 1234.56")
     t = s.astype("string").str.strip()
     pct = t.str.endswith("%", na=False)
     t = t.str.replace("%", "", regex=False).str.replace(_CURRENCY, "", regex=True)
@@ -92,32 +95,43 @@ def to_timestamp(s: pd.Series, header: str, file: str, override: str | None = No
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
     fmts = []
 
+    rest = t.notna()
     iso = t.str.match(_ISO, na=False)
     if iso.any():
-        out[iso] = pd.to_datetime(t[iso].str.replace("T", " ", regex=False), errors="coerce", format="mixed",
-                                  yearfirst=True).astype("datetime64[us]")
+        out[iso] = pd.to_datetime(t[iso].str.replace("T", " ", regex=False), errors="coerce",
+                                  format="ISO8601").astype("datetime64[us]")
         fmts.append("ISO")
-    m = t.str.extract(_DMY)
-    dm = m[0].notna() & ~iso
-    if dm.any():
-        order = _dmy_order(m[dm], header, file, override)
-        day, month = (m[0], m[1]) if order == "dmy" else (m[1], m[0])
-        year = m[2].where(m[2].str.len() == 4, "20" + m[2])
-        parts = pd.DataFrame({"year": year, "month": month, "day": day,
-                              "hour": m[3].fillna("0"), "minute": m[4].fillna("0"), "second": m[5].fillna("0")})[dm]
-        out[dm] = pd.to_datetime(parts.astype("int64"), errors="coerce").astype("datetime64[us]")
-        fmts.append("dd/mm/yyyy" if order == "dmy" else "mm/dd/yyyy")
-    serial = t.str.match(_SERIAL, na=False) & ~iso & ~dm
+        rest &= ~iso
+    dm = pd.Series(False, index=s.index)
+    if rest.any():
+        m = t[rest].str.extract(_DMY)
+        dm = m[0].notna().reindex(s.index, fill_value=False)
+        if dm.any():
+            m = m[m[0].notna()]
+            order = _dmy_order(m, header, file, override)
+            day, month = (m[0], m[1]) if order == "dmy" else (m[1], m[0])
+            year = m[2].where(m[2].str.len() == 4, "20" + m[2])
+            parts = pd.DataFrame({"year": year, "month": month, "day": day, "hour": m[3].fillna("0"),
+                                  "minute": m[4].fillna("0"), "second": m[5].fillna("0")})
+            out[dm] = pd.to_datetime(parts.astype("int64"), errors="coerce").astype("datetime64[us]")
+            fmts.append("dd/mm/yyyy" if order == "dmy" else "mm/dd/yyyy")
+            rest &= ~dm
+    serial = rest & t.str.match(_SERIAL, na=False)
     if serial.any():
         v = pd.to_numeric(t[serial], errors="coerce")
         ok = (v >= 20000) & (v <= 80000)
         out[serial & ok.reindex(s.index, fill_value=False)] = (
             pd.Timestamp("1899-12-30") + pd.to_timedelta(v[ok], unit="D")).astype("datetime64[us]")
         fmts.append("Excel serial numbers")
-    named = t.str.extract(_NAMED)
-    nm = named[0].notna() & ~iso & ~dm & ~serial
-    us = t.str.extract(_NAMED_US)
-    nu = us[0].notna() & ~iso & ~dm & ~serial & ~nm
+        rest &= ~serial
+    if not rest.any():
+        named = pd.DataFrame(index=s.index, columns=[0, 1, 2])
+        us = pd.DataFrame(index=s.index, columns=[0, 1, 2])
+    else:
+        named = t.where(rest).str.extract(_NAMED)
+        us = t.where(rest).str.extract(_NAMED_US)
+    nm = named[0].notna() & rest
+    nu = us[0].notna() & rest & ~nm
     for mask, d, mo, y in ((nm, named[0], named[1], named[2]), (nu, us[1], us[0], us[2])):
         if mask.any():
             month = mo[mask].str.lower().map(MONTHS)
@@ -130,6 +144,7 @@ def to_timestamp(s: pd.Series, header: str, file: str, override: str | None = No
     out_of_range = out.notna() & ((years < MIN_YEAR) | (years > MAX_YEAR))
     out = out.where(~out_of_range)
     bad = s.notna() & out.isna()
+    fmts = list(dict.fromkeys(fmts))
     note = f"{header}: dates read as {', '.join(fmts)}" if any(f != "ISO" for f in fmts) else None
     return Converted(out, bad, f"a date such as 2026-03-31 (years {MIN_YEAR}-{MAX_YEAR}; a real calendar day)", note)
 

@@ -27,6 +27,9 @@ FOOTER_WORDS = {"total", "totals", "grand total", "totale", "totale generale", "
                 "count", "sum", "somma", "totali", "record count"}
 
 
+_FOOTER_STARTS = {"tot", "gra", "sub", "cou", "sum", "som", "rec"}   # cheap test before norm()
+
+
 def norm(text) -> str:
     """Header normal form: lower case, no accents, units and punctuation as spaces."""
     s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
@@ -39,7 +42,7 @@ def norm(text) -> str:
 class Grid:
     file: str
     sheet: str | None
-    rows: list[list[str | None]]     # text cells; None when empty
+    rows: list[list[str | None]]     # text cells; None or '' when empty
     delimiter: str | None = None
     encoding: str | None = None
 
@@ -129,7 +132,8 @@ def read_grids(path: Path, display_name: str | None = None) -> list[Grid]:
             return _read_book(path, name)
         text, enc = _decode(raw, name)
         delim = "\t" if ext == ".tsv" else _delimiter(text[:65536])
-        rows = [[(c.strip() or None) for c in r] for r in csv.reader(io.StringIO(text, newline=""), delimiter=delim)]
+        # cells stay as read ('' is missing): stripping happens column-wise when values convert
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
         return [Grid(name, None, rows, delim, enc)]
     raise InputError(f"{name}: unsupported file type {ext!r}; expected csv, tsv, txt, xlsx, xlsm, xls or ods")
 
@@ -174,7 +178,7 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
     banner: list[str] = []
     while i < len(rows):
         row = rows[i]
-        filled = [v for v in row if v is not None]
+        filled = [v.strip() for v in row if v and v.strip()]
         if not filled:
             i += 1
             continue
@@ -192,26 +196,26 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
             i += 1
             continue
         # the header: trim columns to its extent
-        width = max(j for j, v in enumerate(row) if v is not None) + 1
-        start = min(j for j, v in enumerate(row) if v is not None)
-        headers = [(row[j] or f"column {j + 1}") for j in range(start, width)]
+        width = max(j for j, v in enumerate(row) if v and v.strip()) + 1
+        start = min(j for j, v in enumerate(row) if v and v.strip())
+        headers = [((row[j] or "").strip() or f"column {j + 1}") for j in range(start, width)]
         data, numbers, skipped = [], [], []
         k = i + 1
         while k < len(rows):
             r = rows[k]
-            cells = [(r[j] if j < len(r) else None) for j in range(start, width)]
-            if all(v is None for v in cells):
+            cells = r[start:width] if len(r) >= width else [(r[j] if j < len(r) else None) for j in range(start, width)]
+            if not any(cells) or ((not cells[0] or cells[0].isspace()) and not any(v.strip() for v in cells if v)):
                 # a blank row: the table ends if what follows looks like another header
-                nxt = next((m for m in range(k + 1, len(rows)) if any(v is not None for v in rows[m])), None)
+                nxt = next((m for m in range(k + 1, len(rows)) if any(v and v.strip() for v in rows[m])), None)
                 if nxt is None:
                     break
-                nf = [v for v in rows[nxt] if v is not None]
+                nf = [v.strip() for v in rows[nxt] if v and v.strip()]
                 if len(nf) >= 2 and all(_is_texty(v) for v in nf) and sum(norm(v) in known_headers for v in nf) >= 2:
                     break
                 k += 1
                 continue
-            first = next(v for v in cells if v is not None)
-            if norm(first) in FOOTER_WORDS or norm(first).startswith(("total ", "totale ")):
+            first = next(v for v in cells if v and v.strip()).strip()
+            if first[:3].lower() in _FOOTER_STARTS and (norm(first) in FOOTER_WORDS or norm(first).startswith(("total ", "totale "))):
                 skipped.append(f"row {k + 1}: footer line {first!r} left out")
                 k += 1
                 continue

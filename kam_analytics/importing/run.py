@@ -137,6 +137,7 @@ def _stage_mapper(cfg: settings.StageConfig):
 
 def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, overrides, rejects) -> tuple[pd.DataFrame, dict]:
     raw = pd.DataFrame(t.rows, columns=t.headers, dtype=object)
+    raw = raw.replace("", None)      # an empty cell is missing (converters strip what they read)
     out = pd.DataFrame(index=raw.index)
     bad = pd.Series(False, index=raw.index)
     notes = []
@@ -318,16 +319,17 @@ def _validate(t: Table, m: Mapping, df: pd.DataFrame, raw: pd.DataFrame, rejects
         bad |= off
     key_cols = [k for k in keys if k in df] or (["account_name"] if keys and keys[0] == "account_id" and "account_name" in df else [])
     if key_cols and len(key_cols) == len([k for k in keys if k in df or k == "account_id"]):
-        norm_keys = df[key_cols].astype(str).apply(lambda c: c.str.strip().str.casefold())
-        dup = norm_keys.duplicated(keep="first") & df[key_cols].notna().all(axis=1)
-        first_row = {}
-        for i, k in zip(df.index, map(tuple, norm_keys.itertuples(index=False))):
-            first_row.setdefault(k, int(df.at[i, "_row"]))
-        for i in df.index[dup]:
-            k = tuple(norm_keys.loc[i])
-            _reject(rejects, t, int(df.at[i, "_row"]), headers.get(key_cols[0], key_cols[0]), written(i, key_cols[0]),
-                    f"a second row with the same key (first at row {first_row[k]}); expected one row per key")
-        bad |= dup
+        norm_key = df[key_cols[0]].astype("string").str.strip().str.casefold()
+        for k in key_cols[1:]:
+            norm_key = norm_key + "\x1f" + df[k].astype("string").str.strip().str.casefold()
+        dup = norm_key.duplicated(keep="first") & df[key_cols].notna().all(axis=1)
+        if dup.any():   # name the row each duplicate repeats (only duplicates are looked at)
+            firsts = df.loc[norm_key.isin(set(norm_key[dup])) & ~dup, "_row"]
+            first_row = dict(zip(norm_key[firsts.index], firsts))
+            for i in df.index[dup]:
+                _reject(rejects, t, int(df.at[i, "_row"]), headers.get(key_cols[0], key_cols[0]), written(i, key_cols[0]),
+                        f"a second row with the same key (first at row {first_row[norm_key[i]]}); expected one row per key")
+            bad |= dup
     return bad
 
 
@@ -721,25 +723,35 @@ def _fill_deal_dates(b: db.Batch, staged: list[_Staged]) -> None:
     con = b.con
     won_lost = settings.stage_config(con)
     filled = con.execute("""
+        select count(*) from deals d where d.batch_id = ? and d.created_date is null
+        and exists (select 1 from deal_history h where h.deal_id = d.deal_id)
+    """, [b.batch_id]).fetchall()[0][0]
+    con.execute("""
         update deals d set created_date = h.first_at
-        from (select deal_id, min(changed_at)::date as first_at from deal_history group by deal_id) h
-        where d.deal_id = h.deal_id and d.created_date is null and d.batch_id = ?
-        returning d.deal_id
-    """, [b.batch_id]).fetchall()
+        from (select h.deal_id, min(h.changed_at)::date as first_at
+              from deal_history h join deals d2 using (deal_id)
+              where d2.batch_id = ? and d2.created_date is null group by h.deal_id) h
+        where d.deal_id = h.deal_id
+    """, [b.batch_id])
     closed = list(won_lost.won) + list(won_lost.lost)
-    filled_closed = con.execute("""
-        update deals d set closed_date = coalesce(
-            (select min(h.changed_at)::date from deal_history h
-             where h.deal_id = d.deal_id and list_contains(?, h.stage)), d.close_date)
-        where d.closed_date is null and list_contains(?, d.stage) and d.batch_id = ?
-        returning d.deal_id
-    """, [closed, closed, b.batch_id]).fetchall()
+    filled_closed = con.execute(
+        "select count(*) from deals where batch_id = ? and closed_date is null and list_contains(?, stage)",
+        [b.batch_id, closed]).fetchall()[0][0]
+    con.execute("""
+        update deals d set closed_date = coalesce(c.first_closed, d.close_date)
+        from (select d2.deal_id,
+                     (min(h.changed_at) filter (where list_contains($closed, h.stage)))::date as first_closed
+              from deals d2 left join deal_history h using (deal_id)
+              where d2.batch_id = $batch and d2.closed_date is null and list_contains($closed, d2.stage)
+              group by d2.deal_id) c
+        where d.deal_id = c.deal_id
+    """, {"closed": closed, "batch": b.batch_id})
     for st in staged:
         if st.kind == "deals":
             if filled:
-                st.report.notes.append(f"{len(filled):,} deal(s) had no created date: filled from their earliest history date")
+                st.report.notes.append(f"{filled:,} deal(s) had no created date: filled from their earliest history date")
             if filled_closed:
-                st.report.notes.append(f"{len(filled_closed):,} closed deal(s) had no closed date: filled from "
+                st.report.notes.append(f"{filled_closed:,} closed deal(s) had no closed date: filled from "
                                        "their history, else their close date")
             break
 
