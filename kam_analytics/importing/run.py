@@ -282,8 +282,8 @@ def _field_log_history(con, st: _Staged) -> pd.DataFrame:
     ch = changes.reset_index()
     ch["_first"] = False
     rows = pd.concat([init, ch], ignore_index=True)
-    rows["_sort"] = rows["changed_at"].fillna(pd.Timestamp.min)
-    rows = rows.sort_values(["deal_id", "_sort", "_first"], ascending=[True, True, False], kind="stable")
+    rows = rows.sort_values(["deal_id", "changed_at", "_first"], ascending=[True, True, False], kind="stable",
+                            na_position="first")   # the initial state first, even without a time
     rows[fields] = rows.groupby("deal_id")[fields].ffill()
     rows = rows[rows["changed_at"].notna()]           # no created date: the initial state has no time
     rows["_order"] = range(len(rows))

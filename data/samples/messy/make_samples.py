@@ -1,0 +1,180 @@
+"""Writes the messy sample files, one per quirk the importer handles, each with an
+<name>.expected.json that states what a correct import gives: the kind, the sheet, the
+header row, part of the mapping, the row count and the first stored row. The expected
+values are written here by hand from the file's content, never copied from the importer.
+
+    .venv/bin/python data/samples/messy/make_samples.py    (needs requirements-dev.txt)
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import sys
+
+import pandas as pd
+from openpyxl import Workbook
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parents[2]))
+
+
+def text(name: str, content: str, encoding: str = "utf-8", newline: str = "\n") -> str:
+    (HERE / name).write_bytes(content.replace("\n", newline).encode(encoding))
+    return name
+
+
+def book(name: str, sheets: dict[str, list[list]], merge: dict[str, list[str]] | None = None,
+         protect: bool = False) -> str:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(r)
+        for rng in (merge or {}).get(title, []):
+            ws.merge_cells(rng)
+        if protect:
+            ws.protection.sheet = True
+            ws.protection.password = "secret"
+    wb.save(HERE / name)
+    return name
+
+
+DEALS = "Deal ID,Stage,Amount,Close Date\nS1,Proposal,1200,2026-03-31\nS2,Negotiation,800,2026-04-15\n"
+FIRST = {"deal_id": "S1", "stage": "Proposal", "amount": 1200.0, "close_date": "2026-03-31"}
+SAMPLES: list[tuple[str, dict]] = []
+
+
+def sample(name: str, kind: str, rows: int, first: dict, mapping: dict, header_row: int = 1, sheet=None, table=None):
+    SAMPLES.append((name, {"kind": kind, "sheet": sheet, "header_row": header_row, "rows": rows,
+                           "mapping": mapping, "first_row": first, "table": table or kind}))
+
+
+def main() -> None:
+    base_map = {"Deal ID": "deal_id", "Stage": "stage", "Amount": "amount", "Close Date": "close_date"}
+    sample(text("01_utf8_bom.csv", "\ufeff" + DEALS), "deals", 2, FIRST, base_map)
+    sample(text("02_cp1252_euro.csv", "Deal ID;Account;Amount;Stage\nS1;Società Ärzte;€ 1.200,50;Proposal\n",
+                encoding="cp1252"), "deals", 1,
+           {"deal_id": "S1", "amount": 1200.5, "account_name": "Società Ärzte"}, {"Amount": "amount"})
+    sample(text("03_semicolon_decimal_comma.csv", "Deal ID;Stage;Amount\nS1;Proposal;1.234,56\nS2;Lead;99,5\n"),
+           "deals", 2, {"deal_id": "S1", "amount": 1234.56}, {"Amount": "amount"})
+    sample(text("04_tab_delimited.tsv", DEALS.replace(",", "\t")), "deals", 2, FIRST, base_map)
+    sample(text("05_pipe_delimited.txt", DEALS.replace(",", "|")), "deals", 2, FIRST, base_map)
+    sample(text("06_thousands_comma.csv", 'Deal ID,Stage,Amount\nS1,Proposal,"1,234.56"\nS2,Lead,"12,000"\n'),
+           "deals", 2, {"deal_id": "S1", "amount": 1234.56}, {"Amount": "amount"})
+    sample(text("07_currency_and_percent.csv", "Deal ID,Stage,Amount,Probability (%)\nS1,Proposal,$1,200.00,40%\n"
+                .replace("$1,200.00", '"$1,200.00"')), "deals", 1, {"deal_id": "S1", "amount": 1200.0},
+           {"Amount": "amount", "Probability (%)": None})
+    sample(text("08_dd_mm_yyyy.csv", "Deal ID,Stage,Close Date\nS1,Proposal,13/02/2026\nS2,Lead,01/03/2026\n"),
+           "deals", 2, {"deal_id": "S1", "close_date": "2026-02-13"}, {"Close Date": "close_date"})
+    sample(text("09_mm_dd_yyyy.csv", "Deal ID,Stage,Close Date\nS1,Proposal,02/13/2026\nS2,Lead,03/01/2026\n"),
+           "deals", 2, {"deal_id": "S1", "close_date": "2026-02-13"}, {"Close Date": "close_date"})
+    sample(book("10_excel_serial_dates.xlsx", {"Deals": [["Deal ID", "Stage", "Close Date"], ["S1", "Proposal", 46112]]}),
+           "deals", 1, {"deal_id": "S1", "close_date": "2026-03-31"}, {"Close Date": "close_date"}, sheet="Deals")
+    sample(text("11_datetimes_with_and_without_seconds.csv",
+                "Deal ID,Changed At,Stage\nS1,2026-01-05 10:30,Lead\nS1,2026-01-07 09:15:45,Proposal\n"),
+           "deal_history", 2, {"deal_id": "S1", "changed_at": "2026-01-05 10:30:00", "stage": "Lead"},
+           {"Changed At": "changed_at"})
+    sample(text("12_italian_month_names.csv", "ID trattativa,Fase,Data di chiusura\nT1,Proposta,12 gennaio 2026\n"
+                "T2,Proposta,3 febbraio 2026\n"), "deals", 2, {"deal_id": "T1", "close_date": "2026-01-12"},
+           {"Data di chiusura": "close_date", "Fase": "stage"})
+    sample(book("13_banner_and_filters.xlsx", {"Report": [
+        ["Opportunities report"], ["Filtered by: Region = EMEA"], [], ["Deal ID", "Stage", "Amount"],
+        ["S1", "Proposal", 1200], ["S2", "Lead", 800]]}), "deals", 2, {"deal_id": "S1", "amount": 1200.0},
+        {"Deal ID": "deal_id"}, header_row=4, sheet="Report")
+    sample(book("14_blank_rows_and_columns.xlsx", {"Data": [
+        [], [None, None], [None, "Deal ID", "Stage", "Amount"], [None, "S1", "Proposal", 1200], [],
+        [None, "S2", "Lead", 800]]}), "deals", 2, {"deal_id": "S1", "amount": 1200.0}, {"Deal ID": "deal_id"},
+        header_row=3, sheet="Data")
+    sample(book("15_merged_title.xlsx", {"Pipeline": [
+        ["Pipeline Q1 2026", None, None], ["Deal ID", "Stage", "Amount"], ["S1", "Proposal", 1200]]},
+        merge={"Pipeline": ["A1:C1"]}), "deals", 1, {"deal_id": "S1"}, {"Stage": "stage"}, header_row=2,
+        sheet="Pipeline")
+    sample(book("16_footer_totals.xlsx", {"Deals": [
+        ["Deal ID", "Stage", "Amount"], ["S1", "Proposal", 1200], ["S2", "Lead", 800], ["Grand Total", None, 2000],
+        ["Count", 2, None]]}), "deals", 2, {"deal_id": "S1", "amount": 1200.0}, {"Amount": "amount"}, sheet="Deals")
+    sample(book("17_italian_totale.xlsx", {"Trattative": [
+        ["ID trattativa", "Fase", "Importo"], ["T1", "Proposta", "1.000,00"], ["Totale", None, "1.000,00"]]}),
+        "deals", 1, {"deal_id": "T1", "amount": 1000.0}, {"Importo": "amount"}, sheet="Trattative")
+    sample(book("18_key_value_block.xlsx", {"Piano": [
+        ["Cliente:", "Alpha Foods"], ["Creato da", "Mario Rossi"], [],
+        ["Fase di azione", "Responsabile", "Descrizione", "Stato", "Azionisti esterni", "Note/Vincoli", "Scadenza"],
+        ["Incontro", "Mario Rossi", "Presentare la roadmap", "In corso", "Direttore IT", "Budget a gennaio", "2026-03-31"]]}),
+        "account_actions", 1, {"action_step": "Incontro", "status": "in progress", "notes": "Budget a gennaio",
+                               "due_date": "2026-03-31", "account_id": "alphafoods"},
+        {"Fase di azione": "action_step", "Azionisti esterni": "external_stakeholders", "Note/Vincoli": "notes"},
+        header_row=4, sheet="Piano")
+    sample(book("19_two_tables_one_sheet.xlsx", {"Data": [
+        ["Deal ID", "Stage", "Amount"], ["S1", "Proposal", 1200], [], [],
+        ["Account", "Industry", "Tier"], ["Alpha Foods", "Retail", "key"]]}), "deals", 1, {"deal_id": "S1"},
+        {"Deal ID": "deal_id"}, sheet="Data")
+    sample(book("20_macro_workbook.xlsm", {"Deals": [["Deal ID", "Stage"], ["S1", "Proposal"]]}), "deals", 1,
+           {"deal_id": "S1", "stage": "Proposal"}, {"Stage": "stage"}, sheet="Deals")
+    pd.DataFrame({"Deal ID": ["S1"], "Stage": ["Proposal"], "Amount": [1200.0]}).to_excel(
+        HERE / "21_open_document.ods", engine="odf", index=False, sheet_name="Deals")
+    sample("21_open_document.ods", "deals", 1, {"deal_id": "S1", "amount": 1200.0}, {"Amount": "amount"}, sheet="Deals")
+    sample(book("22_sheet_protected.xlsx", {"Deals": [["Deal ID", "Stage"], ["S1", "Proposal"]]}, protect=True),
+           "deals", 1, {"deal_id": "S1"}, {"Deal ID": "deal_id"}, sheet="Deals")
+    sample(text("23_salesforce_opportunities.csv",
+                "Opportunity ID,Opportunity Name,Account Name,Opportunity Owner,Amount,Close Date,Stage,"
+                "Probability (%),Forecast Category,Created Date,Lead Source\n"
+                "006A1,Alpha renewal,Alpha Foods,Anna Smith,12000,3/31/2026,Proposal,60,Best Case,1/15/2026,Web\n"),
+           "deals", 1, {"deal_id": "006A1", "owner": "Anna Smith", "close_date": "2026-03-31",
+                        "created_date": "2026-01-15", "source": "Web"},
+           {"Opportunity ID": "deal_id", "Opportunity Owner": "owner", "Lead Source": "source",
+            "Forecast Category": "forecast_category"})
+    sample(text("24_hubspot_deals.csv",
+                'Record ID,Deal Name,Deal Stage,Amount,Close Date,Create Date,Deal owner,Associated Company,'
+                '"Date entered ""Closed won (Sales Pipeline)"""\n'
+                "9001,Beta expansion,Closed won,5000,2026-02-20,2026-01-10,Ben Lee,Beta Motors,2026-02-20 14:00\n"),
+           "deals", 1, {"deal_id": "9001", "stage": "Closed won", "owner": "Ben Lee", "created_date": "2026-01-10"},
+           {"Record ID": "deal_id", "Deal Stage": "stage", "Associated Company": "account_name"})
+    sample(text("25_pipedrive_deals.csv",
+                "Deal - ID,Deal - Title,Deal - Value,Deal - Currency,Deal - Stage,Deal - Owner,"
+                "Deal - Expected close date,Deal - Deal created,Deal - Organization\n"
+                "77,Gamma pilot,3500,EUR,Proposal Made,Carla Neri,2026-05-01,2026-02-01,Gamma Srl\n"),
+           "deals", 1, {"deal_id": "77", "amount": 3500.0, "currency": "EUR", "account_name": "Gamma Srl"},
+           {"Deal - ID": "deal_id", "Deal - Value": "amount", "Deal - Expected close date": "close_date"})
+    sample(text("26_dynamics_opportunities.csv",
+                "Topic,Potential Customer,Est. Revenue,Est. Close Date,Pipeline Phase,Owner,Created On,Opportunity\n"
+                "Delta upgrade,Delta Inc,9000,2026-06-30,3-Propose,Dan Roe,2026-03-01,OPP-1\n"),
+           "deals", 1, {"deal_id": "OPP-1", "deal_name": "Delta upgrade", "amount": 9000.0},
+           {"Topic": "deal_name", "Est. Revenue": "amount", "Pipeline Phase": "stage", "Opportunity": "deal_id"})
+    sample(text("27_zoho_deals.csv",
+                "Record Id,Deal Name,Account Name,Amount,Closing Date,Stage,Deal Owner,Created Time,Probability (%)\n"
+                "Z1,Epsilon deal,Epsilon Ltd,4200,2026-07-15,Qualification,Eva Ko,2026-04-01 09:30:00,20\n"),
+           "deals", 1, {"deal_id": "Z1", "close_date": "2026-07-15", "owner": "Eva Ko"},
+           {"Closing Date": "close_date", "Deal Owner": "owner", "Created Time": "created_date"})
+    sample(text("28_salesforce_field_history.csv",
+                "Opportunity ID,Edit Date,Field / Event,Old Value,New Value\n"
+                "006A1,2026-01-20 10:00,Stage,Qualification,Proposal\n006A1,2026-02-01 09:00,Amount,10000,12000\n"),
+           "deal_field_history", 2, {}, {"Field / Event": "field", "Old Value": "old_value"}, table="deal_history")
+    sample(text("29_unknown_columns_kept_visible.csv", "Deal ID,Stage,Favourite colour,Amount\nS1,Lead,blue,10\n"),
+           "deals", 1, {"deal_id": "S1", "amount": 10.0}, {"Favourite colour": None, "Amount": "amount"})
+    sample(text("30_crlf_quoted_newlines.csv",
+                'Deal ID,Deal Name,Stage\nS1,"Alpha, phase 1\nand 2",Proposal\nS2,Plain,Lead\n', newline="\r\n"),
+           "deals", 2, {"deal_id": "S1", "deal_name": "Alpha, phase 1\r\nand 2"}, {"Deal Name": "deal_name"})
+    sample(text("31_wide_stage_dates.csv",
+                "opportunity_id,deal_stage,engage_date,close_date,close_value\nW1,Won,2017-01-05,2017-02-01,500\n"
+                "W2,Engaging,2017-01-09,,\n"),
+           "deals", 2, {"deal_id": "W1", "stage": "Won", "created_date": "2017-01-05", "closed_date": "2017-02-01"},
+           {"opportunity_id": "deal_id", "close_value": "amount"})
+    # filled templates in both languages, beside the messy files
+    from kam_analytics import templates
+
+    filled = HERE.parent / "templates"
+    filled.mkdir(exist_ok=True)
+    for kind in templates.KINDS:
+        for lang in templates.LANGS:
+            (filled / f"{kind}-{lang}.xlsx").write_bytes(templates.build(kind, lang))
+    for name, expected in SAMPLES:
+        (HERE / f"{Path(name).stem}.expected.json").write_text(json.dumps(expected, indent=1, ensure_ascii=False) + "\n",
+                                                              encoding="utf-8")
+    print(f"wrote {len(SAMPLES)} samples")
+
+
+if __name__ == "__main__":
+    main()
