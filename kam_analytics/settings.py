@@ -36,6 +36,10 @@ DEFAULTS: dict = {
     "revisit_rule": "cumulative",
     "size_bands": [10_000, 50_000, 250_000],
     "comparable_min_visits": 20,
+    # remembered by the importer: normalised account name -> account_id the user merged it
+    # into; header signature -> the kind/column override the user confirmed
+    "account_aliases": {},
+    "mapping_overrides": {},
     "mutual_plan_template": MUTUAL_PLAN_TEMPLATE,
     "risk": {
         "pushed_repeatedly_pushes": 2,
@@ -106,6 +110,9 @@ def validate(changes: dict) -> dict:
                     or not all(isinstance(x, (int, float)) and x > 0 for x in value)
                     or sorted(value) != value or len(set(value)) != len(value)):
                 raise InputError("size_bands: expected increasing positive amounts, e.g. [10000, 50000, 250000]")
+        elif key in ("account_aliases", "mapping_overrides"):
+            if not isinstance(value, dict):
+                raise InputError(f"{key}: expected an object")
         elif key == "currency":
             if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
                 raise InputError(f"currency: expected a three-letter ISO code such as EUR, got {value!r}")
@@ -129,12 +136,17 @@ def save(path, changes: dict) -> int:
     clean = validate(changes)
     with db.batch(path, "settings", "settings saved: " + ", ".join(sorted(clean))) as b:
         for key, value in clean.items():
-            b.save_prior_rows("settings", "key = ?", [key])
-            b.con.execute("delete from settings where key = ?", [key])
-            b.con.execute("insert into settings values (?, ?, ?)", [key, json.dumps(value), b.batch_id])
-            b.rows_loaded += 1
-        b.touched.add("settings")
+            write_in_batch(b, key, value)
         return b.batch_id
+
+
+def write_in_batch(b, key: str, value) -> None:
+    """Store one setting inside a batch (its prior value kept for undo)."""
+    b.save_prior_rows("settings", "key = ?", [key])
+    b.con.execute("delete from settings where key = ?", [key])
+    b.con.execute("insert into settings values (?, ?, ?)", [key, json.dumps(value), b.batch_id])
+    b.rows_loaded += 1
+    b.touched.add("settings")
 
 
 def size_band_labels(bands: list[float]) -> list[str]:

@@ -94,8 +94,18 @@ with _ui.guarded():
                         st.rerun()
                 if rep.detected and rep.detected.stage_columns:
                     st.caption("Stage dates: " + ", ".join(f"{h} → entered {s}" for h, s in rep.detected.stage_columns.items()))
+                merges = overrides.setdefault("*", {}).setdefault("aliases", {})
+                for n_alias, (new, old, acc) in enumerate(rep.aliases):
+                    if st.checkbox(f"Merge “{new}” into the existing account “{old}” ({acc})", key=f"alias-{i}-{n_alias}",
+                                   value=merges.get(new) == acc,
+                                   help="Names that are close but not equal are never merged silently. Once merged, "
+                                        "the name is remembered for later files."):
+                        merges[new] = acc
+                    else:
+                        merges.pop(new, None)
                 for note in rep.notes:
-                    st.caption("ℹ️ " + note)
+                    if not note.startswith("possible alias"):
+                        st.caption("ℹ️ " + note)
                 if rep.preview is not None and len(rep.preview):
                     st.caption("The first rows as they will be stored:")
                     _ui.table(rep.preview.drop(columns=["_row"]))

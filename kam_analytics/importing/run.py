@@ -46,6 +46,8 @@ class FileReport:
     rejected: int = 0
     notes: list[str] = field(default_factory=list)
     detected: Mapping | None = None          # for the Import page's editable mapping
+    aliases: list[tuple[str, str, str]] = field(default_factory=list)  # (name in file, existing name, its id)
+    remembered: bool = False                 # the mapping came from an earlier confirmed override
     preview: pd.DataFrame | None = None      # the first rows as they will be stored
 
 
@@ -70,6 +72,7 @@ class _Staged:
     columns: list[str]              # canonical columns the file provides
     stage_columns: dict[str, str]   # wide history: header -> stage
     snapshot: tuple[datetime, str] | None = None   # a deals export's date, and where it came from
+    remember: tuple[str, dict] | None = None       # header signature -> override, kept on load
 
 
 SNAPSHOT_LABELS = {"snapshot date", "as of", "report date", "data report", "exported", "export date", "data estrazione",
@@ -370,11 +373,42 @@ def _header_table(t: Table) -> Table | None:
     return None
 
 
+def header_signature(headers: list[str]) -> str:
+    """Files with the same headers (normalised, in order) share a remembered override."""
+    return hashlib.sha1("\x1f".join(norm(h) for h in headers).encode()).hexdigest()[:16]
+
+
+def _possible_aliases(con, names: pd.Series, known: dict) -> list[tuple[str, str, str]]:
+    """New account names close to an existing one (not equal after normalisation): shown,
+    never merged silently (DESIGN.md "Keys from names")."""
+    import difflib
+
+    existing = con.execute("select account_id, account_name, norm_key(account_name) from accounts").fetchall()
+    if not existing or len(existing) > 20_000:
+        return []
+    by_key = {k: (i, n) for i, n, k in existing if k}
+    new = {}
+    for name in names.dropna().unique()[:2000]:
+        key = con.execute("select norm_key(?)", [name]).fetchall()[0][0]
+        if key and key not in by_key and key not in known and key not in new:
+            new[key] = name
+    out = []
+    for key, name in new.items():
+        close = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0.85)
+        if close:
+            acc_id, acc_name = by_key[close[0]]
+            out.append((name, acc_name, acc_id))
+    return out
+
+
 def stage_files(paths: list[Path], con, overrides: dict | None = None, names: list[str] | None = None,
                 snapshot_date: date | None = None) -> tuple[list[_Staged], list[dict], list[FileReport], list[str]]:
     """Read, map, convert and validate every file; nothing is written."""
     types = {**_schema_types(con), **FILE_ONLY_TYPES}
-    cfg = settings.stage_config(con)
+    conf = settings.load(con)
+    cfg = settings.stage_config(con, conf)
+    remembered = conf["mapping_overrides"]
+    aliases = {**conf["account_aliases"], **((overrides or {}).get("*", {}).get("aliases") or {})}
     stage_map = _stage_mapper(cfg)
     known = known_headers()
     staged, rejects, reports, errors = [], [], [], []
@@ -403,9 +437,13 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
             if stage_col is not None:
                 j = t.headers.index(stage_col)
                 stage_names += sorted({r[j] for r in t.rows if r[j]})
-            m = detect(t, list(dict.fromkeys(stage_names)), override)
+            sig = header_signature(t.headers) if t.headers else None
+            used = override if (override.get("kind") or override.get("columns")) else remembered.get(sig, {})
+            m = detect(t, list(dict.fromkeys(stage_names)), used)
             rep = FileReport(name, t.sheet, t.header_row, m.kind, m.confidence, describe(m), rows=len(t.rows),
-                             notes=list(t.skipped), detected=m)
+                             notes=list(t.skipped), detected=m, remembered=bool(used) and used is not override)
+            if rep.remembered:
+                rep.notes.append("mapping as confirmed for an earlier file with the same headers")
             reports.append(rep)
             if m.confidence < MIN_CONFIDENCE:
                 msg = (f"{name}{', sheet ' + repr(t.sheet) if t.sheet else ''}: not sure what this table is "
@@ -429,7 +467,14 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
             rep.preview = shown
             provided = [c for c in good.columns if not c.startswith("_") and not c.startswith("__entered__")]
             snap = _snapshot_date(t, snapshot_date) if m.kind == "deals" else None
-            staged.append(_Staged(rep, m.kind, good, provided, m.stage_columns, snap))
+            keep = (sig, {"kind": m.kind, "columns": m.columns}) if sig and used is override and used else None
+            if "account_name" in good:
+                rep.aliases = _possible_aliases(con, good["account_name"], aliases)
+                for new, old, acc in rep.aliases:
+                    rep.notes.append(f"possible alias: {new!r} looks like the account {old!r} ({acc}); it loads as a "
+                                     f"new account unless merged (Import page, or --mapping "
+                                     f'{{"*": {{"aliases": {{"{new}": "{acc}"}}}}}})')
+            staged.append(_Staged(rep, m.kind, good, provided, m.stage_columns, snap, keep))
     return staged, rejects, reports, errors
 
 
@@ -513,12 +558,14 @@ def _insert_history(b: db.Batch, frame: pd.DataFrame, shape: str) -> tuple[int, 
     return int(added), int(len(frame) - added)
 
 
-def _account_ids(df: pd.DataFrame, con) -> pd.DataFrame:
-    """account_id from the normalised name where the file gives only names."""
+def _account_ids(df: pd.DataFrame, con, aliases: dict | None = None) -> pd.DataFrame:
+    """account_id from the normalised name where the file gives only names; a name the user
+    merged into an existing account (an alias) takes that account's id."""
     if "account_name" in df and ("account_id" not in df or df["account_id"].isna().any()):
         names = df["account_name"]
         keys = con.execute("select norm_key(unnest(?::varchar[]))", [names.where(names.notna(), None).tolist()]).fetchall()
-        derived = pd.Series([k[0] or None for k in keys], index=df.index)
+        aliases = aliases or {}
+        derived = pd.Series([aliases.get(k[0], k[0]) or None for k in keys], index=df.index)
         df["account_id"] = df["account_id"].where(df["account_id"].notna(), derived) if "account_id" in df else derived
     return df
 
@@ -572,7 +619,7 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
         return ImportResult("rejected", None, reports, rej, msg)
     try:
         with db.batch(path, "import", description) as b:
-            _load(b, staged)
+            _load(b, staged, (overrides or {}).get("*", {}).get("aliases"))
             for i, f in enumerate(files):
                 nm = names[i] if names else f.name
                 for r in [r for r in reports if r.file == nm]:
@@ -596,8 +643,18 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
     return ImportResult("loaded", batch_id, reports, rej, msg)
 
 
-def _load(b: db.Batch, staged: list[_Staged]) -> None:
+def _load(b: db.Batch, staged: list[_Staged], new_aliases: dict | None = None) -> None:
     con = b.con
+    conf = settings.load(con)
+    aliases = conf["account_aliases"]
+    if new_aliases:   # merges the user confirmed: by normalised name, remembered in this batch
+        keys = {con.execute("select norm_key(?)", [n]).fetchall()[0][0]: acc for n, acc in new_aliases.items()}
+        if {**aliases, **keys} != aliases:
+            aliases = {**aliases, **keys}
+            settings.write_in_batch(b, "account_aliases", aliases)
+    remember = {sig: o for st in staged if st.remember for sig, o in [st.remember]}
+    if remember and {**conf["mapping_overrides"], **remember} != conf["mapping_overrides"]:
+        settings.write_in_batch(b, "mapping_overrides", {**conf["mapping_overrides"], **remember})
     # deals this batch gives history of another shape (loaded after the deals themselves)
     other_shape_ids = {d for st in staged if st.kind in ("deal_history", "deal_field_history")
                        for d in st.frame["deal_id"].dropna()}
@@ -608,7 +665,7 @@ def _load(b: db.Batch, staged: list[_Staged]) -> None:
         for st in by_kind.get(kind, []):
             df = st.frame
             if "account_name" in df or "account_id" in df:
-                df = _account_ids(df, con)
+                df = _account_ids(df, con, aliases)
                 if kind != "accounts":
                     _ensure_accounts(b, df)
             if kind == "deal_field_history":

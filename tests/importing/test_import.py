@@ -251,3 +251,38 @@ def test_cli_import_exit_codes(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "bad.csv, row 2, column 'Amount': value 'lots': expected a number" in err
     assert "Traceback" not in err
+
+
+def test_close_account_names_are_offered_as_aliases_and_merged_only_when_asked(tmp_path):
+    accounts = write_csv(tmp_path / "accounts.csv", [["Account", "Industry"], ["Acme Corporation", "Retail"]])
+    deals = write_csv(tmp_path / "deals.csv", [["Deal ID", "Stage", "Account"], ["N1", "Lead", "Acme Corporatoin"]])
+    path = tmp_path / "a.duckdb"
+    import_files(path, [accounts])
+    offered = import_files(path, [deals])
+    assert offered.files[0].aliases == [("Acme Corporatoin", "Acme Corporation", "acmecorporation")]
+    assert any("possible alias" in n for n in offered.files[0].notes)
+    with db.read(path) as con:   # never merged silently: a new account
+        assert con.execute("select account_id from deals where deal_id = 'N1'").fetchone()[0] == "acmecorporatoin"
+    undo(path, offered.batch_id)
+    merged = import_files(path, [deals], overrides={"*": {"aliases": {"Acme Corporatoin": "acmecorporation"}}})
+    assert merged.status == "loaded"
+    later = write_csv(tmp_path / "later.csv", [["Deal ID", "Stage", "Account"], ["N2", "Lead", "ACME Corporatoin"]])
+    import_files(path, [later])                                  # the alias is remembered
+    with db.read(path) as con:
+        assert con.execute("select deal_id, account_id from deals order by 1").fetchall() == [
+            ("N1", "acmecorporation"), ("N2", "acmecorporation")]
+        assert con.execute("select count(*) from accounts").fetchone()[0] == 1
+
+
+def test_a_confirmed_mapping_is_remembered_for_files_with_the_same_headers(tmp_path):
+    odd = [["Ref", "Where", "Value (k)"], ["N1", "Lead", "5"]]
+    path = tmp_path / "o.duckdb"
+    first = write_csv(tmp_path / "odd1.csv", odd)
+    assert import_files(path, [first]).status == "rejected"                # not sure what it is
+    override = {"odd1.csv": {"kind": "deals", "columns": {"Ref": "deal_id", "Where": "stage", "Value (k)": "amount"}}}
+    assert import_files(path, [first], overrides=override).status == "loaded"
+    second = write_csv(tmp_path / "odd2.csv", [odd[0], ["N2", "Qualify", "7"]])
+    result = import_files(path, [second])                                  # no override given this time
+    assert result.status == "loaded" and result.files[0].remembered
+    with db.read(path) as con:
+        assert con.execute("select stage, amount from deals where deal_id = 'N2'").fetchone() == ("Qualify", 7)
