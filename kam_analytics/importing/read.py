@@ -138,13 +138,17 @@ def read_grids(path: Path, display_name: str | None = None) -> list[Grid]:
     raise InputError(f"{name}: unsupported file type {ext!r}; expected csv, tsv, txt, xlsx, xlsm, xls or ods")
 
 
+_ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
+
+
 def _read_book(path: Path, name: str) -> list[Grid]:
     from python_calamine import CalamineWorkbook
 
-    raw_head = path.read_bytes()[:8]
-    if raw_head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" and path.suffix.lower() in (".xlsx", ".xlsm"):
+    head = path.read_bytes()[:8]
+    if head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" and _ENCRYPTION_STREAM in path.read_bytes()[:16 << 20]:
+        # an OLE container holding an EncryptionInfo stream: Office's password encryption
         raise InputError(f"{name}: the workbook is password-protected (encrypted); save it without a "
-                         "password to open (sheet protection alone is fine)")
+                         "password to open it here (sheet protection alone is fine)")
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine's errors are plain exceptions with a reason

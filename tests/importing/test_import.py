@@ -286,3 +286,24 @@ def test_a_confirmed_mapping_is_remembered_for_files_with_the_same_headers(tmp_p
     assert result.status == "loaded" and result.files[0].remembered
     with db.read(path) as con:
         assert con.execute("select stage, amount from deals where deal_id = 'N2'").fetchone() == ("Qualify", 7)
+
+
+def test_an_encrypted_workbook_is_refused_with_the_reason(tiny_db):
+    """tests/fixtures/encrypted.xlsx: a two-row workbook encrypted with the password 'secret'
+    (written once with msoffcrypto-tool: OOXMLFile(plain).encrypt('secret', out))."""
+    before = dump(tiny_db)
+    result = import_files(tiny_db, [Path(__file__).parents[1] / "fixtures" / "encrypted.xlsx"])
+    assert result.status == "rejected" and "password-protected (encrypted)" in result.message
+    assert dump(tiny_db) == before
+
+
+def test_a_million_rows_with_one_bad_row_at_the_end(tiny_db, tmp_path):
+    path = tmp_path / "big.csv"
+    lines = ["Deal ID,Stage,Amount"] + [f"B{i},Lead,{i % 997}" for i in range(999_999)] + ["LAST,Lead,-1"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = dump(tiny_db)
+    result = import_files(tiny_db, [path])
+    assert result.status == "rejected"
+    (bad,) = result.rejects.itertuples()
+    assert (bad.row_number, bad.column_name, bad.value) == (1_000_001, "Amount", "-1")   # header is row 1
+    assert dump(tiny_db) == before
