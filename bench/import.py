@@ -1,0 +1,140 @@
+"""Benchmark: importing files, beside reading and validating the same files with pandas
+(+ openpyxl for xlsx), each side in its own process with its own peak RSS.
+
+    python bench/import.py --deals 1000000 --history-rows 8000000 --xlsx-rows 100000
+
+Files: a deals csv, a full-state history csv and a deals xlsx, generated here. "Ours" is
+the whole import (read, find the table, map, convert, validate, load in one transaction).
+"pandas" reads the same file, parses numbers and dates, and checks the same row rules
+(required fields, negative amounts, duplicate keys): the plain way to do it by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+STAGES = np.array(["Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost"])
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def make_files(work: Path, deals: int, history: int, xlsx_rows: int) -> dict:
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    out = {}
+    n = deals
+    d = pd.DataFrame({
+        "Deal ID": np.char.add("X", np.arange(n).astype(str)),
+        "Account": np.char.add("Account ", (np.arange(n) % 5000).astype(str)),
+        "Owner": np.char.add("Owner ", (np.arange(n) % 300).astype(str)),
+        "Stage": STAGES[rng.integers(0, len(STAGES), n)],
+        "Amount": rng.integers(1000, 500000, n),
+        "Created Date": (np.datetime64("2024-01-01") + rng.integers(0, 700, n).astype("timedelta64[D]")).astype(str),
+        "Close Date": (np.datetime64("2025-01-01") + rng.integers(0, 700, n).astype("timedelta64[D]")).astype(str),
+    })
+    out["deals.csv"] = work / "deals.csv"
+    d.to_csv(out["deals.csv"], index=False)
+    m = history
+    deal_ids = np.char.add("X", rng.integers(0, n, m).astype(str))
+    start = np.datetime64("2024-01-01T00:00")
+    changed = start + np.sort(rng.integers(0, 700 * 1440, m)).astype("timedelta64[m]")
+    h = pd.DataFrame({"Deal ID": deal_ids, "Changed At": changed.astype(str), "Stage": STAGES[rng.integers(0, 6, m)],
+                      "Amount": rng.integers(1000, 500000, m)})
+    out["history.csv"] = work / "history.csv"
+    h.to_csv(out["history.csv"], index=False)
+    out["deals.xlsx"] = work / "deals.xlsx"
+    d.head(xlsx_rows).to_excel(out["deals.xlsx"], index=False, engine="openpyxl")
+    return {k: str(v) for k, v in out.items()}
+
+
+def role_ours(file: str, work: Path) -> dict:
+    from kam_analytics.importing.run import import_files
+
+    db = work / "ours.duckdb"
+    for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
+    if file.endswith("history.csv"):   # history refers to deals: load the deals first (not timed)
+        import_files(db, [work / "deals.csv"], snapshot_date=None)
+    t = time.perf_counter()
+    r = import_files(db, [Path(file)])
+    return {"seconds": time.perf_counter() - t, "status": r.status, "rows": sum(f.rows for f in r.files),
+            "peak_rss_mb": rss_mb()}
+
+
+def role_pandas(file: str) -> dict:
+    import pandas as pd
+
+    t = time.perf_counter()
+    df = pd.read_excel(file, engine="openpyxl", dtype=str) if file.endswith(".xlsx") else pd.read_csv(file, dtype=str)
+    bad = pd.Series(False, index=df.index)
+    amount = pd.to_numeric(df["Amount"], errors="coerce")
+    bad |= df["Amount"].notna() & amount.isna()
+    bad |= amount < 0
+    for col in [c for c in df.columns if "Date" in c or "At" in c]:
+        parsed = pd.to_datetime(df[col], errors="coerce", format="ISO8601")
+        bad |= df[col].notna() & parsed.isna()
+    bad |= df["Deal ID"].isna() | df["Stage"].isna()
+    if "Changed At" not in df:
+        bad |= df["Deal ID"].duplicated()
+    return {"seconds": time.perf_counter() - t, "rows": len(df), "bad": int(bad.sum()), "peak_rss_mb": rss_mb()}
+
+
+def child(*args: str) -> dict:
+    r = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT)
+    if r.returncode:
+        sys.exit(r.stderr[-3000:])
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--deals", type=int, default=1_000_000)
+    ap.add_argument("--history-rows", type=int, default=8_000_000)
+    ap.add_argument("--xlsx-rows", type=int, default=100_000)
+    ap.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out" / "import")
+    ap.add_argument("--role", choices=("make", "ours", "pandas"))
+    ap.add_argument("--file")
+    a = ap.parse_args()
+    a.workdir.mkdir(parents=True, exist_ok=True)
+    if a.role == "make":
+        print(json.dumps(make_files(a.workdir, a.deals, a.history_rows, a.xlsx_rows)))
+        return
+    if a.role == "ours":
+        print(json.dumps(role_ours(a.file, a.workdir)))
+        return
+    if a.role == "pandas":
+        print(json.dumps(role_pandas(a.file)))
+        return
+    print(f"import benchmark: {a.deals:,}-row deals csv, {a.history_rows:,}-row history csv, "
+          f"{a.xlsx_rows:,}-row xlsx (each side in its own process)")
+    files = child("--role", "make", "--workdir", str(a.workdir), "--deals", str(a.deals),
+                  "--history-rows", str(a.history_rows), "--xlsx-rows", str(a.xlsx_rows))
+    targets = {"deals.csv": (f"{a.deals:,}-row deals csv", 10), "history.csv": (f"{a.history_rows:,}-row history csv", 30),
+               "deals.xlsx": (f"{a.xlsx_rows:,}-row xlsx", 8)}
+    rows = [("figure", "ours s", "pandas s", "ratio", "ours MB", "pandas MB", "target")]
+    for name, path in files.items():
+        ours = child("--role", "ours", "--workdir", str(a.workdir), "--file", path)
+        pd_ = child("--role", "pandas", "--file", path)
+        label, target = targets[name]
+        rows.append((label, f"{ours['seconds']:.1f}", f"{pd_['seconds']:.1f}", f"{pd_['seconds'] / ours['seconds']:.2f}x",
+                     f"{ours['peak_rss_mb']:,.0f}", f"{pd_['peak_rss_mb']:,.0f}", f"< {target} s, >= 2x, < 1,500 MB"))
+    w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(w[i]) if i in (0, 6) else c.rjust(w[i]) for i, c in enumerate(r)))
+
+
+if __name__ == "__main__":
+    main()
