@@ -570,20 +570,17 @@ def _account_ids(df: pd.DataFrame, con, aliases: dict | None = None) -> pd.DataF
     return df
 
 
-def _wide_history(st: _Staged) -> pd.DataFrame | None:
+def _wide_history(df: pd.DataFrame, stage_columns: dict[str, str]) -> pd.DataFrame:
     """Wide "date entered <stage>" columns as full-state history rows; fields the shape does
     not record come from the deal's current values. A closed deal whose current stage has no
     date column entered it at its closed date (else its close date)."""
-    if not st.stage_columns:
-        return None
-    df = st.frame
     parts = []
-    for _h, stage in st.stage_columns.items():
+    for _h, stage in stage_columns.items():
         col = f"__entered__{stage}"
         rows = df[df[col].notna()]
         parts.append(pd.DataFrame({"deal_id": rows["deal_id"], "changed_at": rows[col], "stage": stage,
                                    "_row": rows["_row"]}))
-    entered = set(st.stage_columns.values())
+    entered = set(stage_columns.values())
     closed_at = df["closed_date"] if "closed_date" in df else pd.Series(pd.NaT, index=df.index)
     if "close_date" in df:
         closed_at = closed_at.fillna(df["close_date"])
@@ -604,9 +601,6 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
     files = [Path(f) for f in files]
     with db.read(path) as con:
         staged, rejects, reports, errors = stage_files(files, con, overrides, names, snapshot_date)
-    for st in staged:   # wide stage-date columns need the deal's closed date when it is given
-        if st.kind == "deals" and "stage" not in st.frame:
-            st.stage_columns = {}
     rej = pd.DataFrame(rejects, columns=["file_name", "sheet", "row_number", "column_name", "value", "reason"])
     description = "import: " + ", ".join(names or [f.name for f in files])
     if errors or (len(rej) and not keep_good_rows):
@@ -621,10 +615,10 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
         with db.batch(path, "import", description) as b:
             _load(b, staged, (overrides or {}).get("*", {}).get("aliases"))
             for i, f in enumerate(files):
-                nm = names[i] if names else f.name
+                nm, digest = (names[i] if names else f.name), _sha256(f)
                 for r in [r for r in reports if r.file == nm]:
                     b.con.execute("insert into import_files values (?, ?, ?, ?, ?, ?, ?)",
-                                  [b.batch_id, nm, _sha256(f), r.sheet, r.kind, r.new + r.changed, r.rejected])
+                                  [b.batch_id, nm, digest, r.sheet, r.kind, r.new + r.changed, r.rejected])
             if len(rej):
                 b.con.register("rej", rej)
                 b.con.execute("insert into import_rejects select ?, * from rej", [b.batch_id])
@@ -632,12 +626,11 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
             b.rows_rejected = len(rej)
             if not b.rows_loaded:
                 raise _Unchanged
-            batch_id = b.batch_id
+            batch_id, written = b.batch_id, b.rows_loaded
     except _Unchanged:
         return ImportResult("unchanged", None, reports, rej,
                             "nothing changed: every row is already in the database as it is in the file(s)")
-    loaded = sum(r.new + r.changed for r in reports)
-    msg = f"loaded as batch {batch_id}: {loaded:,} row(s) new or changed"
+    msg = f"loaded as batch {batch_id}: {written:,} row(s) written (new or changed rows, and history rows)"
     if len(rej):
         msg += f"; {len(rej):,} bad value(s) left out (kept in the import log)"
     return ImportResult("loaded", batch_id, reports, rej, msg)
@@ -686,8 +679,8 @@ def _load(b: db.Batch, staged: list[_Staged], new_aliases: dict | None = None) -
             b.rows_loaded += new + changed
             if kind == "deals" and not st.stage_columns:
                 _snapshot_history(b, st, other_shape_ids)
-            if kind == "deals" and st.stage_columns:
-                wide = _wide_history(_Staged(st.report, kind, df, cols, st.stage_columns))
+            elif kind == "deals":
+                wide = _wide_history(df, st.stage_columns)
                 added, _same = _insert_history(b, wide, "wide")
                 b.rows_loaded += added
                 st.report.notes.append(
