@@ -29,8 +29,10 @@ with _ui.guarded():
                 st.rerun()
         with c2.container(border=True):
             st.subheader("Use your own data")
-            st.write("Uploading spreadsheets in the browser arrives with the Import page. Until then, "
-                     "a database can be pointed to with `KAM_DB` or `--db`.")
+            st.write("Upload CRM exports and filled-in templates (account plans, account maps, deals, stage "
+                     "histories, closing and mutual plans): csv, xlsx, xls or ods. Templates to fill in are "
+                     "on the Import page.")
+            st.page_link("views/import_files.py", label="Go to Import", icon=":material/upload_file:")
         st.stop()
 
     m = st.columns(4)

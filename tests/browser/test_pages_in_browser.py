@@ -66,3 +66,14 @@ def test_demo_data_pages(demo_db_factory, serve, page):
     page.wait_for_selector("text=Median days in each stage", timeout=30_000)
     _wait_ready(page)
     screenshot(page, "stage_durations_demo")
+
+
+def test_every_page_with_demo_data_and_empty(demo_db_factory, tmp_path, serve, page):
+    """A screenshot of every page, with the demo data and with an empty database."""
+    for label, db_file in (("demo", demo_db_factory(2000, 7)), ("empty", tmp_path / "blank.duckdb")):
+        app = serve(db_file)
+        for path in ("", "stage_durations", "import", "data"):
+            page.goto(f"{app.url}/{path}")
+            page.wait_for_selector("h1", timeout=30_000)
+            _wait_ready(page)
+            screenshot(page, f"page_{path or 'overview'}_{label}")
