@@ -62,10 +62,20 @@ with _ui.guarded():
     if uploads:
         from kam_analytics.importing import run
 
-        paths, names = _saved_uploads(uploads)
-        with st.status("Reading and checking the files…", expanded=False) as status:
-            check = run.preview(_ui.path(), paths, names, overrides)
-            status.update(label="Files read and checked", state="complete")
+        # read and check once per set of uploads, overrides and data version, not on every click
+        import json
+
+        mapping_only = {k: ({kk: vv for kk, vv in v.items() if kk != "aliases"} if k == "*" else v)
+                        for k, v in overrides.items()}   # aliases apply at load, not to the check
+        signature = (tuple((f.file_id, f.name, f.size) for f in uploads), json.dumps(mapping_only, sort_keys=True),
+                     _ui.data_version())
+        if st.session_state.get("checked", (None,))[0] != signature:
+            paths, names = _saved_uploads(uploads)
+            with st.status("Reading and checking the files…", expanded=False) as status:
+                check = run.preview(_ui.path(), paths, names, overrides)
+                status.update(label="Files read and checked", state="complete")
+            st.session_state["checked"] = (signature, paths, names, check)
+        _sig, paths, names, check = st.session_state["checked"]
         for i, rep in enumerate(check.files):
             where = rep.file + (f" · sheet {rep.sheet}" if rep.sheet else "") + \
                 (f" · header on row {rep.header_row}" if rep.header_row else "")
