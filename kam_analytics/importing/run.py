@@ -445,6 +445,19 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
             if rep.remembered:
                 rep.notes.append("mapping as confirmed for an earlier file with the same headers")
             reports.append(rep)
+            taken: dict[str, str] = {}
+            twice = None
+            for h, f in m.columns.items():
+                if f and f in taken:
+                    twice = (taken[f], h, f)
+                    break
+                if f:
+                    taken[f] = h
+            if twice:
+                first, second, fld = twice
+                errors.append(f"{name}: the columns {first!r} and {second!r} both map to the field {fld}; "
+                              "map one of them to (not used)")
+                continue
             if m.confidence < MIN_CONFIDENCE:
                 msg = (f"{name}{', sheet ' + repr(t.sheet) if t.sheet else ''}: not sure what this table is "
                        f"(best guess {describe(m)}). Confirm with --mapping FILE.json, e.g. "

@@ -307,3 +307,10 @@ def test_a_million_rows_with_one_bad_row_at_the_end(tiny_db, tmp_path):
     (bad,) = result.rejects.itertuples()
     assert (bad.row_number, bad.column_name, bad.value) == (1_000_001, "Amount", "-1")   # header is row 1
     assert dump(tiny_db) == before
+
+
+def test_two_columns_mapped_to_one_field_is_an_error_not_a_silent_choice(tmp_path):
+    f = write_csv(tmp_path / "d.csv", [["Deal ID", "Stage", "Value", "Amount"], ["N1", "Lead", "5", "6"]])
+    result = import_files(tmp_path / "x.duckdb", [f], overrides={"d.csv": {"columns": {"Amount": "amount"}}})  # Value is already amount
+    assert result.status == "rejected"
+    assert "the columns 'Value' and 'Amount' both map to the field amount" in result.message
