@@ -26,9 +26,12 @@ with _ui.guarded():
                          index=tables.index(_ui.query_param("table", "deals", tables)), key="table")
     cols = [c for c, _ in _ui.read("kam_analytics.browse.columns", table=table)]
     search = c2.text_input("Search text columns", value=_ui.query_param("q", "") or "", key="q")
-    column = c3.selectbox("Filter column", ["(any)", *cols], key="col")
-    value = c4.text_input("equals", key="val", disabled=column == "(any)")
-    _ui.set_query_params(table=table, q=search or None)
+    col_options = ["(any)", *cols]
+    column = c3.selectbox("Filter column", col_options, key="col",
+                          index=col_options.index(_ui.query_param("col", "(any)", col_options)))
+    value = c4.text_input("equals", key="val", disabled=column == "(any)", value=_ui.query_param("val", "") or "")
+    _ui.set_query_params(table=table, q=search or None, col=None if column == "(any)" else column,
+                         val=(value or None) if column != "(any)" else None)
     col_arg = None if column == "(any)" else column
     first = _ui.read("kam_analytics.browse.page", table=table, search=search or None, column=col_arg,
                      value=value or None, offset=0, limit=1)[1]

@@ -36,10 +36,12 @@ with _ui.guarded():
         st.stop()
 
     m = st.columns(4)
-    m[0].metric("Deals", formatting.number(s["deals"]))
-    m[1].metric("Open", formatting.number(s["open"]))
-    m[2].metric("Won", formatting.number(s["won"]))
-    m[3].metric("Lost", formatting.number(s["lost"]))
+    for col, (label, value, status) in zip(m, (("Deals", s["deals"], None), ("Open", s["open"], "open"),
+                                                ("Won", s["won"], "won"), ("Lost", s["lost"], "lost"))):
+        col.metric(label, formatting.number(value))
+        query = {"table": "deals", **({"col": "status", "val": status} if status else {})}
+        col.page_link("views/data.py", label=f"See the {label.lower() if status else 'deals'}",
+                      icon=":material/table:", query_params=query)
 
     if s["last_batch"]:
         b = s["last_batch"]

@@ -103,7 +103,7 @@ def screenshot(page, name: str) -> Path:
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=stDataFrame]')]"
         ".every(d => d.querySelector('canvas'))", timeout=30_000)
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(1500)   # the grid paints its canvas a moment after creating it
     SHOTS.mkdir(exist_ok=True)
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

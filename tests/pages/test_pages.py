@@ -86,3 +86,13 @@ def test_created_range_in_the_url_filters_the_report(monkeypatch, demo_db_factor
     shown = {m.label: m.value for m in at.metric}
     first = expected.iloc[0]
     assert shown[first["stage"]] == f"{formatting.days(first['median_days'])} d"
+
+
+def test_data_page_filters_from_the_url(monkeypatch, demo_db_factory):
+    """The Overview's 'See the won' link opens the Data page filtered to won deals."""
+    path = demo_db_factory(2000, 7)
+    with db.read(path) as con:
+        won = con.execute("select count(*) from deals where status = 'won'").fetchone()[0]
+    at = _open(monkeypatch, path, "views/data.py", query={"table": "deals", "col": "status", "val": "won"})
+    assert not at.exception and not at.error
+    assert any(f"{formatting.number(won)} row(s) match" in c.value for c in at.caption)
