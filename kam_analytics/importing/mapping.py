@@ -31,8 +31,7 @@ def synonyms() -> dict[str, dict[str, set[str]]]:
 
 def kind_fields() -> dict[str, list[str]]:
     """The fields a file of each kind can map its columns to."""
-    raw = json.loads((Path(__file__).parent / "synonyms.json").read_text(encoding="utf-8"))
-    return {k: list(v) for k, v in raw.items() if not k.startswith("_")}
+    return {kind: list(fields) for kind, fields in synonyms().items()}
 
 
 def known_headers() -> set[str]:

@@ -388,8 +388,8 @@ def _possible_aliases(con, names: pd.Series, known: dict) -> list[tuple[str, str
         return []
     by_key = {k: (i, n) for i, n, k in existing if k}
     new = {}
-    for name in names.dropna().unique()[:2000]:
-        key = con.execute("select norm_key(?)", [name]).fetchall()[0][0]
+    candidates = list(names.dropna().unique()[:2000])
+    for name, key in zip(candidates, _name_keys(con, candidates)):
         if key and key not in by_key and key not in known and key not in new:
             new[key] = name
     out = []
@@ -502,12 +502,15 @@ def preview(path, files: list[Path], names: list[str] | None = None, overrides: 
     return ImportResult(status, None, reports, rej, "; ".join(errors))
 
 
-def _upsert(b: db.Batch, table: str, frame: pd.DataFrame, columns: list[str]) -> tuple[int, int, int]:
+def _upsert(b: db.Batch, table: str, frame: pd.DataFrame, columns: list[str], table_cols: list[str]) -> tuple[int, int, int]:
     """Insert new keys, replace changed rows (their prior image kept for undo), skip equal
     ones. Columns the file does not provide keep their stored values."""
     con = b.con
     keys = list(TABLES[table][0])
-    all_cols = [c for c in _schema_types(con)[table] if c != "batch_id"]
+    all_cols = [c for c in table_cols if c != "batch_id"]
+    key_list = ", ".join(f'"{k}"' for k in keys)
+    stored = f'exists (select 1 from "{table}" e where ' + " and ".join(f'e."{k}" = n."{k}"' for k in keys) + ")"
+    in_changed = f"({key_list}) in (select ({key_list}) from changed_keys)"
     con.register("incoming", frame[[c for c in columns if c in all_cols]])
     try:
         join = " and ".join(f'e."{k}" = i."{k}"' for k in keys)
@@ -515,19 +518,15 @@ def _upsert(b: db.Batch, table: str, frame: pd.DataFrame, columns: list[str]) ->
         con.execute(f'create or replace temp table inc_full as select {select}, ? as batch_id '
                     f'from incoming i left join "{table}" e on {join}', [b.batch_id])
         differs = " or ".join(f'n."{c}" is distinct from e."{c}"' for c in all_cols if c not in keys)
-        key_list = ", ".join(f'"{k}"' for k in keys)
-        con.execute(f'create or replace temp table changed_keys as select {", ".join("n." + chr(34) + k + chr(34) for k in keys)} '
+        con.execute(f'create or replace temp table changed_keys as select {", ".join(f"n.{chr(34)}{k}{chr(34)}" for k in keys)} '
                     f'from inc_full n join "{table}" e using ({key_list}) where {differs or "false"}')
-        new = con.execute(f'select count(*) from inc_full n where not exists '
-                          f'(select 1 from "{table}" e where {" and ".join(f"e.{chr(34)}{k}{chr(34)} = n.{chr(34)}{k}{chr(34)}" for k in keys)})').fetchone()[0]
+        new = con.execute(f"select count(*) from inc_full n where not {stored}").fetchall()[0][0]
         changed = con.execute("select count(*) from changed_keys").fetchall()[0][0]
-        in_changed = f'({key_list}) in (select ({key_list}) from changed_keys)'
         if changed:
             con.execute(f'insert into undo_log select ?, ?, to_json(t) from "{table}" t where {in_changed}',
                         [b.batch_id, table])
             con.execute(f'delete from "{table}" where {in_changed}')
-        con.execute(f'insert into "{table}" by name select * from inc_full n where {in_changed} or not exists '
-                    f'(select 1 from "{table}" e where {" and ".join(f"e.{chr(34)}{k}{chr(34)} = n.{chr(34)}{k}{chr(34)}" for k in keys)})')
+        con.execute(f'insert into "{table}" by name select * from inc_full n where {in_changed} or not {stored}')
     finally:
         con.unregister("incoming")
     unchanged = len(frame) - new - changed
@@ -571,14 +570,19 @@ def _insert_history(b: db.Batch, frame: pd.DataFrame, shape: str) -> tuple[int, 
     return int(added), int(len(frame) - added)
 
 
+def _name_keys(con, names: list) -> list[str | None]:
+    """Names in their normalised key form (the norm_key macro), in one query."""
+    clean = [None if n is None or (isinstance(n, float) and n != n) else str(n) for n in names]
+    return [r[0] for r in con.execute("select norm_key(unnest(?::varchar[]))", [clean]).fetchall()]
+
+
 def _account_ids(df: pd.DataFrame, con, aliases: dict | None = None) -> pd.DataFrame:
     """account_id from the normalised name where the file gives only names; a name the user
     merged into an existing account (an alias) takes that account's id."""
     if "account_name" in df and ("account_id" not in df or df["account_id"].isna().any()):
-        names = df["account_name"]
-        keys = con.execute("select norm_key(unnest(?::varchar[]))", [names.where(names.notna(), None).tolist()]).fetchall()
         aliases = aliases or {}
-        derived = pd.Series([aliases.get(k[0], k[0]) or None for k in keys], index=df.index)
+        derived = pd.Series([aliases.get(k, k) or None for k in _name_keys(con, df["account_name"].tolist())],
+                            index=df.index)
         df["account_id"] = df["account_id"].where(df["account_id"].notna(), derived) if "account_id" in df else derived
     return df
 
@@ -654,7 +658,7 @@ def _load(b: db.Batch, staged: list[_Staged], new_aliases: dict | None = None) -
     conf = settings.load(con)
     aliases = conf["account_aliases"]
     if new_aliases:   # merges the user confirmed: by normalised name, remembered in this batch
-        keys = {con.execute("select norm_key(?)", [n]).fetchall()[0][0]: acc for n, acc in new_aliases.items()}
+        keys = dict(zip(_name_keys(con, list(new_aliases)), new_aliases.values()))
         if {**aliases, **keys} != aliases:
             aliases = {**aliases, **keys}
             settings.write_in_batch(b, "account_aliases", aliases)
@@ -667,6 +671,7 @@ def _load(b: db.Batch, staged: list[_Staged], new_aliases: dict | None = None) -
     by_kind: dict[str, list[_Staged]] = {}
     for st in staged:
         by_kind.setdefault(st.kind, []).append(st)
+    types = _schema_types(con)
     for kind in LOAD_ORDER:
         for st in by_kind.get(kind, []):
             df = st.frame
@@ -685,9 +690,8 @@ def _load(b: db.Batch, staged: list[_Staged], new_aliases: dict | None = None) -
                 st.report.new, st.report.unchanged = added, same
                 b.rows_loaded += added
                 continue
-            schema_cols = _schema_types(con)[kind]
-            cols = [c for c in df.columns if not c.startswith("_") and c in schema_cols]
-            new, changed, unchanged = _upsert(b, kind, df, cols)
+            cols = [c for c in df.columns if not c.startswith("_") and c in types[kind]]
+            new, changed, unchanged = _upsert(b, kind, df, cols, list(types[kind]))
             st.report.new, st.report.changed, st.report.unchanged = new, changed, unchanged
             b.rows_loaded += new + changed
             if kind == "deals" and not st.stage_columns:
