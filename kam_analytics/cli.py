@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from . import db, exports, formatting
-from .errors import ExitCode, KamError, UsageError
+from .errors import ExitCode, InputError, KamError, UsageError
 from .reports import REPORTS
 
 FORMATS = ("table", "csv", "json", "xlsx")
@@ -76,12 +76,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _write(output: str, data: bytes | str) -> None:
+    """Every file the CLI writes (-o): a path that cannot be written is one clear message."""
+    try:
+        target = Path(output)
+        target.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
 def _emit(df, fmt: str, output: str | None, sheet: str) -> None:
     if fmt == "xlsx":
         if not output:
             raise UsageError("--format xlsx needs -o FILE")
         frames = {sheet: df, "About": exports.about_frame(df.attrs)}
-        Path(output).write_bytes(exports.to_xlsx(frames))
+        _write(output, exports.to_xlsx(frames))
         return
     if fmt == "json":
         text = exports.to_json(df) + "\n"
@@ -90,7 +99,7 @@ def _emit(df, fmt: str, output: str | None, sheet: str) -> None:
     else:
         text = formatting.table_text(df) + "\n"
     if output:
-        Path(output).write_text(text, encoding="utf-8", newline="")
+        _write(output, text)
     else:
         sys.stdout.write(text)
 
@@ -134,7 +143,7 @@ def run(argv: list[str] | None = None) -> int:
 
             with db.read(path) as con:
                 stages = list(settings.stage_config(con).stages) or None
-        Path(args.output).write_bytes(templates.build(args.kind, args.lang, stages))
+        _write(args.output, templates.build(args.kind, args.lang, stages))
         sys.stdout.write(f"wrote the {args.kind} template ({args.lang}) to {args.output}\n")
         return ExitCode.OK
 

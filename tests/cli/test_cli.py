@@ -78,6 +78,8 @@ def test_table_format_is_for_people(tiny_db, capsys):
     (["report", "stage-durations", "--format", "xlsx"], 2, "needs -o FILE"),
     (["report", "stage-durations", "--outcome", "maybe"], 2, "invalid choice"),
     (["undo", "999"], 1, "no batch 999"),
+    (["report", "stage-durations", "-o", "/nonexistent/dir/out.csv", "--format", "csv"], 1, "cannot write /nonexistent"),
+    (["template", "deals", "-o", "/nonexistent/dir/t.xlsx"], 1, "cannot write /nonexistent"),
     (["frobnicate"], 2, "invalid choice"),
 ])
 def test_errors_exit_codes(tiny_db, capsys, argv, code, message):
