@@ -27,6 +27,10 @@ BUSY_TIMEOUT_SECONDS = float(os.environ.get("KAM_BUSY_TIMEOUT", "5"))
 # DuckDB's own default is 80 % of the machine's memory; a cap keeps the app and the CLI
 # small beside each other (DuckDB spills to disk beyond it).
 MEMORY_LIMIT = os.environ.get("KAM_MEMORY_LIMIT", "1GB")
+# A write batch (import, undo) holds the file's columns in Python beside DuckDB's working
+# memory; a lower cap for DuckDB there keeps an 8,000,000-row import under 1.5 GB in all
+# (bench/import.py), at about 10% more time.
+WRITE_MEMORY_LIMIT = os.environ.get("KAM_WRITE_MEMORY_LIMIT", "600MB")
 SCHEMA_DIR = Path(__file__).parent / "sql" / "schema"
 
 # Tables that hold user data (every row carries batch_id), in load order: parents first.
@@ -253,6 +257,7 @@ def batch(path: str | os.PathLike | None, action: str, description: str = "") ->
     from . import models  # late import: models builds on db
 
     with write(path) as con:
+        con.execute("set memory_limit = ?", [WRITE_MEMORY_LIMIT])
         con.begin()
         try:
             b = Batch(con, _next_batch_id(con))

@@ -28,6 +28,7 @@ _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T](\d{1,2}):(
 _SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
 _NAMED = re.compile(r"^(\d{1,2})[ -]([a-zA-Z\u00e0-\u00f9]+)\.?[ -,]*(\d{4})$")
 _NAMED_US = re.compile(r"^([a-zA-Z]+)\.? (\d{1,2}),? (\d{4})$")
+_DATE_EXPECTED = f"a date such as 2026-03-31 (years {MIN_YEAR}-{MAX_YEAR}; a real calendar day)"
 _CURRENCY = re.compile(r"[€$£\s\u00a0]|EUR|USD|GBP|CHF")
 
 
@@ -39,12 +40,31 @@ class Converted:
     note: str | None = None    # how the column was read ("dates as dd/mm/yyyy")
 
 
+def _arrow_cast(s: pd.Series, typ: str) -> pd.Series | None:
+    """The whole column cast by Arrow's vectorised parser (float64, or timestamps written as
+    ISO 8601), or None when any value does not parse, so the general path decides."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pc.cast(pa.array(s, type=pa.string(), from_pandas=True),
+                      pa.float64() if typ == "float" else pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    out = arr.to_pandas()
+    out.index = s.index
+    return out
+
+
 def unquote(s: pd.Series) -> pd.Series:
     """Text the product exported with a protective leading ' comes back as it was."""
     return s.where(~s.str.match(r"^'[=+\-@\t\r]", na=False), s.str[1:])
 
 
 def to_number(s: pd.Series, header: str, delimiter: str | None = None) -> Converted:
+    plain = _arrow_cast(s, "float") if len(s) > 100_000 else None
+    if plain is not None:
+        return Converted(plain.astype("float64"), pd.Series(False, index=s.index), "a number such as 1234.56")
     plain = pd.to_numeric(s, errors="coerce")
     if not (s.notna() & plain.isna()).any():   # plain numbers (most files): nothing to decide
         return Converted(plain.astype("float64"), pd.Series(False, index=s.index), "a number such as 1234.56")
@@ -91,6 +111,13 @@ def _dmy_order(matches: pd.DataFrame, header: str, file: str, override: str | No
 
 
 def to_timestamp(s: pd.Series, header: str, file: str, override: str | None = None) -> Converted:
+    if len(s) > 100_000 and _all_match(s, _ISO.pattern):   # a large ISO column: cast as it is
+        fast = _arrow_cast(s, "timestamp")
+        if fast is not None:
+            out = fast.astype("datetime64[us]")
+            years = out.dt.year
+            out = out.where(~(out.notna() & ((years < MIN_YEAR) | (years > MAX_YEAR))))
+            return Converted(out, s.notna() & out.isna(), _DATE_EXPECTED)
     t = s.astype("string").str.strip()
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
     fmts = []
@@ -98,8 +125,12 @@ def to_timestamp(s: pd.Series, header: str, file: str, override: str | None = No
     rest = t.notna()
     iso = t.str.match(_ISO, na=False)
     if iso.any():
-        out[iso] = pd.to_datetime(t[iso].str.replace("T", " ", regex=False), errors="coerce",
-                                  format="ISO8601").astype("datetime64[us]")
+        fast = _arrow_cast(t if iso.all() else t[iso], "timestamp") if iso.sum() > 100_000 else None
+        if fast is not None and iso.all():
+            out = fast.astype("datetime64[us]")
+        else:
+            out[iso] = fast if fast is not None else pd.to_datetime(
+                t[iso].str.replace("T", " ", regex=False), errors="coerce", format="ISO8601").astype("datetime64[us]")
         fmts.append("ISO")
         rest &= ~iso
     dm = pd.Series(False, index=s.index)
@@ -146,7 +177,7 @@ def to_timestamp(s: pd.Series, header: str, file: str, override: str | None = No
     bad = s.notna() & out.isna()
     fmts = list(dict.fromkeys(fmts))
     note = f"{header}: dates read as {', '.join(fmts)}" if any(f != "ISO" for f in fmts) else None
-    return Converted(out, bad, f"a date such as 2026-03-31 (years {MIN_YEAR}-{MAX_YEAR}; a real calendar day)", note)
+    return Converted(out, bad, _DATE_EXPECTED, note)
 
 
 def to_date(s: pd.Series, header: str, file: str, override: str | None = None) -> Converted:
@@ -162,7 +193,18 @@ def to_words(s: pd.Series, words: dict, what: str) -> Converted:
     return Converted(out.astype(object), bad, expected)
 
 
+def _all_match(s: pd.Series, pattern: str) -> bool:
+    """Every filled value matches (Arrow's regex over the column, nothing copied)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(s, type=pa.large_string(), from_pandas=True)
+    return bool(pc.all(pc.match_substring_regex(arr, pattern), skip_nulls=True).as_py() is not False)
+
+
 def to_text(s: pd.Series) -> Converted:
+    if len(s) > 100_000 and isinstance(s.dtype, pd.StringDtype) and _all_match(s, r"^[^\s'].*[^\s]$|^[^\s']$"):
+        return Converted(s, pd.Series(False, index=s.index), "text")   # nothing to strip or unquote: no copy
     t = s.astype("string").str.strip()
-    t = unquote(t)
-    return Converted(t.astype(object).where(t.notna(), None), pd.Series(False, index=s.index), "text")
+    t = unquote(t)   # stays a string column (arrow-backed): no Python object per cell
+    return Converted(t, pd.Series(False, index=s.index), "text")

@@ -60,6 +60,27 @@ class Table:
     skipped: list[str] = field(default_factory=list)     # footer lines left out, said aloud
     delimiter: str | None = None
     banner: list[str] = field(default_factory=list)      # title lines above (a report's date)
+    frame: "pd.DataFrame | None" = None                  # column-read data (large text files), else None
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame) if self.frame is not None else len(self.rows)
+
+    def raw_frame(self) -> "pd.DataFrame":
+        """The data rows as text columns named by the headers; an empty cell is missing."""
+        import pandas as pd
+
+        if self.frame is not None:
+            return self.frame
+        return pd.DataFrame(self.rows, columns=self.headers, dtype=object).replace("", None)
+
+    def values(self, header: str) -> set:
+        """The distinct filled values of one column."""
+        if self.frame is not None:
+            col = self.frame.iloc[:, self.headers.index(header)]
+            return set(col.dropna().unique())
+        j = self.headers.index(header)
+        return {r[j] for r in self.rows if r[j]}
 
 
 def _cell_text(v) -> str | None:
@@ -234,3 +255,116 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
         tables.append(Table(grid.file, grid.sheet, None, [], [], [], dict(meta), [], grid.delimiter, banner))
     return tables
 
+
+
+# Text files at least this large are read column-wise (pyarrow's multi-threaded csv reader)
+# when their layout is plain; the rest, and any file whose layout the sample cannot vouch
+# for, go through the row-wise reader above. Both give the same Table.
+FAST_MIN_BYTES = 1 << 20
+_SAMPLE_BYTES = 1 << 16
+
+
+def read_tables(path: Path, known_headers: set[str], display_name: str | None = None) -> list[Table]:
+    """Every table of a file: plain large text files column-wise, everything else from grids."""
+    name = display_name or path.name
+    ext = path.suffix.lower()
+    if (ext in TEXT_EXT or ext == "") and path.is_file() and path.stat().st_size >= FAST_MIN_BYTES:
+        fast = _fast_text_tables(path, name, ext, known_headers)
+        if fast is not None:
+            return fast
+    return [t for g in read_grids(path, name) for t in find_tables(g, known_headers)]
+
+
+def _fast_text_tables(path: Path, name: str, ext: str, known_headers: set[str]) -> list[Table] | None:
+    """One plain table in a UTF-8 text file, read column-wise; None when the layout is not
+    plain (several tables, blank lines inside, ragged rows, quoted line breaks, another
+    encoding), so the row-wise reader decides everything the usual way."""
+    import codecs
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as pacsv
+
+    with path.open("rb") as fh:
+        head = fh.read(_SAMPLE_BYTES)
+    if head[:2] in (b"PK", b"\xff\xfe", b"\xfe\xff") or head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or b"\x00" in head:
+        return None
+    try:
+        sample = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return None
+    sample = sample[: sample.rfind("\n") + 1]          # whole lines only
+    if not sample:
+        return None
+    delim = "\t" if ext == ".tsv" else _delimiter(sample)
+    rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delim))
+    found = find_tables(Grid(name, None, rows, delim, "utf-8"), known_headers)
+    if len(found) != 1 or not found[0].rows or found[0].skipped:
+        return None
+    t = found[0]
+    width = len(t.headers)
+    if (len(rows[t.header_row - 1]) != width or t.row_numbers != list(range(t.header_row + 1, len(rows) + 1))
+            or any(len(r) != width for r in rows[t.header_row:])):
+        return None
+    invalid = []
+
+    def on_invalid(row):
+        invalid.append(row)
+        return "skip"
+
+    names = [f"c{j}" for j in range(width)]
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(skip_rows=t.header_row, column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=delim, ignore_empty_lines=False, invalid_row_handler=on_invalid),
+            # large_string: pandas' arrow-backed str columns take it without a copy
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.large_string() for c in names}, null_values=[""],
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True))
+    except (pa.ArrowInvalid, OSError, UnicodeError):
+        return None   # not UTF-8 throughout, an unterminated quote...: the row-wise reader says what
+    if invalid or table.num_rows == 0:
+        return None
+    first = [[table.column(j)[i].as_py() for j in range(width)] for i in range(min(len(t.rows), 5))]
+    if first != [[v if v != "" else None for v in r] for r in t.rows[:5]]:
+        return None
+    # blank rows: only at the end (the table ends there); anywhere else the layout is not plain.
+    # Boolean masks only: no column is copied.
+    def mask(arr) -> np.ndarray:
+        return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+    filled = [mask(pc.invert(pc.utf8_is_space(table.column(j)))) for j in range(width)]
+    filled_any = np.logical_or.reduce(filled)
+    n = table.num_rows
+    if not filled_any.all():
+        last_filled = int(np.flatnonzero(filled_any)[-1]) + 1 if filled_any.any() else 0
+        if not filled_any[:last_filled].all():
+            return None
+        n = last_filled
+    # footer lines (Total, Count ...): candidates by their first cell, checked as the row-wise reader does
+    starts = "|".join(sorted(_FOOTER_STARTS))
+    cand = ~filled[0] | mask(pc.match_substring_regex(table.column(0), rf"^\s*({starts})", ignore_case=True))
+    cand[n:] = False
+    idx = np.flatnonzero(cand)
+    if len(idx) > 10_000:
+        return None
+    keep = np.ones(n, dtype=bool)
+    skipped = []
+    if len(idx):
+        picked = table.take(pa.array(idx)).to_pylist()
+        for i, rec in zip(idx, picked):
+            first_cell = next((v.strip() for v in rec.values() if v and v.strip()), None)
+            if first_cell and (norm(first_cell) in FOOTER_WORDS or norm(first_cell).startswith(("total ", "totale "))):
+                keep[i] = False
+                skipped.append(f"row {t.header_row + 1 + i}: footer line {first_cell!r} left out")
+    table = table.slice(0, n)
+    row_numbers = np.arange(t.header_row + 1, t.header_row + 1 + n)
+    if not keep.all():
+        table = table.filter(pa.array(keep))
+        row_numbers = row_numbers[keep]
+    frame = table.to_pandas()
+    del table
+    pa.default_memory_pool().release_unused()
+    frame.columns = t.headers
+    return [Table(name, None, t.header_row, t.headers, [], row_numbers, t.meta, skipped, delim, t.banner, frame)]

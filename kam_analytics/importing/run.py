@@ -23,7 +23,7 @@ from . import coerce
 from .fields import (FILE_ONLY_TYPES, LOAD_ORDER, LOGGED_FIELDS, PLAN_TYPE_WORDS, RELATIONSHIP_WORDS, ROLE_WORDS, SENTIMENT_WORDS, SIDE_WORDS,
                      STATUS_WORDS, TABLES)
 from .mapping import MIN_CONFIDENCE, Mapping, describe, detect, known_headers, synonyms
-from .read import Table, find_tables, norm, read_grids
+from .read import Table, norm, read_tables
 
 PREVIEW_ROWS = 20
 AMOUNT_FIELDS = {"amount", "annual_revenue", "revenue_potential", "list_price", "rate", "commit", "best_case"}
@@ -139,8 +139,7 @@ def _stage_mapper(cfg: settings.StageConfig):
 
 
 def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, overrides, rejects) -> tuple[pd.DataFrame, dict]:
-    raw = pd.DataFrame(t.rows, columns=t.headers, dtype=object)
-    raw = raw.replace("", None)      # an empty cell is missing (converters strip what they read)
+    raw = t.raw_frame()      # an empty cell is missing (converters strip what they read)
     out = pd.DataFrame(index=raw.index)
     bad = pd.Series(False, index=raw.index)
     notes = []
@@ -352,8 +351,13 @@ def _with_context(t: Table) -> Table:
                 extra.append((label, value))
                 present.add(fld)
                 break
-    if not extra or not t.rows:
+    if not extra or not t.n_rows:
         return t
+    if t.frame is not None:
+        frame = t.frame.assign(**{f"__ctx{i}": v for i, (_l, v) in enumerate(extra)})
+        frame.columns = [*t.headers, *(lbl for lbl, _ in extra)]
+        return Table(t.file, t.sheet, t.header_row, list(frame.columns), [], t.row_numbers, t.meta, t.skipped,
+                     t.delimiter, t.banner, frame)
     return Table(t.file, t.sheet, t.header_row, [*t.headers, *(lbl for lbl, _ in extra)],
                  [[*r, *(v for _, v in extra)] for r in t.rows], t.row_numbers, t.meta, t.skipped, t.delimiter)
 
@@ -390,7 +394,7 @@ def _possible_aliases(con, names: pd.Series, known: dict) -> list[tuple[str, str
     new = {}
     candidates = list(names.dropna().unique()[:2000])
     for name, key in zip(candidates, _name_keys(con, candidates)):
-        if key and key not in by_key and key not in known and key not in new:
+        if isinstance(key, str) and key and key not in by_key and key not in known and key not in new:
             new[key] = name
     out = []
     for key, name in new.items():
@@ -416,14 +420,13 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
         name = names[idx] if names else path.name
         override = (overrides or {}).get(name) or (overrides or {}).get("*") or {}
         try:
-            grids = read_grids(path, name)
+            found = read_tables(path, known, name)
         except InputError as exc:
             errors.append(str(exc))
             reports.append(FileReport(name, None, None, None, 0.0, "", notes=[str(exc)]))
             continue
-        found = [t for g in grids for t in find_tables(g, known)]
         tables = [h for t in found if (h := _header_table(t)) is not None]
-        tables += [_with_context(t) for t in found if t.rows]
+        tables += [_with_context(t) for t in found if t.n_rows]
         if not tables:
             msg = (f"{name}: no table with data rows was found (a header row and at least one row "
                    "below it); the file yields no rows")
@@ -435,12 +438,11 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
             stage_names = list(cfg.stages)
             stage_col = next((h for h, f in detect(t, [], override).columns.items() if f == "stage"), None)
             if stage_col is not None:
-                j = t.headers.index(stage_col)
-                stage_names += sorted({r[j] for r in t.rows if r[j]})
+                stage_names += sorted(t.values(stage_col))
             sig = header_signature(t.headers) if t.headers else None
             used = override if (override.get("kind") or override.get("columns")) else remembered.get(sig, {})
             m = detect(t, list(dict.fromkeys(stage_names)), used)
-            rep = FileReport(name, t.sheet, t.header_row, m.kind, m.confidence, describe(m), rows=len(t.rows),
+            rep = FileReport(name, t.sheet, t.header_row, m.kind, m.confidence, describe(m), rows=t.n_rows,
                              notes=list(t.skipped), detected=m, remembered=bool(used) and used is not override)
             if rep.remembered:
                 rep.notes.append("mapping as confirmed for an earlier file with the same headers")
@@ -472,7 +474,7 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
             rep.notes += info["notes"]
             bad = info["bad"] | _validate(t, m, df, info["raw"], rejects)
             rep.rejected = int(bad.sum())
-            good = df[~bad].copy()
+            good = df[~bad].copy() if bad.any() else df
             shown = good.drop(columns=[c for c in good.columns if c.startswith("__")]).head(PREVIEW_ROWS).copy()
             for c in shown.columns:   # dates without a time read as dates
                 if str(shown[c].dtype).startswith("datetime64") and (shown[c].dropna().dt.normalize() == shown[c].dropna()).all():
@@ -535,45 +537,56 @@ def _upsert(b: db.Batch, table: str, frame: pd.DataFrame, columns: list[str], ta
     return int(new), int(changed), int(unchanged)
 
 
-def _insert_history(b: db.Batch, frame: pd.DataFrame, shape: str) -> tuple[int, int]:
-    """History rows are de-duplicated: a row equal to a stored one is not added again.
-    `shape` records where they came from (full, field_log, wide, snapshot)."""
+HISTORY_TYPES = {"deal_id": "varchar", "changed_at": "timestamp", "stage": "varchar", "amount": "double",
+                 "close_date": "date", "forecast_category": "varchar", "probability": "double"}
+
+
+def _insert_history(b: db.Batch, source: pd.DataFrame | str, shape: str) -> tuple[int, int]:
+    """History rows (a frame, or the name of a temp table with the same columns) are
+    de-duplicated: a row equal to a stored one is not added again. `shape` records where
+    they came from (full, field_log, wide, snapshot)."""
     con = b.con
     cols = ["deal_id", "changed_at", "stage", "amount", "close_date", "forecast_category", "probability"]
-    f = frame.reindex(columns=cols + ["_order"])
-    f["probability"] = pd.to_numeric(f["probability"], errors="coerce")
-    f["amount"] = pd.to_numeric(f["amount"], errors="coerce")
-    con.register("incoming_history", f)
+    if isinstance(source, pd.DataFrame):
+        f = source[[c for c in cols + ["_order"] if c in source]]   # absent fields are nulls below
+        for c in ("probability", "amount"):
+            if c in f and not pd.api.types.is_float_dtype(f[c]):
+                f = f.assign(**{c: pd.to_numeric(f[c], errors="coerce")})
+        con.register("incoming_history", f)
+        rel, n, present = "incoming_history", len(f), set(f.columns)
+    else:
+        rel, n, present = source, con.execute(f"select count(*) from {source}").fetchall()[0][0], set(cols)
     try:
         same = " and ".join(f'h."{c}" is not distinct from n."{c}"' for c in cols)
         top = con.execute("select coalesce(max(seq), 0) from deal_history").fetchone()[0]
         con.execute(f"""
-            create or replace temp table new_history as
-            select i.deal_id::varchar as deal_id, i.changed_at::timestamp as changed_at, i.stage::varchar as stage,
-                   i.amount::double as amount, i.close_date::date as close_date,
-                   i.forecast_category::varchar as forecast_category, i.probability::double as probability,
-                   i._order
-            from incoming_history i
-        """)
-        con.execute(f"""
             insert into deal_history
+            with n as (
+                select {", ".join(f'{("i." + chr(34) + c + chr(34)) if c in present else "null"}::{t} as "{c}"'
+                                  for c, t in HISTORY_TYPES.items())},
+                       i._order
+                from {rel} i
+            )
             select deal_id, changed_at, stage, amount, close_date, forecast_category, probability,
-                   ? + row_number() over (order by _order), ?, ?
-            from new_history n
+                   ? + _order - (select min(_order) from {rel}) + 1, ?, ?
+            from n
             where not exists (select 1 from deal_history h where {same})
-        """, [top, b.batch_id, shape])
+        """, [top, b.batch_id, shape])   # seq keeps the rows' order (_order is unique): no sort needed
         added = con.execute("select count(*) from deal_history where seq > ?", [top]).fetchall()[0][0]
     finally:
-        con.unregister("incoming_history")
+        if rel == "incoming_history":
+            con.unregister("incoming_history")
     if added:
         b.touched.add("deal_history")
-    return int(added), int(len(frame) - added)
+    return int(added), int(n - added)
 
 
-def _name_keys(con, names: list) -> list[str | None]:
-    """Names in their normalised key form (the norm_key macro), in one query."""
-    clean = [None if n is None or (isinstance(n, float) and n != n) else str(n) for n in names]
-    return [r[0] for r in con.execute("select norm_key(unnest(?::varchar[]))", [clean]).fetchall()]
+def _name_keys(con, names) -> pd.Series:
+    """Names in their normalised key form (the norm_key macro): each distinct name once, in one query."""
+    names = pd.Series(names, dtype="string").reset_index(drop=True)
+    uniq = names.dropna().unique()
+    keys = dict(con.execute("select n, norm_key(n) from (select unnest(?::varchar[]) as n)", [list(uniq)]).fetchall())
+    return names.map(keys).astype("string")
 
 
 def _account_ids(df: pd.DataFrame, con, aliases: dict | None = None) -> pd.DataFrame:
@@ -581,8 +594,9 @@ def _account_ids(df: pd.DataFrame, con, aliases: dict | None = None) -> pd.DataF
     merged into an existing account (an alias) takes that account's id."""
     if "account_name" in df and ("account_id" not in df or df["account_id"].isna().any()):
         aliases = aliases or {}
-        derived = pd.Series([aliases.get(k, k) or None for k in _name_keys(con, df["account_name"].tolist())],
-                            index=df.index)
+        keys = _name_keys(con, df["account_name"]).set_axis(df.index)
+        derived = keys.map(aliases).astype("string").fillna(keys) if aliases else keys
+        derived = derived.where(derived != "")
         df["account_id"] = df["account_id"].where(df["account_id"].notna(), derived) if "account_id" in df else derived
     return df
 
@@ -666,58 +680,73 @@ def _load(b: db.Batch, staged: list[_Staged], new_aliases: dict | None = None) -
     if remember and {**conf["mapping_overrides"], **remember} != conf["mapping_overrides"]:
         settings.write_in_batch(b, "mapping_overrides", {**conf["mapping_overrides"], **remember})
     # deals this batch gives history of another shape (loaded after the deals themselves)
-    other_shape_ids = {d for st in staged if st.kind in ("deal_history", "deal_field_history")
-                       for d in st.frame["deal_id"].dropna()}
+    other_shape_ids = pd.concat([pd.Series(st.frame["deal_id"], dtype="string") for st in staged
+                                 if st.kind in ("deal_history", "deal_field_history")]
+                                + [pd.Series([], dtype="string")]).dropna().unique()
     by_kind: dict[str, list[_Staged]] = {}
     for st in staged:
         by_kind.setdefault(st.kind, []).append(st)
     types = _schema_types(con)
     for kind in LOAD_ORDER:
         for st in by_kind.get(kind, []):
-            df = st.frame
-            if "account_name" in df or "account_id" in df:
-                df = _account_ids(df, con, aliases)
-                if kind != "accounts":
-                    _ensure_accounts(b, df)
-            if kind == "deal_field_history":
-                added, _same = _insert_history(b, _field_log_history(con, st), "field_log")
-                st.report.new = added
-                b.rows_loaded += added
-                st.report.notes.append(f"{added:,} full-state history row(s) built from {len(df):,} field change(s)")
-                continue
-            if kind == "deal_history":
-                added, same = _insert_history(b, df.assign(_order=df["_row"]), "full")
-                st.report.new, st.report.unchanged = added, same
-                b.rows_loaded += added
-                continue
-            cols = [c for c in df.columns if not c.startswith("_") and c in types[kind]]
-            new, changed, unchanged = _upsert(b, kind, df, cols, list(types[kind]))
-            st.report.new, st.report.changed, st.report.unchanged = new, changed, unchanged
-            b.rows_loaded += new + changed
-            if kind == "deals" and not st.stage_columns:
-                _snapshot_history(b, st, other_shape_ids)
-            elif kind == "deals":
-                wide = _wide_history(df, st.stage_columns)
-                added, _same = _insert_history(b, wide, "wide")
-                b.rows_loaded += added
-                st.report.notes.append(
-                    f"{added:,} history row(s) from the stage-date column(s) "
-                    f"{', '.join(repr(h) for h in st.stage_columns)} and closed deals' closing dates; their "
-                    "amount, close date, forecast category and probability are the deal's current values")
+            _load_one(b, st, aliases, types, other_shape_ids)
+            st.frame = None   # its rows are in the database now: free them before the next file and the refresh
+    _release_memory()
     _fill_deal_dates(b, staged)
 
 
-def _snapshot_history(b: db.Batch, st: _Staged, other_shape_ids: set) -> None:
+def _release_memory() -> None:
+    """Hand the memory of freed Arrow buffers (the files' columns) back to the system."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def _load_one(b: db.Batch, st: _Staged, aliases: dict, types: dict, other_shape_ids) -> None:
+    con, kind, df = b.con, st.kind, st.frame
+    if "account_name" in df or "account_id" in df:
+        df = _account_ids(df, con, aliases)
+        if kind != "accounts":
+            _ensure_accounts(b, df)
+    if kind == "deal_field_history":
+        added, _same = _insert_history(b, _field_log_history(con, st), "field_log")
+        st.report.new = added
+        b.rows_loaded += added
+        st.report.notes.append(f"{added:,} full-state history row(s) built from {len(df):,} field change(s)")
+        return
+    if kind == "deal_history":
+        added, same = _insert_history(b, df.assign(_order=df["_row"]), "full")
+        st.report.new, st.report.unchanged = added, same
+        b.rows_loaded += added
+        return
+    cols = [c for c in df.columns if not c.startswith("_") and c in types[kind]]
+    new, changed, unchanged = _upsert(b, kind, df, cols, list(types[kind]))
+    st.report.new, st.report.changed, st.report.unchanged = new, changed, unchanged
+    b.rows_loaded += new + changed
+    if kind == "deals" and not st.stage_columns:
+        _snapshot_history(b, st, other_shape_ids)
+    elif kind == "deals":
+        wide = _wide_history(df, st.stage_columns)
+        added, _same = _insert_history(b, wide, "wide")
+        b.rows_loaded += added
+        st.report.notes.append(
+            f"{added:,} history row(s) from the stage-date column(s) "
+            f"{', '.join(repr(h) for h in st.stage_columns)} and closed deals' closing dates; their "
+            "amount, close date, forecast category and probability are the deal's current values")
+
+
+def _snapshot_history(b: db.Batch, st: _Staged, other_shape_ids) -> None:
     """DESIGN.md deal_history, successive snapshots: for the deals of this export with no
     history of another shape, the first snapshot holding a deal gives a row at its created
     date (else the snapshot date), each later one a row at the snapshot date whenever stage,
     amount, close date, forecast category or probability changed."""
     con = b.con
     when, source = st.snapshot
-    ids = [d for d in st.frame["deal_id"].dropna().unique() if d not in other_shape_ids]
-    state = ["stage", "amount", "close_date", "forecast_category", "probability"]
-    con.register("snap_ids", pd.DataFrame({"deal_id": pd.Series(ids, dtype="string")}))
+    con.register("snap_file_ids", pd.DataFrame({"deal_id": st.frame["deal_id"].astype("string")}))
+    con.register("other_ids", pd.DataFrame({"deal_id": pd.Series(other_shape_ids, dtype="string")}))
     try:
+        con.execute("""create or replace temp table snap_ids as select distinct deal_id from snap_file_ids
+                       where deal_id is not null and deal_id not in (select deal_id from other_ids)""")
         con.execute("""
             create or replace temp table snap_rows as
             with other as (select distinct deal_id from deal_history where shape <> 'snapshot'),
@@ -744,14 +773,14 @@ def _snapshot_history(b: db.Batch, st: _Staged, other_shape_ids: set) -> None:
         """, {"when": when})
         older = con.execute("select count(*) from snap_rows where last_at >= changed_at").fetchall()[0][0]
         con.execute("delete from snap_rows where last_at >= changed_at")   # an older export after a newer one
-        frame = con.execute(f"select {', '.join(['deal_id', 'changed_at', *state, '_order'])} from snap_rows").df()
         missing = con.execute("""
             select count(distinct h.deal_id) from deal_history h
             where h.shape = 'snapshot' and h.deal_id not in (select deal_id from snap_ids)
         """).fetchall()[0][0]
     finally:
-        con.unregister("snap_ids")
-    added, _same = _insert_history(b, frame, "snapshot") if len(frame) else (0, 0)
+        con.unregister("snap_file_ids")
+        con.unregister("other_ids")
+    added, _same = _insert_history(b, "snap_rows", "snapshot")
     b.rows_loaded += added
     st.report.notes.append(f"snapshot dated {when.date().isoformat()} (from {source}): {added:,} history row(s) "
                            "for deals whose state is new or changed")
