@@ -30,9 +30,8 @@ test: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(PY) bench/stage_durations.py --deals 1000000
-	# the history size stays at 1M until the csv path is column-oriented (8M rows today would
-	# hold every row as Python objects)
-	$(PY) bench/import.py --deals 1000000 --history-rows 1000000 --xlsx-rows 100000
+	$(PY) bench/velocity.py --deals 1000000
+	$(PY) bench/import.py --deals 1000000 --history-rows 8000000 --xlsx-rows 100000
 
 demo: $(VENV)/.runtime
 	$(PY) -m kam_analytics demo --if-empty

@@ -7,7 +7,10 @@ st.set_page_config(page_title="KAM Analytics", page_icon="📈", layout="wide")
 
 pg = st.navigation({
     "": [st.Page("views/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True)],
-    "Deals": [st.Page("views/stage_durations.py", title="Stage durations", icon=":material/timer:", url_path="stage_durations")],
+    "Deals": [
+        st.Page("views/stage_durations.py", title="Stage durations", icon=":material/timer:", url_path="stage_durations"),
+        st.Page("views/stage_velocity.py", title="Stage velocity", icon=":material/filter_alt:", url_path="stage_velocity"),
+    ],
     "Data": [
         st.Page("views/import_files.py", title="Import", icon=":material/upload_file:", url_path="import"),
         st.Page("views/data.py", title="Data", icon=":material/table:", url_path="data"),

@@ -14,20 +14,15 @@ The two results are compared; the figures are printed as one table.
 
 from __future__ import annotations
 
-import argparse
 import json
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, child, cold_and_warm, parser, peak_rss_mb, print_table
+
 sys.path.insert(0, str(ROOT))
 
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def role_generate(workdir: Path, deals: int) -> dict:
@@ -51,16 +46,7 @@ def role_ours(workdir: Path) -> dict:
     from kam_analytics.reports.stage_durations import stage_durations
 
     path = workdir / "bench.duckdb"
-    t = time.perf_counter()
-    with db.read(path) as con:
-        df = stage_durations(con)
-    cold = time.perf_counter() - t
-    warm = []
-    for _ in range(3):
-        t = time.perf_counter()
-        with db.read(path) as con:
-            stage_durations(con)
-        warm.append(time.perf_counter() - t)
+    df, cold, warm = cold_and_warm(path, stage_durations)
     # The alternative: stage visits as a view over the raw history, computed per report.
     from kam_analytics import reports
 
@@ -80,7 +66,7 @@ def role_ours(workdir: Path) -> dict:
     same = df_view[["deals", "median_days"]].equals(df[["deals", "median_days"]])
     out = df[["stage", "deals", "mean_days", "median_days", "p75_days", "p90_days", "in_progress",
               "in_progress_median_age_days"]]
-    return {"cold_s": cold, "warm_s": min(warm), "as_view_s": as_view, "view_matches": bool(same),
+    return {"cold_s": cold, "warm_s": warm, "as_view_s": as_view, "view_matches": bool(same),
             "peak_rss_mb": peak_rss_mb(), "as_of": str(df.attrs["as_of"]), "result": out.to_dict("records")}
 
 
@@ -128,21 +114,11 @@ def role_pandas(workdir: Path, as_of: str, stages: list[str]) -> dict:
 
 
 def _child(role: str, workdir: Path, *extra: str) -> dict:
-    r = subprocess.run([sys.executable, __file__, "--role", role, "--workdir", str(workdir), *extra],
-                       capture_output=True, text=True, cwd=ROOT)
-    if r.returncode != 0:
-        sys.exit(f"{role} failed:\n{r.stderr[-4000:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return child(__file__, role, workdir, *extra)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--deals", type=int, default=1_000_000)
-    ap.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
-    ap.add_argument("--role", choices=("generate", "ours", "pandas"))
-    ap.add_argument("--as-of")
-    ap.add_argument("--stages")
-    a = ap.parse_args()
+    a = parser(__doc__, ("generate", "ours", "pandas")).parse_args()
     a.workdir.mkdir(parents=True, exist_ok=True)
     if a.role == "generate":
         print(json.dumps(role_generate(a.workdir, a.deals)))
@@ -178,10 +154,7 @@ def main() -> None:
         ("peak RSS (MB)", f"{ours['peak_rss_mb']:,.0f}", f"{pdx['peak_rss_mb']:,.0f}", "", "< 1,500"),
         ("results agree", "yes" if agree and ours["view_matches"] else "NO", "", "", ""),
     ]
-    w = [max(len(r[i]) for r in rows + [("figure", "ours", "pandas", "ratio", "target")]) for i in range(5)]
-    for r in [("figure", "ours", "pandas", "ratio", "target"), *rows]:
-        print("  ".join(c.ljust(w[i]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(r)))
-
+    print_table(("figure", "ours", "pandas", "ratio", "target"), rows)
 
 if __name__ == "__main__":
     main()

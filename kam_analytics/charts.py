@@ -78,3 +78,75 @@ def in_progress(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
         hoverinfo="text", name="in progress",
     ))
     return _layout(fig, "Deals in progress per stage (open visits)", "deals", height=max(260, 45 * len(data) + 110))
+
+
+def _segment_name(value, dim: str | None) -> str:
+    if not dim:
+        return "all closed deals"
+    return formatting.DASH if formatting.is_missing(value) else str(value)
+
+
+def funnel(df: pd.DataFrame, won_stage: str | None = None, title: str | None = None, color: str = PALETTE[0]) -> go.Figure:
+    """Closed deals reaching each stage (conversion's `reached`), the won stage last; hover
+    gives conversion to the next stage and the win rate from it. One segment per figure:
+    overlaid funnels cannot be read, so a page puts two side by side."""
+    stages = list(df["stage"])
+    reached = [int(v) for v in df["reached"]]
+    conv = list(df["conversion_to_next"])
+    rates = list(df["win_rate_from_stage"])
+    hover = [f"<b>{s}</b><br>{formatting.number(n)} closed deals reached it<br>"
+             f"conversion to next {formatting.percent(c)}<br>win rate from here {formatting.percent(r)}"
+             for s, n, c, r in zip(stages, reached, conv, rates)]
+    if won_stage and reached:
+        won = round(reached[-1] * conv[-1]) if reached[-1] and conv[-1] == conv[-1] else 0
+        stages.append(won_stage)
+        reached.append(won)
+        hover.append(f"<b>{won_stage}</b><br>{formatting.number(won)} deals won")
+    fig = go.Figure(go.Funnel(
+        y=stages, x=reached, hovertext=hover, hoverinfo="text",
+        texttemplate="%{value:,} (%{percentInitial:.0%})", marker={"color": color},
+        connector={"line": {"color": "#cbd5e1"}},
+    ))
+    return _layout(fig, title or "Closed deals reaching each stage (percent of the first stage)", "deals",
+                   height=max(320, 55 * (len(stages)) + 110))
+
+
+def stage_spread(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
+    """Box per stage from precomputed quantiles: whiskers p10-p90, box p25-p75, line at the
+    median (completed visits only)."""
+    fig = go.Figure()
+    groups = [(None, df)] if not dim else list(df.groupby(dim, dropna=False, sort=False))
+    for i, (value, g) in enumerate(groups):
+        name = "all deals" if not dim else _segment_name(value, dim)
+        fig.add_trace(go.Box(
+            y=g["stage"], orientation="h", name=name, q1=g["p25_days"], median=g["median_days"], q3=g["p75_days"],
+            lowerfence=g["p10_days"], upperfence=g["p90_days"], marker={"color": PALETTE[i % len(PALETTE)]},
+            hovertext=[f"<b>{s}</b> — {name}<br>median {formatting.days(m)} d · p25–p75 {formatting.days(a)}–"
+                       f"{formatting.days(b)} d<br>p10–p90 {formatting.days(lo)}–{formatting.days(hi)} d · "
+                       f"{formatting.number(n)} deals"
+                       for s, m, a, b, lo, hi, n in zip(g["stage"], g["median_days"], g["p25_days"], g["p75_days"],
+                                                        g["p10_days"], g["p90_days"], g["deals"])],
+            hoverinfo="text",
+        ))
+    fig.update_layout(boxmode="group")
+    return _layout(fig, "Completed days in each stage (box p25–p75, whiskers p10–p90)", "days",
+                   height=max(320, 70 * len(df["stage"].unique()) * max(1, min(len(groups), 4)) // 2 + 120))
+
+
+def cycle(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
+    """Median sales-cycle days for won, lost and all closed deals, mean on hover."""
+    fig = go.Figure()
+    groups = [(None, df)] if not dim else list(df.groupby(dim, dropna=False, sort=False))
+    for i, (value, g) in enumerate(groups):
+        name = "all closed deals" if not dim else _segment_name(value, dim)
+        fig.add_trace(go.Bar(
+            y=g["outcome"], x=g["median_days"], orientation="h", name=name,
+            marker={"color": PALETTE[i % len(PALETTE)]},
+            text=[f"{formatting.days(m)} d" for m in g["median_days"]], textposition="outside", cliponaxis=False,
+            hovertext=[f"<b>{o}</b> — {name}<br>median {formatting.days(m)} d · mean {formatting.days(a)} d<br>"
+                       f"{formatting.number(n)} deals" for o, m, a, n in zip(g["outcome"], g["median_days"],
+                                                                           g["mean_days"], g["deals"])],
+            hoverinfo="text",
+        ))
+    fig.update_layout(barmode="group")
+    return _layout(fig, "Sales cycle: median days from created to closed", "days", height=max(260, 60 * 3 * max(1, len(groups)) // 2 + 120))

@@ -52,7 +52,7 @@ def column_kind(name: str) -> str:
     n = name.lower()
     if n.endswith("_days") or n in ("days", "open_age_days"):
         return "days"
-    if "rate" in n or n in ("attainment", "coverage", "coverage_score", "accuracy") or n.endswith("_accuracy"):
+    if "rate" in n or n.startswith("conversion") or n in ("attainment", "coverage", "coverage_score", "accuracy") or n.endswith("_accuracy"):
         return "percent"
     if "amount" in n or n in ("deals", "in_progress", "won", "lost", "reached", "steps", "evaluations",
                               "quota", "potential", "value_12m") or n.endswith("_deals") or n.endswith("_count"):

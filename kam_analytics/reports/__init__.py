@@ -11,6 +11,7 @@ from typing import Callable
 import pandas as pd
 
 from . import stage_durations as _stage_durations
+from . import velocity as _velocity
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Report:
     options: tuple[Option, ...] = field(default_factory=tuple)
 
 
+BY = Option("--by", "by", "split by a dimension (any deal, account, owner or product column, or size_band)")
+
 REPORTS: dict[str, Report] = {
     r.name: r
     for r in (
@@ -40,13 +43,27 @@ REPORTS: dict[str, Report] = {
             "Time deals spend in each stage: completed visits and deals in progress.",
             _stage_durations.KEYS,
             (
-                Option("--by", "by", "split by a dimension (any deal, account, owner or product column, or size_band)"),
+                BY,
                 Option("--outcome", "outcome", "which deals: all (open included), won or lost", ("all", "won", "lost"), "all"),
                 Option("--revisits", "revisits", "how revisits of a stage count (default: the saved setting, else cumulative)",
                        ("cumulative", "first", "latest")),
                 Option("--created-from", "created_from", "only deals created on or after this date"),
                 Option("--created-to", "created_to", "only deals created on or before this date"),
             ),
+        ),
+        Report(
+            "conversion",
+            _velocity.conversion,
+            "Closed deals reaching each stage, conversion to the next stage and win rate from it.",
+            _velocity.CONVERSION_KEYS,
+            (BY,),
+        ),
+        Report(
+            "cycle",
+            _velocity.cycle,
+            "Sales-cycle length (created to closed, days) of won, lost and all closed deals.",
+            _velocity.CYCLE_KEYS,
+            (BY,),
         ),
     )
 }

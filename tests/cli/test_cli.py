@@ -25,9 +25,14 @@ def run(capsys, *argv):
 @pytest.mark.parametrize("name, args", [
     ("stage-durations", ["--as-of", "2026-01-21"]),
     ("stage-durations_by_segment_first", ["--as-of", "2026-01-21", "--by", "segment", "--revisits", "first"]),
+    ("conversion", []),
+    ("conversion_by_owner", ["--by", "owner"]),
+    ("cycle", []),
+    ("cycle_by_segment", ["--by", "segment"]),
 ])
 def test_golden_json(tiny_db, capsys, name, args):
-    code, out, err = run(capsys, "--db", str(tiny_db), "report", "stage-durations", *args, "--format", "json")
+    report = name.split("_")[0]
+    code, out, err = run(capsys, "--db", str(tiny_db), "report", report, *args, "--format", "json")
     assert code == 0, err
     records = json.loads(out)
     golden = GOLDEN / f"{name}.json"

@@ -10,7 +10,7 @@ from kam_analytics import db, formatting
 from kam_analytics.reports.stage_durations import stage_durations
 
 APP = str(Path(__file__).parent.parent.parent / "app.py")
-PAGES = ["views/overview.py", "views/stage_durations.py", "views/import_files.py", "views/data.py"]
+PAGES = ["views/overview.py", "views/stage_durations.py", "views/stage_velocity.py", "views/import_files.py", "views/data.py"]
 
 
 def _open(monkeypatch, db_file, page=None, query=None):
@@ -96,3 +96,28 @@ def test_data_page_filters_from_the_url(monkeypatch, demo_db_factory):
     at = _open(monkeypatch, path, "views/data.py", query={"table": "deals", "col": "status", "val": "won"})
     assert not at.exception and not at.error
     assert any(f"{formatting.number(won)} row(s) match" in c.value for c in at.caption)
+
+
+def test_velocity_page_shows_the_conversion_report(monkeypatch, demo_db_factory):
+    from kam_analytics.reports.velocity import conversion
+
+    db_file = demo_db_factory(2000, 7)
+    at = _open(monkeypatch, db_file, "views/stage_velocity.py")
+    assert not at.exception and not at.error
+    with db.read(db_file) as con:
+        expected = conversion(con)
+    grid = at.dataframe[0].value
+    assert list(grid["stage"]) == list(expected["stage"])
+    assert list(grid["reached"]) == list(expected["reached"])
+    assert list(grid["win_rate_from_stage"]) == [formatting.percent(v) for v in expected["win_rate_from_stage"]]
+
+
+def test_velocity_page_compares_two_segments_from_the_url(monkeypatch, demo_db_factory):
+    at = _open(monkeypatch, demo_db_factory(2000, 7), "views/stage_velocity.py")
+    at.query_params["by"] = "segment"
+    at.query_params["v"] = ["SMB", "Enterprise"]
+    at.run()
+    assert not at.exception and not at.error
+    grid = at.dataframe[0].value
+    assert set(grid["segment"]) == {"SMB", "Enterprise"}
+    assert at.multiselect[0].value == ["SMB", "Enterprise"]

@@ -1,0 +1,62 @@
+"""What every benchmark script shares: each side runs as a child process of the script
+(its own peak RSS), prints one JSON line, and the figures come out as one table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def parser(doc: str, roles: tuple[str, ...]) -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--deals", type=int, default=1_000_000)
+    ap.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
+    ap.add_argument("--role", choices=roles)
+    ap.add_argument("--as-of")
+    ap.add_argument("--stages")
+    return ap
+
+
+def child(script: str, role: str, workdir: Path, *extra: str) -> dict:
+    """Run `script --role ROLE` in a fresh process; its last stdout line is its JSON result."""
+    r = subprocess.run([sys.executable, script, "--role", role, "--workdir", str(workdir), *extra],
+                       capture_output=True, text=True, cwd=ROOT)
+    if r.returncode != 0:
+        sys.exit(f"{role} failed:\n{r.stderr[-4000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]], left: tuple[int, ...] = (0,)) -> None:
+    w = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        print("  ".join(c.ljust(w[i]) if i in left else c.rjust(w[i]) for i, c in enumerate(r)))
+
+
+def cold_and_warm(path: Path, report, runs: int = 3):
+    """A report run on a fresh connection, first in this process (cold), then the best of
+    `runs` more (warm): (result, cold seconds, warm seconds)."""
+    import time
+
+    from kam_analytics import db
+
+    t = time.perf_counter()
+    with db.read(path) as con:
+        result = report(con)
+    cold = time.perf_counter() - t
+    warm = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        with db.read(path) as con:
+            report(con)
+        warm.append(time.perf_counter() - t)
+    return result, cold, min(warm)

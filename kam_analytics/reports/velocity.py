@@ -1,0 +1,106 @@
+"""conversion and cycle: DESIGN.md "Reached, conversion, win rate from stage" and "Sales
+cycle". SQL: sql/conversion.sql and sql/cycle.sql."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from .. import dims, models, settings
+from ..dates import parse_date, start_of
+
+CONVERSION_KEYS = ("stage", "reached", "conversion_to_next", "win_rate_from_stage")
+CYCLE_KEYS = ("outcome", "deals", "mean_days", "median_days")
+
+
+def _query(name: str, dim) -> str:
+    """sql/<name>.sql with the shared reached_per_deal model and the dimension filled in."""
+    per_deal = models.sql("reached_per_deal").format(dim=dim.expr, joins=dim.joins)
+    if name == "cycle":
+        return models.sql(name).format(dim=dim.expr, joins=dim.joins)
+    return models.sql(name).replace("{reached_per_deal}", per_deal)
+
+
+def _run(con, name: str, by: str | None, as_of, keys: tuple[str, ...], drop: str) -> pd.DataFrame:
+    conf = settings.load(con)
+    as_of_ts = start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    dim = dims.resolve(con, by, conf)
+    cfg = settings.stage_config(con, conf)
+    params = {"as_of": as_of_ts, "won_stages": list(cfg.won), "lost_stages": list(cfg.lost),
+              "by_dim": bool(dim.name), **dim.params}
+    if name == "conversion":
+        params["open_stages"] = list(cfg.open)
+    query = _query(name, dim)
+    df = con.execute(query, params).df().drop(columns=[drop])
+    if dim.name:
+        df = df.rename(columns={"dim": dim.name})[[dim.name, *keys]]
+    else:
+        df = df[list(keys)]
+    notes = []
+    if cfg.inferred:
+        notes.append("Stage list inferred from the data: " + " → ".join(cfg.stages) + ".")
+    df.attrs.update({"report": name, "as_of": as_of_ts, "by": dim.name or None, "stages": list(cfg.open),
+                     "won_stage": cfg.won_stage, "notes": notes})
+    return df
+
+
+def conversion(con: duckdb.DuckDBPyConnection, by: str | None = None, as_of=None) -> pd.DataFrame:
+    """Per (dimension value,) open stage: closed deals that reached it, conversion to the
+    next stage (the won stage after the last open one) and the win rate from it."""
+    df = _run(con, "conversion", by, as_of, CONVERSION_KEYS, "stage_order")
+    df["reached"] = df["reached"].astype("int64")
+    for c in ("conversion_to_next", "win_rate_from_stage"):
+        df[c] = df[c].astype("float64").round(6)
+    df.attrs["notes"].insert(0, "Closed deals only: open deals have not finished their path.")
+    return df
+
+
+def cycle(con: duckdb.DuckDBPyConnection, by: str | None = None, as_of=None) -> pd.DataFrame:
+    """Per (dimension value,) outcome (won, lost, all closed): deals and the mean and median
+    days from created_date to closed_date."""
+    df = _run(con, "cycle", by, as_of, CYCLE_KEYS, "outcome_order")
+    df["deals"] = df["deals"].astype("int64")
+    for c in ("mean_days", "median_days"):
+        df[c] = df[c].astype("float64").round(6)
+    undated = con.execute(
+        "select count(*) from deals where status <> 'open' and (created_date is null or closed_date is null)"
+    ).fetchone()[0]
+    if undated:
+        df.attrs["notes"].append(f"{undated:,} closed deal(s) without a created or closed date are left out.")
+    return df
+
+
+def conversion_deals(con: duckdb.DuckDBPyConnection, stage: str, by: str | None = None, dim_value=None,
+                     as_of=None, limit: int = 10_000) -> tuple[pd.DataFrame, int]:
+    """The closed deals behind one row of `conversion` (drill-down): those that reached
+    `stage`, won ones first. Returns (rows, total count)."""
+    conf = settings.load(con)
+    as_of_ts = start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    dim = dims.resolve(con, by, conf)
+    cfg = settings.stage_config(con, conf)
+    params = {"as_of": as_of_ts, "won_stages": list(cfg.won), "lost_stages": list(cfg.lost),
+              "open_stages": list(cfg.open), "stage": stage, "by_dim": bool(dim.name), "dim_value": dim_value,
+              **dim.params}
+    base = _query("conversion_deals", dim)
+    total = con.execute(f"select count(*) from ({base})", params).fetchone()[0]
+    df = con.execute(f"{base} order by outcome desc, amount desc nulls last, deal_id limit $limit",
+                     {**params, "limit": limit}).df()
+    df = df.rename(columns={"dim": dim.name}) if dim.name else df.drop(columns=["dim"])
+    df.attrs.update({"as_of": as_of_ts, "stage": stage})
+    return df, int(total)
+
+
+def stage_time_spread(con: duckdb.DuckDBPyConnection, by: str | None = None, revisits: str | None = None,
+                      as_of=None) -> pd.DataFrame:
+    """Per (dimension value,) open stage: p10, p25, median, p75 and p90 of deals' completed
+    time in the stage (all outcomes), for a box plot; in-progress visits are not in it."""
+    from .stage_durations import _params
+
+    dim, rule, as_of_ts, cfg, params, per_deal = _params(con, by, "all", revisits, as_of, None, None)
+    query = models.sql("stage_time_quantiles").replace("{stage_time_per_deal}", per_deal)
+    params.pop("outcome", None)
+    df = con.execute(query, params).df().drop(columns=["stage_order"])
+    df = df.rename(columns={"dim": dim.name}) if dim.name else df.drop(columns=["dim"])
+    df["deals"] = df["deals"].astype("int64")
+    df.attrs.update({"as_of": as_of_ts, "revisits": rule})
+    return df
