@@ -80,9 +80,7 @@ def in_progress(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
     return _layout(fig, "Deals in progress per stage (open visits)", "deals", height=max(260, 45 * len(data) + 110))
 
 
-def _segment_name(value, dim: str | None) -> str:
-    if not dim:
-        return "all closed deals"
+def _segment_name(value) -> str:
     return formatting.DASH if formatting.is_missing(value) else str(value)
 
 
@@ -117,7 +115,7 @@ def stage_spread(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
     fig = go.Figure()
     groups = [(None, df)] if not dim else list(df.groupby(dim, dropna=False, sort=False))
     for i, (value, g) in enumerate(groups):
-        name = "all deals" if not dim else _segment_name(value, dim)
+        name = "all deals" if not dim else _segment_name(value)
         fig.add_trace(go.Box(
             y=g["stage"], orientation="h", name=name, q1=g["p25_days"], median=g["median_days"], q3=g["p75_days"],
             lowerfence=g["p10_days"], upperfence=g["p90_days"], marker={"color": PALETTE[i % len(PALETTE)]},
@@ -138,7 +136,7 @@ def cycle(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
     fig = go.Figure()
     groups = [(None, df)] if not dim else list(df.groupby(dim, dropna=False, sort=False))
     for i, (value, g) in enumerate(groups):
-        name = "all closed deals" if not dim else _segment_name(value, dim)
+        name = "all closed deals" if not dim else _segment_name(value)
         fig.add_trace(go.Bar(
             y=g["outcome"], x=g["median_days"], orientation="h", name=name,
             marker={"color": PALETTE[i % len(PALETTE)]},

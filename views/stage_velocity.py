@@ -51,8 +51,7 @@ with _ui.guarded():
     chosen = []
     if by_dim:
         first = conv[conv["stage"] == conv["stage"].iloc[0]].sort_values("reached", ascending=False) if len(conv) else conv
-        values = [v for v in first[by_dim].tolist()]
-        labels = {str(v): v for v in values}
+        labels = {str(v): v for v in first[by_dim].tolist()}
         wanted = [v for v in st.query_params.get_all("v") if v in labels] or list(labels)[:2]
         picked = c[1].multiselect(f"Compare two {by_dim} values side by side", list(labels), default=wanted[:2],
                                   max_selections=2, help="Type to search; the largest two are preselected.")

@@ -111,26 +111,26 @@ def _dmy_order(matches: pd.DataFrame, header: str, file: str, override: str | No
 
 
 def to_timestamp(s: pd.Series, header: str, file: str, override: str | None = None) -> Converted:
-    if len(s) > 100_000 and _all_match(s, _ISO.pattern):   # a large ISO column: cast as it is
-        fast = _arrow_cast(s, "timestamp")
-        if fast is not None:
-            out = fast.astype("datetime64[us]")
-            years = out.dt.year
-            out = out.where(~(out.notna() & ((years < MIN_YEAR) | (years > MAX_YEAR))))
-            return Converted(out, s.notna() & out.isna(), _DATE_EXPECTED)
-    t = s.astype("string").str.strip()
+    large = len(s) > 100_000
+    if large and _all_match(s, _ISO.pattern):   # a large ISO column as written: nothing to strip or match
+        t, iso = s, s.notna()
+    else:
+        t = s.astype("string").str.strip()
+        iso = t.str.match(_ISO, na=False)
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
     fmts = []
 
     rest = t.notna()
-    iso = t.str.match(_ISO, na=False)
     if iso.any():
-        fast = _arrow_cast(t if iso.all() else t[iso], "timestamp") if iso.sum() > 100_000 else None
-        if fast is not None and iso.all():
-            out = fast.astype("datetime64[us]")
+        whole = not (rest & ~iso).any()     # every filled value is ISO: the column as it is, no subset
+        part = t if whole else t[iso]
+        parsed = _arrow_cast(part, "timestamp") if large else None
+        if parsed is None:
+            parsed = pd.to_datetime(part.str.replace("T", " ", regex=False), errors="coerce", format="ISO8601")
+        if whole:
+            out = parsed.astype("datetime64[us]")
         else:
-            out[iso] = fast if fast is not None else pd.to_datetime(
-                t[iso].str.replace("T", " ", regex=False), errors="coerce", format="ISO8601").astype("datetime64[us]")
+            out[iso] = parsed.astype("datetime64[us]")
         fmts.append("ISO")
         rest &= ~iso
     dm = pd.Series(False, index=s.index)
@@ -155,22 +155,19 @@ def to_timestamp(s: pd.Series, header: str, file: str, override: str | None = No
             pd.Timestamp("1899-12-30") + pd.to_timedelta(v[ok], unit="D")).astype("datetime64[us]")
         fmts.append("Excel serial numbers")
         rest &= ~serial
-    if not rest.any():
-        named = pd.DataFrame(index=s.index, columns=[0, 1, 2])
-        us = pd.DataFrame(index=s.index, columns=[0, 1, 2])
-    else:
+    if rest.any():   # what is left: day/month names ("3 marzo 2026", "March 3, 2026")
         named = t.where(rest).str.extract(_NAMED)
         us = t.where(rest).str.extract(_NAMED_US)
-    nm = named[0].notna() & rest
-    nu = us[0].notna() & rest & ~nm
-    for mask, d, mo, y in ((nm, named[0], named[1], named[2]), (nu, us[1], us[0], us[2])):
-        if mask.any():
-            month = mo[mask].str.lower().map(MONTHS)
-            parts = pd.DataFrame({"year": y[mask], "month": month, "day": d[mask]})
-            valid = parts["month"].notna()
-            conv = pd.to_datetime(parts[valid].astype("int64"), errors="coerce").astype("datetime64[us]")
-            out[conv.index] = conv
-            fmts.append("month names")
+        nm = named[0].notna() & rest
+        nu = us[0].notna() & rest & ~nm
+        for mask, d, mo, y in ((nm, named[0], named[1], named[2]), (nu, us[1], us[0], us[2])):
+            if mask.any():
+                month = mo[mask].str.lower().map(MONTHS)
+                parts = pd.DataFrame({"year": y[mask], "month": month, "day": d[mask]})
+                valid = parts["month"].notna()
+                conv = pd.to_datetime(parts[valid].astype("int64"), errors="coerce").astype("datetime64[us]")
+                out[conv.index] = conv
+                fmts.append("month names")
     years = out.dt.year
     out_of_range = out.notna() & ((years < MIN_YEAR) | (years > MAX_YEAR))
     out = out.where(~out_of_range)

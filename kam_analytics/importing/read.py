@@ -187,6 +187,19 @@ def _read_book(path: Path, name: str) -> list[Grid]:
     return grids
 
 
+def _is_footer(first_cell: str) -> bool:
+    """A total/footer line, told by its first filled cell (Total, Grand Total, Totale, Count)."""
+    return first_cell[:3].lower() in _FOOTER_STARTS and (
+        norm(first_cell) in FOOTER_WORDS or norm(first_cell).startswith(("total ", "totale ")))
+
+
+def release_arrow_memory() -> None:
+    """Hand the memory of freed Arrow buffers (a file's columns) back to the system."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def _is_texty(v: str | None) -> bool:
     return v is not None and not re.fullmatch(r"[-+]?[\d.,\s%€$£]+|\d{4}-\d{2}-\d{2}.*|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}.*", v)
 
@@ -240,7 +253,7 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
                 k += 1
                 continue
             first = next(v for v in cells if v and v.strip()).strip()
-            if first[:3].lower() in _FOOTER_STARTS and (norm(first) in FOOTER_WORDS or norm(first).startswith(("total ", "totale "))):
+            if _is_footer(first):
                 skipped.append(f"row {k + 1}: footer line {first!r} left out")
                 k += 1
                 continue
@@ -355,7 +368,7 @@ def _fast_text_tables(path: Path, name: str, ext: str, known_headers: set[str]) 
         picked = table.take(pa.array(idx)).to_pylist()
         for i, rec in zip(idx, picked):
             first_cell = next((v.strip() for v in rec.values() if v and v.strip()), None)
-            if first_cell and (norm(first_cell) in FOOTER_WORDS or norm(first_cell).startswith(("total ", "totale "))):
+            if first_cell and _is_footer(first_cell):
                 keep[i] = False
                 skipped.append(f"row {t.header_row + 1 + i}: footer line {first_cell!r} left out")
     table = table.slice(0, n)
@@ -365,6 +378,6 @@ def _fast_text_tables(path: Path, name: str, ext: str, known_headers: set[str]) 
         row_numbers = row_numbers[keep]
     frame = table.to_pandas()
     del table
-    pa.default_memory_pool().release_unused()
+    release_arrow_memory()
     frame.columns = t.headers
     return [Table(name, None, t.header_row, t.headers, [], row_numbers, t.meta, skipped, delim, t.banner, frame)]

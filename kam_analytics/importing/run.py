@@ -23,7 +23,7 @@ from . import coerce
 from .fields import (FILE_ONLY_TYPES, LOAD_ORDER, LOGGED_FIELDS, PLAN_TYPE_WORDS, RELATIONSHIP_WORDS, ROLE_WORDS, SENTIMENT_WORDS, SIDE_WORDS,
                      STATUS_WORDS, TABLES)
 from .mapping import MIN_CONFIDENCE, Mapping, describe, detect, known_headers, synonyms
-from .read import Table, norm, read_tables
+from .read import Table, norm, read_tables, release_arrow_memory
 
 PREVIEW_ROWS = 20
 AMOUNT_FIELDS = {"amount", "annual_revenue", "revenue_potential", "list_price", "rate", "commit", "best_case"}
@@ -546,7 +546,7 @@ def _insert_history(b: db.Batch, source: pd.DataFrame | str, shape: str) -> tupl
     de-duplicated: a row equal to a stored one is not added again. `shape` records where
     they came from (full, field_log, wide, snapshot)."""
     con = b.con
-    cols = ["deal_id", "changed_at", "stage", "amount", "close_date", "forecast_category", "probability"]
+    cols = list(HISTORY_TYPES)
     if isinstance(source, pd.DataFrame):
         f = source[[c for c in cols + ["_order"] if c in source]]   # absent fields are nulls below
         for c in ("probability", "amount"):
@@ -691,15 +691,8 @@ def _load(b: db.Batch, staged: list[_Staged], new_aliases: dict | None = None) -
         for st in by_kind.get(kind, []):
             _load_one(b, st, aliases, types, other_shape_ids)
             st.frame = None   # its rows are in the database now: free them before the next file and the refresh
-    _release_memory()
+    release_arrow_memory()
     _fill_deal_dates(b, staged)
-
-
-def _release_memory() -> None:
-    """Hand the memory of freed Arrow buffers (the files' columns) back to the system."""
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()
 
 
 def _load_one(b: db.Batch, st: _Staged, aliases: dict, types: dict, other_shape_ids) -> None:

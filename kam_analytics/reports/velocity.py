@@ -14,10 +14,11 @@ CYCLE_KEYS = ("outcome", "deals", "mean_days", "median_days")
 
 
 def _query(name: str, dim) -> str:
-    """sql/<name>.sql with the shared reached_per_deal model and the dimension filled in."""
-    per_deal = models.sql("reached_per_deal").format(dim=dim.expr, joins=dim.joins)
+    """sql/<name>.sql with the dimension filled in (conversion and its drill-down through the
+    shared reached_per_deal model)."""
     if name == "cycle":
         return models.sql(name).format(dim=dim.expr, joins=dim.joins)
+    per_deal = models.sql("reached_per_deal").format(dim=dim.expr, joins=dim.joins)
     return models.sql(name).replace("{reached_per_deal}", per_deal)
 
 
@@ -98,7 +99,6 @@ def stage_time_spread(con: duckdb.DuckDBPyConnection, by: str | None = None, rev
 
     dim, rule, as_of_ts, cfg, params, per_deal = _params(con, by, "all", revisits, as_of, None, None)
     query = models.sql("stage_time_quantiles").replace("{stage_time_per_deal}", per_deal)
-    params.pop("outcome", None)
     df = con.execute(query, params).df().drop(columns=["stage_order"])
     df = df.rename(columns={"dim": dim.name}) if dim.name else df.drop(columns=["dim"])
     df["deals"] = df["deals"].astype("int64")
