@@ -73,7 +73,58 @@ def build_parser() -> argparse.ArgumentParser:
             rp.add_argument(opt.flag, dest=opt.dest, choices=opt.choices, default=opt.default, help=opt.help)
         rp.add_argument("--as-of", dest="as_of", metavar="DATE", help="as of the start of this day (default: the data's date)")
         _output_options(rp)
+    p = sub.add_parser("plan", help="generate an open deal's closing plan, dated from the data",
+                       description="The closing plan of an open deal (DESIGN.md \"Closing plan generator\"): "
+                                   "the rest of its current stage, the later stages most comparable won deals "
+                                   "passed through and the mutual-plan template's steps, each with a due date. "
+                                   "--format xlsx writes the mutual-action-plan template's shape, which imports back.")
+    p.add_argument("deal_id", metavar="DEAL_ID")
+    p.add_argument("--as-of", dest="as_of", metavar="DATE", help="as of the start of this day (default: the data's date)")
+    p.add_argument("--stat", choices=("median", "mean"), default="median",
+                   help="which figure of each stage's time dates the steps (default: median)")
+    p.add_argument("--lang", choices=("en", "it"), default="en", help="language of the xlsx (default: en)")
+    _output_options(p)
     return parser
+
+
+def _plan(path, args) -> int:
+    from . import closing_plan, settings
+
+    with db.read(path, must_exist=True) as con:
+        df = closing_plan.generate(con, args.deal_id, as_of=args.as_of, stat=args.stat)
+        stages = list(settings.stage_config(con).stages)
+    a = df.attrs
+    if args.format == "xlsx":
+        if not args.output:
+            raise UsageError("--format xlsx needs -o FILE")
+        _write(args.output, closing_plan.to_workbook(df, stages, args.lang))
+        sys.stdout.write(f"wrote the closing plan of {a['deal_id']} ({len(df)} steps) to {args.output}\n")
+        return ExitCode.OK
+    if args.format == "table":
+        gap = a["gap_days"]
+        lines = [
+            f"Closing plan of {a['deal_id']}" + (f" – {a['deal_name']}" if a["deal_name"] else ""),
+            f"  stage {a['stage']} for {formatting.days(a['stage_age_days'])} days, as of {formatting.when(a['as_of'])}; "
+            f"dated by the {a['stat']} of {a['basis']} ({a['revisits']} revisits)",
+            f"  realistic close date {formatting.when(a['realistic_close_date'])} (likely "
+            f"{formatting.when(a['likely_close_from'])} to {formatting.when(a['likely_close_to'])}); "
+            f"owner's close date {formatting.when(a['owner_close_date'])}"
+            + ("" if gap is None else f", gap {int(gap):+,} days"),
+            "",
+        ]
+        shown = df[["step_no", "step", "stage", "side", "owner", "due_date", "cumulative_days", "stage_days",
+                    "stage_deals"]]
+        text = "\n".join(lines) + formatting.table_text(shown) + "\n"
+        for note in a["notes"]:
+            sys.stderr.write(f"# {note}\n")
+        if args.output:
+            _write(args.output, text)
+        else:
+            sys.stdout.write(text)
+        return ExitCode.OK
+    _notes(df)
+    _emit(df, args.format, args.output, "plan")
+    return ExitCode.OK
 
 
 def _write(output: str, data: bytes | str) -> None:
@@ -161,6 +212,9 @@ def run(argv: list[str] | None = None) -> int:
         done = undo(path, args.batch_id, cascade=args.cascade)
         sys.stdout.write(f"undone: batch(es) {', '.join(map(str, done))}\n")
         return ExitCode.OK
+
+    if args.command == "plan":
+        return _plan(path, args)
 
     if args.command == "report":
         report = REPORTS[args.report]

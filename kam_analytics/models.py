@@ -30,9 +30,9 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
         con.execute("delete from stage_visits")
         con.execute(f"insert into stage_visits select * from ({sql('stage_visits')})")
     # Facts derived from the whole data set, kept in meta so reports need not rescan it.
-    _set_meta(con, "inferred_stages", json.dumps(_infer_stage_order(con)))
+    set_meta(con, "inferred_stages", json.dumps(_infer_stage_order(con)))
     d = con.execute(sql("data_date")).fetchone()[0]
-    _set_meta(con, "data_date", d.isoformat() if d else "")
+    set_meta(con, "data_date", d.isoformat() if d else "")
     if touched & {"deals", "deal_history", "settings"}:
         cfg = settings.stage_config(con)
         con.execute(
@@ -40,20 +40,23 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
             "when list_contains(?, stage) then 'lost' else 'open' end",
             [list(cfg.won), list(cfg.lost)],
         )
+    from . import closing_plan
+
+    closing_plan.rebuild_stats(con, touched)
 
 
-def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("insert or replace into meta values (?, ?)", [key, value])
 
 
-def _get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
     row = con.execute("select value from meta where key = ?", [key]).fetchone()
     return row[0] if row else None
 
 
 def infer_stage_order(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The inferred stage list, as computed at the last write (see _infer_stage_order)."""
-    stored = _get_meta(con, "inferred_stages")
+    stored = get_meta(con, "inferred_stages")
     return json.loads(stored) if stored is not None else _infer_stage_order(con)
 
 
@@ -78,7 +81,7 @@ def _infer_stage_order(con: duckdb.DuckDBPyConnection) -> list[str]:
 def data_date(con: duckdb.DuckDBPyConnection) -> date | None:
     """The latest date found in the data, shown on every page as "data as of" (computed at
     the last write)."""
-    stored = _get_meta(con, "data_date")
+    stored = get_meta(con, "data_date")
     if stored is None:
         return con.execute(sql("data_date")).fetchone()[0]
     return date.fromisoformat(stored) if stored else None

@@ -35,6 +35,9 @@ DEFAULTS: dict = {
     "min_sample": 5,
     "revisit_rule": "cumulative",
     "size_bands": [10_000, 50_000, 250_000],
+    # closing plans: comparable deals share this dimension's value when every needed stage
+    # has at least comparable_min_visits completed visits among them (DESIGN.md)
+    "comparable_by": "segment",
     "comparable_min_visits": 20,
     # remembered by the importer: normalised account name -> account_id the user merged it
     # into; header signature -> the kind/column override the user confirmed
@@ -97,10 +100,10 @@ def validate(changes: dict) -> dict:
             if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
                 raise InputError(f"{key}: expected a list of stage names")
         elif key == "fiscal_year_start_month":
-            if not isinstance(value, int) or not 1 <= value <= 12:
+            if not _whole(value) or not 1 <= value <= 12:
                 raise InputError(f"fiscal_year_start_month: expected a month number 1-12, got {value!r}")
         elif key == "min_sample":
-            if not isinstance(value, int) or value < 1:
+            if not _whole(value) or value < 1:
                 raise InputError(f"min_sample: expected a whole number of at least 1, got {value!r}")
         elif key == "revisit_rule":
             if value not in REVISIT_RULES:
@@ -113,6 +116,17 @@ def validate(changes: dict) -> dict:
         elif key in ("account_aliases", "mapping_overrides"):
             if not isinstance(value, dict):
                 raise InputError(f"{key}: expected an object")
+        elif key == "comparable_min_visits":
+            if not _whole(value) or value < 1:
+                raise InputError(f"comparable_min_visits: expected a whole number of at least 1, got {value!r}")
+        elif key == "comparable_by":
+            if not isinstance(value, str) or not value.strip():
+                raise InputError("comparable_by: expected a dimension name such as segment")
+            value = value.strip()
+        elif key == "risk":
+            value = _validate_risk(value)
+        elif key == "mutual_plan_template":
+            value = _validate_template(value)
         elif key == "currency":
             if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
                 raise InputError(f"currency: expected a three-letter ISO code such as EUR, got {value!r}")
@@ -126,7 +140,144 @@ def validate(changes: dict) -> dict:
         won = clean.get("won_stages") or [s for s in merged_stages if is_won_name(s)]
         if not won:
             raise InputError("stages: the list needs a won stage (mark one in won_stages)")
+        lost = clean.get("lost_stages") or [s for s in merged_stages if is_lost_name(s) and s not in won]
+        both = [s for s in won if s in lost]
+        if both:
+            raise InputError(f"stages: {both[0]!r} is marked both won and lost")
+        closed = set(won) | set(lost)
+        open_stages = [s for s in merged_stages if s not in closed]
+        if not open_stages:
+            raise InputError("stages: the list needs at least one open stage before the won and lost ones")
+        last_open = merged_stages.index(open_stages[-1])
+        early = [s for s in merged_stages[:last_open] if s in closed]
+        if early:
+            raise InputError(f"stages: impossible order: the closed stage {early[0]!r} comes before the open stage "
+                             f"{open_stages[-1]!r}. Open stages are listed in the order deals move through them, "
+                             "closed (won and lost) stages last.")
     return clean
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+
+
+def _validate_risk(value) -> dict:
+    """Risk thresholds, weights and bands (DESIGN.md "Risk flags"): every key known, every
+    number in range, medium below high."""
+    if not isinstance(value, dict):
+        raise InputError("risk: expected an object of thresholds, weights and bands")
+    out = copy.deepcopy(DEFAULTS["risk"])
+    for k, v in value.items():
+        if k not in out:
+            raise InputError(f"risk: unknown setting {k!r}; known: {', '.join(out)}")
+        if k in ("weights", "bands"):
+            if not isinstance(v, dict):
+                raise InputError(f"risk.{k}: expected an object")
+            for name, x in v.items():
+                if name not in out[k]:
+                    raise InputError(f"risk.{k}: unknown name {name!r}; known: {', '.join(out[k])}")
+                if not _number(x) or x < 0:
+                    raise InputError(f"risk.{k}.{name}: expected a number of at least 0, got {x!r}")
+                out[k][name] = x
+        elif k in ("no_plan_stage", "unsigned_plan_stage"):
+            if not isinstance(v, str) or not v.strip():
+                raise InputError(f"risk.{k}: expected a stage name")
+            out[k] = v.strip()
+        elif k == "amount_dropped_share":
+            if not _number(v) or not 0 < v < 1:
+                raise InputError(f"risk.amount_dropped_share: expected a fraction between 0 and 1 (0.8 = 80 %), got {v!r}")
+            out[k] = v
+        else:
+            if not _whole(v) or v < 1:
+                raise InputError(f"risk.{k}: expected a whole number of at least 1, got {v!r}")
+            out[k] = v
+    if out["bands"]["medium"] >= out["bands"]["high"]:
+        raise InputError(f"risk.bands: medium ({out['bands']['medium']:g}) must be below high ({out['bands']['high']:g})")
+    return out
+
+
+def _validate_template(value) -> list[dict]:
+    """The mutual-plan template: steps with a name, a side and the stage they serve."""
+    if not isinstance(value, list) or not value:
+        raise InputError("mutual_plan_template: expected a non-empty list of steps")
+    out = []
+    for i, step in enumerate(value, start=1):
+        if not isinstance(step, dict):
+            raise InputError(f"mutual_plan_template step {i}: expected step, side and stage")
+        name, side, stage = (str(step.get(k) or "").strip() for k in ("step", "side", "stage"))
+        if not name:
+            raise InputError(f"mutual_plan_template step {i}: the step has no name")
+        if side not in ("buyer", "seller", "joint"):
+            raise InputError(f"mutual_plan_template step {i} ({name}): side must be buyer, seller or joint, got {side!r}")
+        if not stage:
+            raise InputError(f"mutual_plan_template step {i} ({name}): name the stage it serves (or 'won')")
+        out.append({"step": name, "side": side, "stage": stage})
+    return out
+
+
+def check_against_data(con: duckdb.DuckDBPyConnection, clean: dict) -> None:
+    """What can only be checked against the database: a saved stage list must hold every stage
+    in the data, the stages risk and the template name must be in it, and the comparable
+    dimension must exist."""
+    from . import dims
+
+    merged = {**load(con), **clean}
+    stages = merged.get("stages")
+    if "stages" in clean and stages:
+        known = {s.casefold() for s in stages}
+        rows = con.execute(
+            "select stage, count(*) from (select stage from deals union all select stage from deal_history) "
+            "where stage is not null group by stage order by 2 desc, 1"
+        ).fetchall()
+        missing = [(s, n) for s, n in rows if s.casefold() not in known]
+        if missing:
+            listed = ", ".join(f"{s!r} ({n:,} rows)" for s, n in missing[:5])
+            raise InputError(f"stages: the data holds stages missing from the list: {listed}. "
+                             "Add them to the list (as open, won or lost stages).")
+    # the stages risk and the template name: checked when they are saved (a stage list saved
+    # first may lack the defaults' names; `mismatches` then says so on the Settings page)
+    stages = stages or list(stage_config(con, merged).stages)
+    if "risk" in clean:
+        for k in ("no_plan_stage", "unsigned_plan_stage"):
+            if merged["risk"][k] not in stages:
+                raise InputError(f"risk.{k}: {merged['risk'][k]!r} is not in the stage list ({', '.join(stages)})")
+    if "mutual_plan_template" in clean:
+        for i, step in enumerate(merged["mutual_plan_template"], start=1):
+            if not _in_stages(step["stage"], stages):
+                raise InputError(f"mutual_plan_template step {i} ({step['step']}): stage {step['stage']!r} is not in "
+                                 f"the stage list ({', '.join(stages)}) nor 'won'")
+    if "comparable_by" in clean and clean["comparable_by"] not in dims.names(con):
+        raise InputError(f"comparable_by: unknown dimension {clean['comparable_by']!r}; "
+                         f"known: {', '.join(dims.names(con))}")
+
+
+def stage_key(name: str) -> str:
+    """A stage name compared with case and punctuation ignored."""
+    return re.sub(r"[^a-z0-9]", "", name.casefold())
+
+
+def _in_stages(name: str, stages) -> bool:
+    return stage_key(name) in {stage_key(s) for s in stages} | {"won"}
+
+
+def mismatches(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Settings that name a stage missing from the stage list (e.g. the defaults' Proposal
+    when the data's stages are named otherwise): shown on the Settings page to be fixed."""
+    conf = load(con)
+    stages = list(stage_config(con, conf).stages)
+    if not stages:
+        return []
+    out = [f"risk: {k.replace('_', ' ')} is {conf['risk'][k]!r}, which is not in the stage list"
+           for k in ("no_plan_stage", "unsigned_plan_stage") if conf["risk"][k] not in stages]
+    missing = sorted({t["stage"] for t in conf["mutual_plan_template"] if not _in_stages(t["stage"], stages)})
+    if missing:
+        out.append("mutual-plan template: steps serve stages not in the stage list (" + ", ".join(missing)
+                   + "); closing plans leave them out")
+    return out
 
 
 def save(path, changes: dict) -> int:
@@ -135,6 +286,7 @@ def save(path, changes: dict) -> int:
 
     clean = validate(changes)
     with db.batch(path, "settings", "settings saved: " + ", ".join(sorted(clean))) as b:
+        check_against_data(b.con, clean)
         for key, value in clean.items():
             write_in_batch(b, key, value)
         return b.batch_id

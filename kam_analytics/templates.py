@@ -214,7 +214,25 @@ def _example(col: Col, lang: str, stages: list[str], row: int = 0):
     raise ValueError(v)
 
 
-def build(kind: str, lang: str = "en", stages: list[str] | None = None) -> bytes:
+def _localised(col: Col, value, lang: str):
+    """A stored value as the template writes it: drop-down words in the template's language,
+    dates as dates, missing as an empty cell."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if col.choices in ("side", "status", "plan_type", "sentiment", "role", "forecast"):
+        words = CHOICES[col.choices]
+        if value in words["en"]:
+            return words[lang][words["en"].index(value)]
+    return value
+
+
+def build(kind: str, lang: str = "en", stages: list[str] | None = None, values: dict | None = None,
+          rows: list[dict] | None = None) -> bytes:
+    """A template workbook. With `values` (header field -> value) and `rows` (one dict of
+    field -> value per table row) it is filled in instead of holding the example: an export
+    in the template's shape, which imports back (e.g. a generated closing plan)."""
     if kind not in KINDS:
         raise UsageError(f"unknown template {kind!r}; templates: {', '.join(KINDS)}")
     if lang not in LANGS:
@@ -230,12 +248,12 @@ def build(kind: str, lang: str = "en", stages: list[str] | None = None) -> bytes
     # the drop-down lists live on a hidden sheet (long lists do not fit inline)
     lists_ws = wb.create_sheet("Lists" if lang == "en" else "Elenchi")
     refs = {}
-    for j, (name, values) in enumerate(lists.items(), start=1):
+    for j, (name, words) in enumerate(lists.items(), start=1):
         lists_ws.cell(row=1, column=j, value=name)
-        for i, v in enumerate(values, start=2):
+        for i, v in enumerate(words, start=2):
             lists_ws.cell(row=i, column=j, value=v)
         letter = lists_ws.cell(row=1, column=j).column_letter
-        refs[name] = f"'{lists_ws.title}'!${letter}$2:${letter}${len(values) + 1}"
+        refs[name] = f"'{lists_ws.title}'!${letter}$2:${letter}${len(words) + 1}"
     lists_ws.sheet_state = "hidden"
     header_fill = PatternFill("solid", fgColor="DBEAFE")
     for title_en, title_it, kv, table in KINDS[kind]:
@@ -243,7 +261,8 @@ def build(kind: str, lang: str = "en", stages: list[str] | None = None) -> bytes
         r = 1
         for col in kv:
             ws.cell(row=r, column=1, value=col.label(lang) + ":").font = Font(bold=True)
-            cell = ws.cell(row=r, column=2, value=_example(col, lang, stages))
+            v = _example(col, lang, stages) if values is None else _localised(col, values.get(col.field), lang)
+            cell = ws.cell(row=r, column=2, value=v)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             if col.choices:
                 dv = DataValidation(type="list", formula1=refs[col.choices], allow_blank=True)
@@ -257,13 +276,18 @@ def build(kind: str, lang: str = "en", stages: list[str] | None = None) -> bytes
             c = ws.cell(row=header_row, column=j, value=col.label(lang))
             c.font, c.fill = Font(bold=True), header_fill
             ws.column_dimensions[c.column_letter].width = max(14, len(col.label(lang)) + 4)
-        examples = len(MUTUAL_PLAN_TEMPLATE) if table is STEPS else 1
-        for k in range(examples):
-            for j, col in enumerate(table, start=1):
-                v = _example(col, lang, stages, k)
-                if col.field == "step_no":
-                    v = k + 1
-                ws.cell(row=header_row + 1 + k, column=j, value=v)
+        if rows is not None:
+            for k, row in enumerate(rows):
+                for j, col in enumerate(table, start=1):
+                    ws.cell(row=header_row + 1 + k, column=j, value=_localised(col, row.get(col.field), lang))
+        else:
+            examples = len(MUTUAL_PLAN_TEMPLATE) if table is STEPS else 1
+            for k in range(examples):
+                for j, col in enumerate(table, start=1):
+                    v = _example(col, lang, stages, k)
+                    if col.field == "step_no":
+                        v = k + 1
+                    ws.cell(row=header_row + 1 + k, column=j, value=v)
         for j, col in enumerate(table, start=1):
             if col.choices:
                 dv = DataValidation(type="list", formula1=refs[col.choices], allow_blank=True)

@@ -48,6 +48,27 @@ def tiny_db(tmp_path) -> Path:
     return load_fixture(tmp_path / "tiny.duckdb", "tiny")
 
 
+PLAN_TEMPLATE = [
+    {"step": "Intro", "side": "joint", "stage": "A"},
+    {"step": "Demo", "side": "seller", "stage": "B"},
+    {"step": "Security review", "side": "buyer", "stage": "C"},
+    {"step": "Sign", "side": "joint", "stage": "D"},
+    {"step": "Kick-off", "side": "joint", "stage": "won"},
+]
+
+
+@pytest.fixture
+def plan_db(tmp_path) -> Path:
+    """The hand-worked closing-plan fixture (tests/unit/test_closing_plan.py has the arithmetic)
+    with its stage list, a minimum of 2 comparable visits and a five-step template saved."""
+    from kam_analytics import settings
+
+    path = load_fixture(tmp_path / "plan.duckdb", "plan")
+    settings.save(path, {"stages": ["A", "B", "C", "D", "Closed Won", "Closed Lost"], "comparable_min_visits": 2,
+                         "mutual_plan_template": PLAN_TEMPLATE})
+    return path
+
+
 _DEMO_CACHE: dict[tuple[int, int], Path] = {}
 
 

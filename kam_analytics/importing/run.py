@@ -504,7 +504,7 @@ def preview(path, files: list[Path], names: list[str] | None = None, overrides: 
     return ImportResult(status, None, reports, rej, "; ".join(errors))
 
 
-def _upsert(b: db.Batch, table: str, frame: pd.DataFrame, columns: list[str], table_cols: list[str]) -> tuple[int, int, int]:
+def upsert(b: db.Batch, table: str, frame: pd.DataFrame, columns: list[str], table_cols: list[str]) -> tuple[int, int, int]:
     """Insert new keys, replace changed rows (their prior image kept for undo), skip equal
     ones. Columns the file does not provide keep their stored values."""
     con = b.con
@@ -713,7 +713,7 @@ def _load_one(b: db.Batch, st: _Staged, aliases: dict, types: dict, other_shape_
         b.rows_loaded += added
         return
     cols = [c for c in df.columns if not c.startswith("_") and c in types[kind]]
-    new, changed, unchanged = _upsert(b, kind, df, cols, list(types[kind]))
+    new, changed, unchanged = upsert(b, kind, df, cols, list(types[kind]))
     st.report.new, st.report.changed, st.report.unchanged = new, changed, unchanged
     b.rows_loaded += new + changed
     if kind == "deals" and not st.stage_columns:

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from kam_analytics import db, settings
 from kam_analytics.batches import undo
 from kam_analytics.cli import main
+from kam_analytics.errors import InputError
 from kam_analytics.importing.run import import_files
 from kam_analytics.reports.stage_durations import stage_durations
 
@@ -165,7 +166,15 @@ def test_a_file_without_a_column_keeps_the_stored_values(tiny_db, tmp_path):
 
 def test_unknown_stage_names_are_errors_once_a_list_is_saved(tiny_db, tmp_path):
     f = write_csv(tmp_path / "deals.csv", [["Deal ID", "Stage"], ["N1", "lead"], ["N2", "Negotiation"], ["N3", "Vinto"]])
+    with db.read(tiny_db) as con:
+        before = db.table_counts(con)
     assert import_files(tiny_db, [f], keep_good_rows=True).status == "loaded"   # no saved list: kept as written
+    # a list that leaves out stages the data holds is refused, naming them
+    with pytest.raises(InputError, match="stages missing from the list: 'Negotiation' .*, 'Vinto' "):
+        settings.save(tiny_db, {"stages": ["Lead", "Qualify", "Propose", "Closed Won", "Closed Lost"]})
+    undo(tiny_db, 2)
+    with db.read(tiny_db) as con:
+        assert db.table_counts(con) == before
     settings.save(tiny_db, {"stages": ["Lead", "Qualify", "Propose", "Closed Won", "Closed Lost"]})
     result = import_files(tiny_db, [f])
     assert result.status == "rejected"

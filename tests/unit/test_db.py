@@ -64,10 +64,36 @@ def test_stage_list_is_inferred_until_saved(tiny_db):
     ({"fiscal_year_start_month": 13}, "1-12"),
     ({"size_bands": [50, 10]}, "increasing"),
     ({"colour": "blue"}, "unknown setting"),
+    ({"stages": ["Lead", "Closed Won", "Qualify", "Propose", "Closed Lost"]},
+     "impossible order: the closed stage 'Closed Won' comes before the open stage 'Propose'"),
+    ({"stages": ["Lead", "Qualify", "Propose", "Won", "Closed Lost"], "won_stages": ["Won"], "lost_stages": ["Won"]},
+     "'Won' is marked both won and lost"),
+    ({"stages": ["Closed Won", "Closed Lost"]}, "at least one open stage"),
+    ({"risk": {"bands": {"medium": 4, "high": 2}}}, r"medium \(4\) must be below high \(2\)"),
+    ({"risk": {"weights": {"stalled": -1}}}, "risk.weights.stalled: expected a number of at least 0"),
+    ({"risk": {"stale_days": 0}}, "risk.stale_days: expected a whole number"),
+    ({"risk": {"no_plan_stage": "Proposal"}}, "'Proposal' is not in the stage list"),
+    ({"mutual_plan_template": [{"step": "Demo", "side": "vendor", "stage": "Lead"}]}, "side must be buyer, seller or joint"),
+    ({"mutual_plan_template": [{"step": "Demo", "side": "seller", "stage": "Pitch"}]}, "stage 'Pitch' is not in the stage list"),
+    ({"comparable_by": "colour"}, "comparable_by: unknown dimension 'colour'"),
+    ({"comparable_min_visits": 0}, "comparable_min_visits: expected a whole number of at least 1"),
 ])
 def test_settings_are_validated(tiny_db, changes, message):
+    with db.read(tiny_db) as con:
+        before = db.table_counts(con)
     with pytest.raises(InputError, match=message):
         settings.save(tiny_db, changes)
+    with db.read(tiny_db) as con:
+        assert db.table_counts(con) == before
+
+
+def test_partial_risk_settings_keep_the_other_defaults(tiny_db):
+    settings.save(tiny_db, {"risk": {"stale_days": 45, "weights": {"stalled": 3}, "no_plan_stage": "Qualify",
+                                     "unsigned_plan_stage": "Propose"}})
+    with db.read(tiny_db) as con:
+        risk = settings.load(con)["risk"]
+    assert risk["stale_days"] == 45 and risk["weights"]["stalled"] == 3
+    assert risk["weights"]["no_plan"] == 1 and risk["pushed_repeatedly_pushes"] == 2
 
 
 def test_undo_restores_overwritten_settings_and_refuses_without_cascade(tiny_db):

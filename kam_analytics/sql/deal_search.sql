@@ -1,0 +1,30 @@
+-- deal_search: deals whose ID, name or account holds $text (case and accents ignored), for a
+-- picker that searches instead of scrolling: an exact ID first, then IDs starting with the
+-- text, then the largest amounts. $open_only keeps open deals (a closing plan's candidates).
+with matches as (
+    select
+        d.deal_id, d.deal_name, a.account_name, d.owner, d.stage, d.amount, d.close_date,
+        case
+            when lower(d.deal_id) = lower($text) then 0
+            when starts_with(lower(d.deal_id), lower($text)) then 1
+            else 2
+        end as rank
+    from deals d
+    left join accounts a on a.account_id = d.account_id
+    where (not $open_only or d.status = 'open')
+      and (
+        $text = ''
+        or contains(strip_accents(lower(d.deal_id)), strip_accents(lower($text)))
+        or contains(strip_accents(lower(coalesce(d.deal_name, ''))), strip_accents(lower($text)))
+        or contains(strip_accents(lower(coalesce(a.account_name, ''))), strip_accents(lower($text)))
+      )
+),
+
+final as (
+    select deal_id, deal_name, account_name, owner, stage, amount, close_date
+    from matches
+    order by rank, amount desc nulls last, deal_id
+    limit $limit
+)
+
+select * from final
