@@ -10,10 +10,12 @@ pg = st.navigation({
     "Deals": [
         st.Page("views/stage_durations.py", title="Stage durations", icon=":material/timer:", url_path="stage_durations"),
         st.Page("views/stage_velocity.py", title="Stage velocity", icon=":material/filter_alt:", url_path="stage_velocity"),
+        st.Page("views/closing_plan.py", title="Closing plan", icon=":material/event_available:", url_path="closing_plan"),
     ],
     "Data": [
         st.Page("views/import_files.py", title="Import", icon=":material/upload_file:", url_path="import"),
         st.Page("views/data.py", title="Data", icon=":material/table:", url_path="data"),
+        st.Page("views/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
     ],
 })
 pg.run()

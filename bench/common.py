@@ -60,3 +60,13 @@ def cold_and_warm(path: Path, report, runs: int = 3):
             report(con)
         warm.append(time.perf_counter() - t)
     return result, cold, min(warm)
+
+
+def run_role(a: argparse.Namespace, roles: dict) -> bool:
+    """In a child process (`--role R`): run roles[R]() and print its JSON result. Returns
+    whether a role ran (False: this is the parent, which prints the table)."""
+    a.workdir.mkdir(parents=True, exist_ok=True)
+    if a.role is None:
+        return False
+    print(json.dumps(roles[a.role](), default=str))
+    return True

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, child, cold_and_warm, parser, peak_rss_mb, print_table
+from common import ROOT, child, run_role, cold_and_warm, parser, peak_rss_mb, print_table
 
 sys.path.insert(0, str(ROOT))
 
@@ -123,15 +123,8 @@ def _agree(ours: list[dict], theirs: list[dict]) -> bool:
 
 def main() -> None:
     a = parser(__doc__, ("generate", "ours", "pandas")).parse_args()
-    a.workdir.mkdir(parents=True, exist_ok=True)
-    if a.role == "generate":
-        print(json.dumps(role_generate(a.workdir, a.deals)))
-        return
-    if a.role == "ours":
-        print(json.dumps(role_ours(a.workdir), default=str))
-        return
-    if a.role == "pandas":
-        print(json.dumps(role_pandas(a.workdir, a.as_of, json.loads(a.stages)), default=str))
+    if run_role(a, {"generate": lambda: role_generate(a.workdir, a.deals), "ours": lambda: role_ours(a.workdir),
+                    "pandas": lambda: role_pandas(a.workdir, a.as_of, json.loads(a.stages))}):
         return
     print(f"conversion and cycle benchmark, {a.deals:,} deals (each side in its own process)")
     _child("generate", a.workdir, "--deals", str(a.deals))

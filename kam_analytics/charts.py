@@ -148,3 +148,62 @@ def cycle(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
         ))
     fig.update_layout(barmode="group")
     return _layout(fig, "Sales cycle: median days from created to closed", "days", height=max(260, 60 * 3 * max(1, len(groups)) // 2 + 120))
+
+
+SIDE_COLORS = {"seller": PALETTE[0], "buyer": PALETTE[1], "joint": PALETTE[2]}
+
+
+def plan_timeline(df: pd.DataFrame) -> go.Figure:
+    """A closing plan as a Gantt chart: one bar per step from the start of the stage it serves
+    (the as-of for the current stage) to its due date, coloured by side, step 1 on top; lines
+    mark the realistic close date and the owner's close date, a band the likely range."""
+    a = df.attrs
+    as_of = pd.Timestamp(a["as_of"])
+    open_stages = [s for s in df["stage"].unique() if s != a.get("won_stage")]
+    ends = df[df["stage"].isin(open_stages)].groupby("stage", sort=False)["cumulative_days"].max()
+    starts = dict(zip(ends.index, [0.0, *ends.tolist()[:-1]]))
+    fig = go.Figure()
+    labels = [f"{n}. {s}" for n, s in zip(df["step_no"], df["step"])]
+    for side, color in SIDE_COLORS.items():
+        g = df[(df["side"] == side) & df["stage"].isin(open_stages)]
+        if not len(g):
+            continue
+        begin = [as_of + pd.Timedelta(days=starts[s]) for s in g["stage"]]
+        due = [pd.Timestamp(d) + pd.Timedelta(hours=12) for d in g["due_date"]]   # mid-day: a bar never has 0 width
+        fig.add_trace(go.Bar(
+            y=[labels[i] for i in g.index], base=begin,
+            x=[(e - b).total_seconds() * 1000 for b, e in zip(begin, due)],
+            orientation="h", name=side, marker={"color": color},
+            hovertext=[f"<b>{st}</b><br>{stage} · {side} · {formatting.DASH if formatting.is_missing(o) else o}"
+                       f"<br>due {formatting.when(d)} ({formatting.days(c)} days from the as-of)"
+                       for st, stage, o, d, c in zip(g["step"], g["stage"], g["owner"], g["due_date"],
+                                                     g["cumulative_days"])],
+            hoverinfo="text",
+        ))
+    won = df[~df["stage"].isin(open_stages)]     # the won stage's steps: milestones on the close date
+    if len(won):
+        fig.add_trace(go.Scatter(
+            y=[labels[i] for i in won.index], x=[pd.Timestamp(d) + pd.Timedelta(hours=12) for d in won["due_date"]],
+            mode="markers", name="at closing", marker={"symbol": "diamond", "size": 14,
+                                                       "color": [SIDE_COLORS.get(x, PALETTE[8]) for x in won["side"]]},
+            hovertext=[f"<b>{st}</b><br>at closing · due {formatting.when(d)}" for st, d in zip(won["step"], won["due_date"])],
+            hoverinfo="text"))
+    lo, hi = pd.Timestamp(a["likely_close_from"]), pd.Timestamp(a["likely_close_to"])
+    fig.add_vrect(x0=lo, x1=hi + pd.Timedelta(days=1), fillcolor="#94a3b8", opacity=0.15, line_width=0,
+                  annotation_text="likely range", annotation_position="bottom left",
+                  annotation_font={"color": "#475569", "size": 11})
+    marks = [(a["realistic_close_date"], "#0f172a", "solid", "realistic close"),
+             (a["owner_close_date"], "#dc2626", "dash", "owner's close date")]
+    for i, (d, color, dash, label) in enumerate(marks):
+        if formatting.is_missing(d):
+            continue
+        x = pd.Timestamp(d) + pd.Timedelta(hours=12)
+        fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line={"color": color, "dash": dash, "width": 2})
+        fig.add_annotation(x=x, y=1, yref="paper", text=f"{label} {formatting.when(d)}", showarrow=False,
+                           yanchor="bottom", xanchor="left" if i == 0 else "right", font={"color": color, "size": 12})
+    _layout(fig, "", "", height=max(260, 60 + 30 * len(df)))
+    fig.update_layout(barmode="overlay", margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.08, "xanchor": "left", "x": 0})
+    fig.update_xaxes(type="date", tickformat="%d %b %Y")
+    fig.update_yaxes(categoryorder="array", categoryarray=labels)
+    return fig

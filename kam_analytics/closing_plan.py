@@ -101,6 +101,7 @@ class DealFacts:
     status: str                   # open | won | lost, as of as_of
     champion: str | None          # from the deal, else the account map
     economic_buyer: str | None
+    has_mutual_plan: bool
 
 
 def deal_facts(con: duckdb.DuckDBPyConnection, deal_id: str, as_of_ts: datetime, conf: dict,
@@ -111,9 +112,10 @@ def deal_facts(con: duckdb.DuckDBPyConnection, deal_id: str, as_of_ts: datetime,
     if not rows:
         raise InputError(f"deal {deal_id!r} not found: deal IDs are matched exactly (find one by ID, name or "
                          "account on the Closing plan page, or browse the deals on the Data page)")
-    (d_id, name, acc_id, acc_name, owner, close_date, amount, group, stage, started, champion, econ) = rows[0]
+    (d_id, name, acc_id, acc_name, owner, close_date, amount, group, stage, started, champion, econ,
+     has_mutual) = rows[0]
     return DealFacts(d_id, name, acc_id, acc_name, owner, close_date, amount, group, stage, started,
-                     cfg.status_of(stage) if stage is not None else "open", champion, econ)
+                     cfg.status_of(stage) if stage is not None else "open", champion, econ, bool(has_mutual))
 
 
 def search_deals(con: duckdb.DuckDBPyConnection, text: str = "", limit: int = 50,
@@ -267,12 +269,12 @@ def generate(con: duckdb.DuckDBPyConnection, deal_id: str, as_of=None, stat: str
     # the day the plan is dated: the given as-of day, else the data's date
     plan_date = as_of_ts.date() if as_of else (models.data_date(con) or as_of_ts.date())
     df.attrs.update({
-        "report": "plan", "as_of": as_of_ts, "plan_date": plan_date, "stat": stat, "deal_id": deal.deal_id, "deal_name": deal.deal_name,
+        "report": "plan", "as_of": as_of_ts, "plan_date": plan_date, "stat": stat, "won_stage": cfg.won_stage, "deal_id": deal.deal_id, "deal_name": deal.deal_name,
         "account_name": deal.account_name, "owner": deal.owner, "amount": deal.amount, "stage": deal.stage,
         "stage_age_days": age, "basis": basis, "scope": scope, "group": deal.group, "comparable_by": by_name,
         "realistic_close_date": close, "owner_close_date": owner_close, "gap_days": gap,
         "likely_close_from": _at(as_of_ts, lo), "likely_close_to": _at(as_of_ts, hi),
-        "champion": deal.champion, "economic_buyer": deal.economic_buyer,
+        "champion": deal.champion, "economic_buyer": deal.economic_buyer, "has_mutual_plan": deal.has_mutual_plan,
         "revisits": conf["revisit_rule"], "figures": figures_df.to_dict("records"), "notes": notes,
     })
     return df
@@ -310,6 +312,8 @@ def can_convert(df: pd.DataFrame) -> str | None:
     """Why the plan cannot become a mutual plan (None: it can): DESIGN.md asks for a champion
     and an economic buyer, from the deal or the account map."""
     a = df.attrs
+    if a["has_mutual_plan"]:
+        return f"deal {a['deal_id']} already has a mutual plan; edit that one instead"
     missing = [w for w, v in (("a champion", a["champion"]), ("an economic buyer", a["economic_buyer"])) if not v]
     if missing:
         return (f"deal {a['deal_id']} has no " + " and no ".join(x.split(" ", 1)[1] for x in missing)
@@ -331,11 +335,6 @@ def convert_to_mutual(path, deal_id: str, as_of=None, stat: str = "median") -> t
         why = can_convert(df)
         if why:
             raise InputError(why)
-        existing = b.con.execute("select created_date from plans where deal_id = ? and plan_type = 'mutual'",
-                                 [df.attrs["deal_id"]]).fetchall()
-        if existing:
-            raise InputError(f"deal {df.attrs['deal_id']} already has a mutual plan (created "
-                             f"{existing[0][0] or 'on an unknown date'}); edit that one instead")
         header, steps = _plan_values(df, "mutual")
         cols = {t: [r[0] for r in b.con.execute(
             "select column_name from information_schema.columns where table_name = ? order by ordinal_position",

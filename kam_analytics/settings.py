@@ -354,3 +354,39 @@ def stage_config(con: duckdb.DuckDBPyConnection, conf: dict | None = None) -> St
     won = tuple(s for s in stages if is_won_name(s))
     lost = tuple(s for s in stages if is_lost_name(s) and s not in won)
     return StageConfig(stages, won, lost, inferred=True)
+
+
+STAGE_TYPES = ("open", "won", "lost")
+
+
+def stage_rows(cfg: StageConfig) -> list[dict]:
+    """The stage list as rows for an editor: order, stage, type (open | won | lost)."""
+    return [{"order": i, "stage": s, "type": cfg.status_of(s)} for i, s in enumerate(cfg.stages, start=1)]
+
+
+def stage_changes(rows: list[dict]) -> dict:
+    """Editor rows (order, stage, type) back to the settings `stages`, `won_stages`,
+    `lost_stages`; rows without a name are ignored, the order number sorts (ties keep the
+    rows' order). validate() then checks the result."""
+    named = [r for r in rows if str(r.get("stage") or "").strip()]
+    for r in named:
+        if r.get("type") not in STAGE_TYPES:
+            raise InputError(f"stages: {r['stage']!r} needs a type: open, won or lost")
+    ordered = sorted(enumerate(named), key=lambda ir: (ir[1].get("order") is None, ir[1].get("order") or 0, ir[0]))
+    stages = [str(r["stage"]).strip() for _, r in ordered]
+    return {"stages": stages,
+            "won_stages": [str(r["stage"]).strip() for _, r in ordered if r["type"] == "won"],
+            "lost_stages": [str(r["stage"]).strip() for _, r in ordered if r["type"] == "lost"]}
+
+
+def parse_size_bands(text: str) -> list[float]:
+    """"10000, 50000, 250000" (or 10k, 50k, 1m) -> [10000.0, 50000.0, 250000.0]."""
+    out = []
+    for part in re.split(r"[;,\s]+", str(text).strip()):
+        if not part:
+            continue
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)([kKmM]?)", part.replace("_", ""))
+        if not m:
+            raise InputError(f"size_bands: {part!r} is not an amount; write e.g. 10000, 50000, 250000 or 10k, 50k, 250k")
+        out.append(float(m.group(1)) * {"": 1, "k": 1e3, "m": 1e6}[m.group(2).lower()])
+    return out

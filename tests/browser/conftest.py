@@ -44,6 +44,7 @@ def browser():
 
 class App:
     def __init__(self, db_file: Path):
+        self.db_file = db_file
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "KAM_DB": str(db_file)}
@@ -102,6 +103,7 @@ def screenshot(page, name: str) -> Path:
     """A full-height picture once every grid on the page has drawn (they draw lazily)."""
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=stDataFrame]')]"
+        ".filter(d => d.checkVisibility())"        # grids in a closed expander never draw
         ".every(d => d.querySelector('canvas'))", timeout=30_000)
     page.wait_for_timeout(1500)   # the grid paints its canvas a moment after creating it
     SHOTS.mkdir(exist_ok=True)

@@ -72,7 +72,7 @@ def test_every_page_with_demo_data_and_empty(demo_db_factory, tmp_path, serve, p
     """A screenshot of every page, with the demo data and with an empty database."""
     for label, db_file in (("demo", demo_db_factory(2000, 7)), ("empty", tmp_path / "blank.duckdb")):
         app = serve(db_file)
-        for path in ("", "stage_durations", "stage_velocity", "import", "data"):
+        for path in ("", "stage_durations", "stage_velocity", "closing_plan", "import", "data", "settings"):
             page.goto(f"{app.url}/{path}")
             page.wait_for_selector("h1", timeout=30_000)
             _wait_ready(page)
@@ -94,3 +94,39 @@ def test_velocity_page_compares_two_segments(demo_db_factory, serve, page):
     # the SMB funnel labels its first stage with the report's reached count
     page.wait_for_selector(f"text={int(smb_first['reached']):,} (100%)", timeout=15_000)
     screenshot(page, "stage_velocity_two_segments")
+
+
+def test_closing_plan_page_shows_the_plan_functions_dates(demo_db_factory, serve, page):
+    """Pick a deal by typing part of its ID, see the dates plan() returned, convert it."""
+    from kam_analytics import closing_plan, formatting
+
+    db_file = demo_db_factory(2000, 7)
+    with db.read(db_file) as con:
+        candidates = closing_plan.search_deals(con, "", limit=200)
+        for deal_id in candidates["deal_id"]:      # an open deal whose plan can become a mutual plan
+            plan = closing_plan.generate(con, deal_id)
+            if closing_plan.can_convert(plan) is None:
+                break
+    a = plan.attrs
+    app = serve(db_file)
+    page.goto(f"{app.url}/closing_plan")
+    page.wait_for_selector("text=Find an open deal", timeout=30_000)
+    box = page.get_by_role("textbox", name="Find an open deal")
+    box.fill(deal_id.lower())                   # case ignored
+    box.press("Enter")
+    page.wait_for_selector(f"h3:has-text('{deal_id}')", timeout=30_000)
+    _wait_ready(page)
+    values = page.locator("[data-testid=stMetricValue]").all_inner_texts()
+    assert values[:4] == [formatting.when(a[k]) for k in ("realistic_close_date", "likely_close_from",
+                                                          "likely_close_to", "owner_close_date")]
+    assert f"deal={deal_id}" in page.url
+    screenshot(page, "closing_plan_demo")
+    # convert: the agreement box, then the button; the plan is then stored as the mutual plan
+    page.get_by_text("has agreed these dates").click()
+    page.get_by_role("button", name="Convert to mutual plan").click()
+    page.wait_for_selector("text=Stored as the mutual plan", timeout=30_000)
+    served = app.db_file
+    with db.read(served) as con:
+        stored = con.execute("select count(*) from plan_steps where deal_id = ? and plan_type = 'mutual'",
+                             [deal_id]).fetchone()[0]
+    assert stored == len(plan)

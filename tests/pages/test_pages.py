@@ -10,7 +10,8 @@ from kam_analytics import db, formatting
 from kam_analytics.reports.stage_durations import stage_durations
 
 APP = str(Path(__file__).parent.parent.parent / "app.py")
-PAGES = ["views/overview.py", "views/stage_durations.py", "views/stage_velocity.py", "views/import_files.py", "views/data.py"]
+PAGES = ["views/overview.py", "views/stage_durations.py", "views/stage_velocity.py", "views/closing_plan.py",
+         "views/import_files.py", "views/data.py", "views/settings.py"]
 
 
 def _open(monkeypatch, db_file, page=None, query=None):
@@ -121,3 +122,40 @@ def test_velocity_page_compares_two_segments_from_the_url(monkeypatch, demo_db_f
     grid = at.dataframe[0].value
     assert set(grid["segment"]) == {"SMB", "Enterprise"}
     assert at.multiselect[0].value == ["SMB", "Enterprise"]
+
+
+def test_closing_plan_page_shows_the_plan_of_the_deal_in_the_url(monkeypatch, demo_db_factory):
+    from kam_analytics import closing_plan
+
+    path = demo_db_factory(2000, 7)
+    with db.read(path) as con:
+        deal_id = closing_plan.search_deals(con, "", limit=5)["deal_id"].iloc[3]
+        plan = closing_plan.generate(con, deal_id, stat="mean")
+    at = _open(monkeypatch, path, "views/closing_plan.py", query={"deal": deal_id, "stat": "mean"})
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox[0].value == deal_id
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Realistic close date"] == formatting.when(plan.attrs["realistic_close_date"])
+    assert shown["Likely latest"] == formatting.when(plan.attrs["likely_close_to"])
+    # a search that finds nothing says so
+    at.text_input(key="deal-q").set_value("no such deal anywhere").run()
+    assert not at.exception
+    assert "No open deal matches" in at.info[0].value
+
+
+def test_settings_page_saves_and_every_report_follows(monkeypatch, demo_db_factory, tmp_path):
+    import shutil
+
+    from kam_analytics import settings
+
+    path = tmp_path / "settings.duckdb"
+    shutil.copy(demo_db_factory(2000, 7), path)
+    at = _open(monkeypatch, path, "views/settings.py")
+    assert not at.exception and not at.error
+    at.number_input[0].set_value(9)                      # "Too few to say below (deals)"
+    at.button[1].click().run()                           # the General tab's Save
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with db.read(path) as con:
+        assert settings.load(con)["min_sample"] == 9
+    assert "Saved the general settings" in at.success[0].value
+

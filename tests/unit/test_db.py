@@ -145,3 +145,18 @@ def test_a_database_made_by_the_first_release_still_opens(tmp_path):
         assert settings.load(con)["min_sample"] == 3
         lead = stage_durations(con, as_of="2026-01-21").iloc[0]
     assert (lead["stage"], lead["deals"], lead["median_days"]) == ("Lead", 4, 2.25)   # as worked out by hand
+
+
+def test_stage_editor_rows_with_an_impossible_order_are_refused(demo_db_factory, tmp_path):
+    import shutil
+
+    path = tmp_path / "order.duckdb"
+    shutil.copy(demo_db_factory(2000, 7), path)
+    with db.read(path) as con:
+        before = db.table_counts(con)
+        rows = settings.stage_rows(settings.stage_config(con))
+    rows[-2]["order"] = 2                                # Closed Won moved before the open stages
+    with pytest.raises(InputError, match="impossible order: the closed stage 'Closed Won'"):
+        settings.save(path, settings.stage_changes(rows))
+    with db.read(path) as con:
+        assert db.table_counts(con) == before
