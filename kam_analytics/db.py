@@ -40,7 +40,7 @@ DATA_TABLES = (
     "plans", "plan_steps", "forecast_calls", "quotas", "settings",
 )
 # Tables derived from the data and rebuilt in the same transaction as every write.
-DERIVED_TABLES = ("stage_visits", "stage_stats")
+DERIVED_TABLES = ("deal_states", "stage_visits", "stage_stats")
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:
@@ -150,6 +150,14 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> int:
         )
         con.execute("insert or ignore into meta values ('data_version', '0')")
         con.commit()
+    if 0 < current < SCHEMA_VERSION:    # a new release may derive more: rebuild it all once
+        from . import models
+
+        _prepare(con)
+        con.begin()
+        models.refresh_derived(con, {"deals", "deal_history", "settings"})
+        _bump_data_version(con)
+        con.commit()
     return SCHEMA_VERSION
 
 
@@ -157,6 +165,7 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("select current_setting('memory_limit')")  # connection is alive
     con.execute("set memory_limit = ?", [MEMORY_LIMIT])
     con.execute("set preserve_insertion_order = false")
+    con.execute("set enable_progress_bar = false")     # long queries must not draw on a user's terminal
     # Names match after normalisation: case, accents, spaces and punctuation ignored
     # (DESIGN.md "Keys from names").
     con.execute(

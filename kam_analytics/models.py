@@ -27,6 +27,8 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
     from . import settings
 
     if touched & {"deals", "deal_history"}:
+        con.execute("delete from deal_states")
+        con.execute(f"insert into deal_states select * from ({sql('deal_states')})")
         con.execute("delete from stage_visits")
         con.execute(f"insert into stage_visits select * from ({sql('stage_visits')})")
     # Facts derived from the whole data set, kept in meta so reports need not rescan it.

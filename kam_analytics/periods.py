@@ -4,7 +4,12 @@ year in which it ends (with a January start, the calendar year itself)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
+
+from .errors import UsageError
+
+_PERIOD = re.compile(r"FY(\d{4})-(Q[1-4]|M(0[1-9]|1[0-2]))")
 
 
 def fiscal_year(d: date, start_month: int = 1) -> int:
@@ -29,3 +34,21 @@ def quarter_bounds(name: str, start_month: int = 1) -> tuple[date, date]:
     y, m = start_year + first_month0 // 12, first_month0 % 12 + 1
     ny, nm = (y + (m + 2) // 12, (m + 2) % 12 + 1)
     return date(y, m, 1), date(ny, nm, 1)
+
+
+def month_bounds(name: str, start_month: int = 1) -> tuple[date, date]:
+    """First day of the fiscal month and first day of the next one."""
+    fy, m = int(name[2:6]), int(name[-2:])
+    first_month0 = start_month - 1 + (m - 1)
+    start_year = fy if start_month == 1 else fy - 1
+    y, mm = start_year + first_month0 // 12, first_month0 % 12 + 1
+    return date(y, mm, 1), date(y + mm // 12, mm % 12 + 1, 1)
+
+
+def bounds(name: str, start_month: int = 1) -> tuple[date, date]:
+    """A period named FY2026-Q1 or FY2026-M01: its first day and the first day after it."""
+    text = str(name or "").strip().upper()
+    if not _PERIOD.fullmatch(text):
+        raise UsageError(f"--period: expected a fiscal quarter such as FY2026-Q1 or a fiscal month such as "
+                         f"FY2026-M01, got {name!r}")
+    return quarter_bounds(text, start_month) if "-Q" in text else month_bounds(text, start_month)

@@ -12,6 +12,7 @@ import pytest
 from kam_analytics import db
 
 FIXTURES = Path(__file__).parent / "fixtures"
+GOLDEN = Path(__file__).parent / "cli" / "golden"
 ROOT = Path(__file__).parent.parent
 
 
@@ -46,6 +47,17 @@ def load_fixture(path: Path, name: str) -> Path:
 @pytest.fixture
 def tiny_db(tmp_path) -> Path:
     return load_fixture(tmp_path / "tiny.duckdb", "tiny")
+
+
+def assert_golden(name: str, records: list) -> None:
+    """The CLI's JSON is a contract: compare with tests/cli/golden/<name>.json (regenerated on
+    purpose with UPDATE_GOLDEN=1)."""
+    import json
+
+    golden = GOLDEN / f"{name}.json"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(json.dumps(records, indent=1) + "\n")
+    assert records == json.loads(golden.read_text())
 
 
 PLAN_TEMPLATE = [

@@ -10,6 +10,7 @@ from typing import Callable
 
 import pandas as pd
 
+from . import forecasting as _forecasting
 from . import stage_durations as _stage_durations
 from . import velocity as _velocity
 
@@ -64,6 +65,20 @@ REPORTS: dict[str, Report] = {
             "Sales-cycle length (created to closed, days) of won, lost and all closed deals.",
             _velocity.CYCLE_KEYS,
             (BY,),
+        ),
+        Report(
+            "pushes",
+            _forecasting.pushes,
+            "Close-date pushes and pull-ins per deal, with the days pushed.",
+            _forecasting.PUSHES_KEYS,
+        ),
+        Report(
+            "slippage",
+            _forecasting.slippage,
+            "Deals expected to close in a period (open at its start, close date in it): won, lost, slipped or still due.",
+            _forecasting.SLIPPAGE_KEYS,
+            (Option("--period", "period", "a fiscal quarter or month, e.g. FY2026-Q1 or FY2026-M02 (default: the "
+                    "quarter of the data's date); --as-of, if given, must be inside it"),),
         ),
     )
 }

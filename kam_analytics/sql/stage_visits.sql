@@ -4,13 +4,11 @@
 -- row's changed_at; it ends at the next visit's start (null: open).
 -- A deal with no history has one visit of its current stage from its created_date.
 -- Only deals that exist in `deals` get visits, so reports may read this table alone.
--- Two sorts in all (one per window), the same-time rule by a hash aggregate: this is
--- rebuilt inside every write that touches deals or history.
-with states as (
-    select deal_id, changed_at, arg_max_null(stage, seq) as stage
-    from deal_history
-    where deal_id in (select deal_id from deals)
-    group by deal_id, changed_at
+-- Two sorts in all (one per window), the same-time rule by deal_states' hash aggregate: this
+-- is rebuilt inside every write that touches deals or history, after deal_states.
+with states as (           -- the same-time rule is applied in deal_states, built just before
+    select deal_id, changed_at, stage
+    from deal_states
 ),
 
 starts as (

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from kam_analytics.cli import main
+
+from ..conftest import assert_golden
 from kam_analytics.reports import REPORTS
 
-GOLDEN = Path(__file__).parent / "golden"
 ROOT = Path(__file__).parent.parent.parent
 
 
@@ -35,10 +36,7 @@ def test_golden_json(tiny_db, capsys, name, args):
     code, out, err = run(capsys, "--db", str(tiny_db), "report", report, *args, "--format", "json")
     assert code == 0, err
     records = json.loads(out)
-    golden = GOLDEN / f"{name}.json"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(json.dumps(records, indent=1) + "\n")
-    assert records == json.loads(golden.read_text())
+    assert_golden(name, records)
 
 
 def test_json_keys_follow_the_contract(tiny_db, capsys):

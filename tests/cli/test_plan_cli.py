@@ -3,14 +3,13 @@ tests/unit/test_closing_plan.py), the table for people, the xlsx that imports ba
 exit codes."""
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
 from kam_analytics.cli import main
 
-GOLDEN = Path(__file__).parent / "golden"
+from ..conftest import assert_golden
+
 
 
 def run(capsys, *argv):
@@ -23,10 +22,7 @@ def test_plan_golden_json(plan_db, capsys):
     code, out, err = run(capsys, "--db", str(plan_db), "plan", "O1", "--as-of", "2026-02-20", "--format", "json")
     assert code == 0, err
     records = json.loads(out)
-    golden = GOLDEN / "plan_O1.json"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(json.dumps(records, indent=1) + "\n")
-    assert records == json.loads(golden.read_text())
+    assert_golden("plan_O1", records)
     # hand-worked (tests/unit/test_closing_plan.py): close 03-04, owner's 03-01, gap +3
     assert {(r["realistic_close_date"], r["owner_close_date"], r["gap_days"]) for r in records} == {
         ("2026-03-04", "2026-03-01", 3)}

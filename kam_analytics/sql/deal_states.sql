@@ -1,0 +1,29 @@
+-- deal_states: a deal's state at each changed_at (DESIGN.md "Time in stage": rows sharing a
+-- changed_at keep their import order and only the last of them is the state then; the earlier
+-- ones are corrections), with its position, the next state's time and the previous close date.
+-- Materialised at every write (models.refresh_derived); snapshot, pushes and stage_visits read it.
+with states as (
+    select
+        deal_id, changed_at,
+        arg_max_null(stage, seq) as stage,
+        arg_max_null(amount, seq) as amount,
+        arg_max_null(close_date, seq) as close_date,
+        arg_max_null(forecast_category, seq) as forecast_category,
+        arg_max_null(probability, seq) as probability,
+        arg_max_null(shape, seq) as shape
+    from deal_history
+    where deal_id in (select deal_id from deals)
+    group by deal_id, changed_at
+),
+
+final as (
+    select
+        *,
+        (row_number() over w)::integer as row_no,
+        lead(changed_at) over w as next_at,
+        lag(close_date) over w as previous_close_date
+    from states
+    window w as (partition by deal_id order by changed_at)
+)
+
+select * from final
