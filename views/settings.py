@@ -146,6 +146,7 @@ with _ui.guarded():
             high = c[1].number_input("High band from score", min_value=0.0, step=1.0, value=float(risk["bands"]["high"]))
             weights = pd.DataFrame({"flag": list(risk["weights"]), "weight": [float(v) for v in risk["weights"].values()]})
             edited_w = st.data_editor(weights, hide_index=True, width="stretch", disabled=["flag"], key="weights-editor",
+                                      height=35 * (len(weights) + 1) + 3,
                                       column_config={"weight": st.column_config.NumberColumn("weight", min_value=0.0,
                                                                                              step=0.5)})
             if st.form_submit_button("Save", type="primary"):
