@@ -88,16 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _plan(path, args) -> int:
-    from . import closing_plan, settings
+    from . import closing_plan
 
     with db.read(path, must_exist=True) as con:
         df = closing_plan.generate(con, args.deal_id, as_of=args.as_of, stat=args.stat)
-        stages = list(settings.stage_config(con).stages)
     a = df.attrs
     if args.format == "xlsx":
         if not args.output:
             raise UsageError("--format xlsx needs -o FILE")
-        _write(args.output, closing_plan.to_workbook(df, stages, args.lang))
+        _write(args.output, closing_plan.to_workbook(df, lang=args.lang))
         sys.stdout.write(f"wrote the closing plan of {a['deal_id']} ({len(df)} steps) to {args.output}\n")
         return ExitCode.OK
     if args.format == "table":

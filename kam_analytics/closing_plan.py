@@ -269,7 +269,8 @@ def generate(con: duckdb.DuckDBPyConnection, deal_id: str, as_of=None, stat: str
     # the day the plan is dated: the given as-of day, else the data's date
     plan_date = as_of_ts.date() if as_of else (models.data_date(con) or as_of_ts.date())
     df.attrs.update({
-        "report": "plan", "as_of": as_of_ts, "plan_date": plan_date, "stat": stat, "won_stage": cfg.won_stage, "deal_id": deal.deal_id, "deal_name": deal.deal_name,
+        "report": "plan", "as_of": as_of_ts, "plan_date": plan_date, "stat": stat, "won_stage": cfg.won_stage,
+        "stages": list(cfg.stages), "deal_id": deal.deal_id, "deal_name": deal.deal_name,
         "account_name": deal.account_name, "owner": deal.owner, "amount": deal.amount, "stage": deal.stage,
         "stage_age_days": age, "basis": basis, "scope": scope, "group": deal.group, "comparable_by": by_name,
         "realistic_close_date": close, "owner_close_date": owner_close, "gap_days": gap,
@@ -299,13 +300,14 @@ def _plan_values(df: pd.DataFrame, plan_type: str, signed: bool = False) -> tupl
     return header, steps
 
 
-def to_workbook(df: pd.DataFrame, stages: list[str], lang: str = "en") -> bytes:
+def to_workbook(df: pd.DataFrame, stages: list[str] | None = None, lang: str = "en") -> bytes:
     """The plan as an xlsx in the mutual-action-plan template's shape (plan type closing): it
-    imports back as this deal's closing plan with every value intact."""
+    imports back as this deal's closing plan with every value intact. The stage drop-down
+    lists the plan's stage list unless `stages` is given."""
     from . import templates
 
     header, steps = _plan_values(df, "closing")
-    return templates.build("mutual-plan", lang, stages, values=header, rows=steps)
+    return templates.build("mutual-plan", lang, stages or df.attrs["stages"], values=header, rows=steps)
 
 
 def can_convert(df: pd.DataFrame) -> str | None:
@@ -328,7 +330,7 @@ def convert_to_mutual(path, deal_id: str, as_of=None, stat: str = "median") -> t
     original_due_date set (the seed's rule: the first target is kept, so slippage is measured
     from it). Refused when the deal has no champion or economic buyer, or a mutual plan."""
     from . import db
-    from .importing.run import upsert
+    from .importing.run import schema_types, upsert
 
     with db.batch(path, "plan", f"closing plan of {deal_id} converted to a mutual plan") as b:
         df = generate(b.con, deal_id, as_of=as_of, stat=stat)
@@ -336,11 +338,9 @@ def convert_to_mutual(path, deal_id: str, as_of=None, stat: str = "median") -> t
         if why:
             raise InputError(why)
         header, steps = _plan_values(df, "mutual")
-        cols = {t: [r[0] for r in b.con.execute(
-            "select column_name from information_schema.columns where table_name = ? order by ordinal_position",
-            [t]).fetchall()] for t in ("plans", "plan_steps")}
-        upsert(b, "plans", pd.DataFrame([header]), list(header), cols["plans"])
+        types = schema_types(b.con)
+        upsert(b, "plans", pd.DataFrame([header]), list(header), list(types["plans"]))
         frame = pd.DataFrame(steps).assign(deal_id=header["deal_id"], plan_type="mutual")
-        upsert(b, "plan_steps", frame, list(frame.columns), cols["plan_steps"])
+        upsert(b, "plan_steps", frame, list(frame.columns), list(types["plan_steps"]))
         b.rows_loaded += 1 + len(frame)
         return b.batch_id, df

@@ -74,10 +74,12 @@ def loaded_summary(empty_message: str | None = None) -> dict:
 
 
 def downloads(df, name: str, key: str) -> None:
+    """csv and xlsx of a report, each built when its button is clicked (a deferred callable),
+    not at every rerun of the page."""
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button("⬇ CSV", exports.to_csv(df), f"{name}.csv", "text/csv", key=f"{key}-csv",
+    c1.download_button("⬇ CSV", lambda: exports.to_csv(df), f"{name}.csv", "text/csv", key=f"{key}-csv",
                        width="stretch")
-    c2.download_button("⬇ Excel", exports.to_xlsx({name[:31]: df, "About": exports.about_frame(df.attrs)}),
+    c2.download_button("⬇ Excel", lambda: exports.to_xlsx({name[:31]: df, "About": exports.about_frame(df.attrs)}),
                        f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}-xlsx", width="stretch")
 

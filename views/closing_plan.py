@@ -1,6 +1,7 @@
 """Closing plan: pick an open deal (searching, not scrolling) and get its plan dated from how
 long comparable deals really spend in each stage (DESIGN.md "Closing plan generator")."""
 
+import pandas as pd
 import streamlit as st
 
 from views import _ui
@@ -104,14 +105,12 @@ with _ui.guarded():
                                                      help="Comparable deals with a completed visit of the stage."),
     })
     d = st.columns([1.6, 1, 4])
-    with _ui.guarded():
-        stages = list(_ui.read("kam_analytics.settings.stage_config").stages)
-        d[0].download_button("⬇ Plan workbook (imports back)", closing_plan.to_workbook(plan, stages),
-                             f"closing-plan-{a['deal_id']}.xlsx",
-                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                             help="The mutual-action-plan template's shape: fill in, then import it on the "
-                                  "Import page.", width="stretch")
-    d[1].download_button("⬇ CSV", exports.to_csv(plan), f"closing-plan-{a['deal_id']}.csv", "text/csv",
+    d[0].download_button("⬇ Plan workbook (imports back)", lambda: closing_plan.to_workbook(plan),
+                         f"closing-plan-{a['deal_id']}.xlsx",
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         help="The mutual-action-plan template's shape: fill in, then import it on the "
+                              "Import page.", width="stretch")
+    d[1].download_button("⬇ CSV", lambda: exports.to_csv(plan), f"closing-plan-{a['deal_id']}.csv", "text/csv",
                          width="stretch")
 
     st.subheader("Convert to a mutual plan")
@@ -135,8 +134,6 @@ with _ui.guarded():
         st.success(f"Stored as the mutual plan of {done[0]} (batch {done[1]}; undo it on the Import page).")
 
     with st.expander("The figures behind the dates, and the deals behind each figure"):
-        import pandas as pd
-
         figures = pd.DataFrame(a["figures"])
         figures["won_share"] = [formatting.percent(v) for v in figures["won_share"]]
         for col in ("mean_days", "p25_days", "median_days", "p75_days", "p90_days"):

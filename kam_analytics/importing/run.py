@@ -111,7 +111,8 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _schema_types(con) -> dict[str, dict[str, str]]:
+def schema_types(con) -> dict[str, dict[str, str]]:
+    """table -> column -> DuckDB type, for every table (read once per load)."""
     out: dict[str, dict[str, str]] = {}
     for t, c, ty in con.execute(
             "select table_name, column_name, data_type from information_schema.columns "
@@ -408,7 +409,7 @@ def _possible_aliases(con, names: pd.Series, known: dict) -> list[tuple[str, str
 def stage_files(paths: list[Path], con, overrides: dict | None = None, names: list[str] | None = None,
                 snapshot_date: date | None = None) -> tuple[list[_Staged], list[dict], list[FileReport], list[str]]:
     """Read, map, convert and validate every file; nothing is written."""
-    types = {**_schema_types(con), **FILE_ONLY_TYPES}
+    types = {**schema_types(con), **FILE_ONLY_TYPES}
     conf = settings.load(con)
     cfg = settings.stage_config(con, conf)
     remembered = conf["mapping_overrides"]
@@ -686,7 +687,7 @@ def _load(b: db.Batch, staged: list[_Staged], new_aliases: dict | None = None) -
     by_kind: dict[str, list[_Staged]] = {}
     for st in staged:
         by_kind.setdefault(st.kind, []).append(st)
-    types = _schema_types(con)
+    types = schema_types(con)
     for kind in LOAD_ORDER:
         for st in by_kind.get(kind, []):
             _load_one(b, st, aliases, types, other_shape_ids)
