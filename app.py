@@ -11,6 +11,7 @@ pg = st.navigation({
         st.Page("views/stage_durations.py", title="Stage durations", icon=":material/timer:", url_path="stage_durations"),
         st.Page("views/stage_velocity.py", title="Stage velocity", icon=":material/filter_alt:", url_path="stage_velocity"),
         st.Page("views/closing_plan.py", title="Closing plan", icon=":material/event_available:", url_path="closing_plan"),
+        st.Page("views/forecast.py", title="Forecast", icon=":material/trending_up:", url_path="forecast"),
     ],
     "Data": [
         st.Page("views/import_files.py", title="Import", icon=":material/upload_file:", url_path="import"),

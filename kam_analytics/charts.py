@@ -207,3 +207,70 @@ def plan_timeline(df: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(type="date", tickformat="%d %b %Y")
     fig.update_yaxes(categoryorder="array", categoryarray=labels)
     return fig
+
+
+WATERFALL_LABELS = {"start": "Start", "new": "New", "pulled_in": "Pulled in", "increased": "Increased",
+                    "decreased": "Decreased", "pushed_out": "Pushed out", "won": "Won", "lost": "Lost", "end": "End"}
+_WATERFALL_SIGN = {"new": 1, "pulled_in": 1, "increased": 1, "decreased": -1, "pushed_out": -1, "won": -1, "lost": -1}
+
+
+def waterfall(df: pd.DataFrame, currency: str = "") -> go.Figure:
+    """The pipeline waterfall (DESIGN.md): start and end as totals, the seven moves between
+    them as steps up (green) or down (red; won in blue, as a win is not a loss of pipeline)."""
+    rows = {r["category"]: r for r in df.to_dict("records")}
+    cats = list(WATERFALL_LABELS)
+    measure = ["absolute" if c == "start" else "total" if c == "end" else "relative" for c in cats]
+    y = [rows[c]["amount"] * _WATERFALL_SIGN.get(c, 1) if c != "end" else 0 for c in cats]
+    text = [("−" if _WATERFALL_SIGN.get(c, 1) < 0 else "+" if c in _WATERFALL_SIGN else "")
+            + formatting.number(rows[c]["amount"]) for c in cats]
+    fig = go.Figure(go.Waterfall(
+        x=[WATERFALL_LABELS[c] for c in cats], y=y, measure=measure, text=text, textposition="outside",
+        cliponaxis=False, connector={"line": {"color": "#94a3b8", "width": 1}},
+        increasing={"marker": {"color": PALETTE[2]}}, decreasing={"marker": {"color": PALETTE[3]}},
+        totals={"marker": {"color": PALETTE[8]}},
+        hovertext=[f"<b>{WATERFALL_LABELS[c]}</b><br>{formatting.number(rows[c]['amount'])} {currency}<br>"
+                   f"{formatting.number(rows[c]['deals'])} deals" for c in cats],
+        hoverinfo="text",
+    ))
+    _layout(fig, "", "", height=440)
+    fig.update_layout(showlegend=False, margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    fig.update_yaxes(autorange=True, separatethousands=True, title=currency, rangemode="tozero")
+    return fig
+
+
+def accuracy_history(df: pd.DataFrame, currency: str = "") -> go.Figure:
+    """Forecast vs actual for past quarters: grouped bars of the commit, best-case, weighted
+    forecasts and the owners' calls at each quarter's first day, the actual as a line."""
+    fig = go.Figure()
+    series = [("commit_forecast", "Commit", PALETTE[0]), ("best_case_forecast", "Best case", PALETTE[5]),
+              ("weighted_forecast", "Weighted", PALETTE[4]), ("calls_commit", "Owners' commit calls", PALETTE[1])]
+    for col, name, color in series:
+        fig.add_trace(go.Bar(
+            x=df["period"], y=df[col], name=name, marker={"color": color},
+            hovertext=[f"<b>{p}</b> · {name}<br>{formatting.number(v)} {currency}<br>accuracy "
+                       f"{formatting.percent(None if formatting.is_missing(v) or not a else v / a)}"
+                       for p, v, a in zip(df["period"], df[col], df["actual"])],
+            hoverinfo="text"))
+    fig.add_trace(go.Scatter(
+        x=df["period"], y=df["actual"], name="Actual won", mode="lines+markers",
+        line={"color": "#0f172a", "width": 3}, marker={"size": 9},
+        hovertext=[f"<b>{p}</b> · actual won<br>{formatting.number(v)} {currency}" for p, v in zip(df["period"], df["actual"])],
+        hoverinfo="text"))
+    _layout(fig, "", "", height=400)
+    fig.update_layout(barmode="group", margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    fig.update_yaxes(autorange=True, separatethousands=True, title=currency, rangemode="tozero")
+    return fig
+
+
+def pushes_by_owner(df: pd.DataFrame, top: int = 15) -> go.Figure:
+    """Close-date pushes per owner (the most first), days pushed on hover."""
+    g = df.head(top)
+    fig = go.Figure(go.Bar(
+        y=g["owner"], x=g["pushes"], orientation="h", marker={"color": PALETTE[3]},
+        text=[formatting.number(v) for v in g["pushes"]], textposition="outside", cliponaxis=False,
+        hovertext=[f"<b>{o}</b><br>{formatting.number(p)} pushes on {formatting.number(n)} of {formatting.number(d)} "
+                   f"deals<br>{formatting.number(dp)} days pushed · {formatting.number(pi)} pull-ins"
+                   for o, p, n, d, dp, pi in zip(g["owner"], g["pushes"], g["deals_pushed"], g["deals"],
+                                                 g["days_pushed"], g["pull_ins"])],
+        hoverinfo="text"))
+    return _layout(fig, "", "pushes", height=max(240, 28 * len(g) + 80))

@@ -70,7 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     for report in REPORTS.values():
         rp = reports.add_parser(report.name, help=report.help, description=report.help)
         for opt in report.options:
-            rp.add_argument(opt.flag, dest=opt.dest, choices=opt.choices, default=opt.default, help=opt.help)
+            if opt.flag_only:
+                rp.add_argument(opt.flag, dest=opt.dest, action="store_true", help=opt.help)
+            else:
+                rp.add_argument(opt.flag, dest=opt.dest, choices=opt.choices, default=opt.default, help=opt.help)
         rp.add_argument("--as-of", dest="as_of", metavar="DATE", help="as of the start of this day (default: the data's date)")
         _output_options(rp)
     p = sub.add_parser("plan", help="generate an open deal's closing plan, dated from the data",

@@ -172,6 +172,12 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
         "create or replace temp macro norm_key(x) as "
         "regexp_replace(lower(strip_accents(x::varchar)), '[^a-z0-9]', '', 'g')"
     )
+    # The fiscal quarter of a date, named as periods.fiscal_quarter names it (DESIGN.md "Periods").
+    con.execute(
+        "create or replace temp macro fiscal_quarter(d, start_month) as "
+        "'FY' || (year(d) + case when start_month > 1 and month(d) >= start_month then 1 else 0 end)::varchar "
+        "|| '-Q' || ((month(d) - start_month + 12) % 12 // 3 + 1)::varchar"
+    )
 
 
 def _newer_release(path: Path, version: int) -> InputError:

@@ -628,8 +628,9 @@ def _account_world(rng, t0: datetime, accounts: pd.DataFrame, key: np.ndarray, i
 
 
 def _forecasting(rng, deals: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Quotas per owner and quarter, and owners' commit / best-case calls (two a quarter),
-    set around what each owner actually won."""
+    """Quotas per owner and quarter, and owners' commit / best-case calls (two a quarter: a
+    week before it starts, so that forecast accuracy at its first day has them, and in its
+    seventh week), set around what each owner actually won."""
     closed = pd.to_datetime(deals["closed_date"])
     won = deals[(deals["stage_no"] == WON) & closed.notna()].copy()
     won["period"] = [periods.fiscal_quarter(d.date()) for d in pd.to_datetime(won["closed_date"])] if len(won) else []
@@ -643,9 +644,9 @@ def _forecasting(rng, deals: pd.DataFrame) -> dict[str, pd.DataFrame]:
     typical = actual.groupby("owner").transform(lambda s: s[s > 0].median() if (s > 0).any() else 10_000.0)
     quotas = pd.DataFrame({"amount": np.round(typical.to_numpy() * 1.15, -3)}, index=grid).reset_index()
     calls = []
-    for week, noise in ((7, 0.25), (45, 0.12)):
+    for days, noise in ((-7, 0.25), (45, 0.12)):
         q_start = np.array([periods.quarter_bounds(p)[0] for p in grid.get_level_values("period")], dtype="datetime64[D]")
-        submitted = q_start + np.timedelta64(week, "D") + np.timedelta64(10, "h")
+        submitted = q_start + np.timedelta64(days, "D") + np.timedelta64(10, "h")
         keep = submitted < np.datetime64(DEMO_END, "D")
         commit = np.round(actual.to_numpy() * rng.normal(0.9, noise, len(grid)).clip(0.3), -2)
         calls.append(pd.DataFrame({

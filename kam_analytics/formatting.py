@@ -26,6 +26,17 @@ def number(value, decimals: int = 0) -> str:
     return f"{float(value):,.{decimals}f}"
 
 
+def compact(value) -> str:
+    """A large amount in short: 6,990,391 → 6.99M, 48,200 → 48.2k."""
+    if is_missing(value):
+        return DASH
+    v = float(f"{float(value):.3g}")          # three significant digits first: 999,999 → 1M
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:,.3g}{suffix}" if abs(v) < 1000 * div else f"{v / div:,.0f}{suffix}"
+    return number(v)
+
+
 def days(value) -> str:
     return number(value, 1)
 
@@ -55,7 +66,10 @@ def column_kind(name: str) -> str:
     if "rate" in n or n.startswith("conversion") or n in ("attainment", "coverage", "coverage_score", "accuracy") or n.endswith("_accuracy"):
         return "percent"
     if "amount" in n or n in ("deals", "in_progress", "won", "lost", "reached", "steps", "evaluations",
-                              "quota", "potential", "value_12m") or n.endswith("_deals") or n.endswith("_count"):
+                              "quota", "potential", "value_12m", "actual", "change", "mean", "p10", "p50", "p90",
+                              "won_by_as_of") \
+            or n.endswith(("_deals", "_count", "_forecast", "_error")) \
+            or (n.startswith(("calls_", "call_")) and "accuracy" not in n and "submitted" not in n):
         return "count"
     return "other"
 

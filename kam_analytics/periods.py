@@ -52,3 +52,22 @@ def bounds(name: str, start_month: int = 1) -> tuple[date, date]:
         raise UsageError(f"--period: expected a fiscal quarter such as FY2026-Q1 or a fiscal month such as "
                          f"FY2026-M01, got {name!r}")
     return quarter_bounds(text, start_month) if "-Q" in text else month_bounds(text, start_month)
+
+
+def quarters_around(d: date | None, start_month: int = 1, before: int = 8, after: int = 2) -> list[str]:
+    """The fiscal quarter holding `d` with `before` quarters before it and `after` after it,
+    oldest first (a period picker's choices); empty without a date."""
+    if d is None:
+        return []
+    current = fiscal_quarter(d, start_month)
+    out = [current]
+    p0, p1 = bounds(current, start_month)
+    for _ in range(before):
+        name = fiscal_quarter(date.fromordinal(p0.toordinal() - 1), start_month)
+        out.insert(0, name)
+        p0, _ = bounds(name, start_month)
+    for _ in range(after):
+        name = fiscal_quarter(p1, start_month)
+        out.append(name)
+        _, p1 = bounds(name, start_month)
+    return out

@@ -107,8 +107,26 @@ def set_query_params(**values) -> None:
             st.query_params[k] = str(v)
 
 
-def table(df, **kwargs) -> None:
-    """st.dataframe without the report's attrs (they are for exports, not the grid)."""
+def _for_people(df):
+    """A copy to show: amounts as whole numbers (the exports keep every digit) and date-times
+    that are all midnight as plain dates."""
+    import pandas as pd
+
     shown = df.copy()
     shown.attrs = {}
+    for col in shown.columns:
+        values = shown[col]
+        if pd.api.types.is_float_dtype(values) and formatting.column_kind(str(col)) == "count":
+            shown[col] = values.round(0)
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            present = values.dropna()
+            if len(present) and (present == present.dt.normalize()).all():
+                shown[col] = values.dt.date
+    return shown
+
+
+def table(df, **kwargs) -> None:
+    """st.dataframe without the report's attrs (they are for exports, not the grid), amounts
+    rounded and midnight date-times shown as dates."""
+    shown = _for_people(df)
     st.dataframe(shown, hide_index=True, width="stretch", **kwargs)

@@ -10,6 +10,7 @@ from typing import Callable
 
 import pandas as pd
 
+from . import forecast_quality as _quality
 from . import forecasting as _forecasting
 from . import stage_durations as _stage_durations
 from . import velocity as _velocity
@@ -22,6 +23,7 @@ class Option:
     help: str
     choices: tuple[str, ...] | None = None
     default: object = None
+    flag_only: bool = False         # a switch (store_true)
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class Report:
     options: tuple[Option, ...] = field(default_factory=tuple)
 
 
+PERIOD_INSIDE = Option("--period", "period", "a fiscal quarter or month, e.g. FY2026-Q1 or FY2026-M02 (default: "
+                      "the quarter of the data's date); --as-of, default the period's first day, must be inside it")
 BY = Option("--by", "by", "split by a dimension (any deal, account, owner or product column, or size_band)")
 
 REPORTS: dict[str, Report] = {
@@ -67,6 +71,13 @@ REPORTS: dict[str, Report] = {
             (BY,),
         ),
         Report(
+            "pipeline",
+            _forecasting.pipeline,
+            "The open pipeline at the as-of by stage, forecast category and close quarter: deals and amount.",
+            _forecasting.PIPELINE_KEYS,
+            (BY,),
+        ),
+        Report(
             "pushes",
             _forecasting.pushes,
             "Close-date pushes and pull-ins per deal, with the days pushed.",
@@ -77,8 +88,46 @@ REPORTS: dict[str, Report] = {
             _forecasting.slippage,
             "Deals expected to close in a period (open at its start, close date in it): won, lost, slipped or still due.",
             _forecasting.SLIPPAGE_KEYS,
-            (Option("--period", "period", "a fiscal quarter or month, e.g. FY2026-Q1 or FY2026-M02 (default: the "
-                    "quarter of the data's date); --as-of, if given, must be inside it"),),
+            (PERIOD_INSIDE,),
+        ),
+        Report(
+            "waterfall",
+            _forecasting.waterfall,
+            "How the pipeline of a close-date window moved between two dates: start, new, pulled in, increased, "
+            "decreased, pushed out, won, lost, end.",
+            _forecasting.WATERFALL_KEYS,
+            (Option("--from", "date_from", "the window's first day (default: the period's first day)"),
+             Option("--to", "date_to", "the window's last day (default: the period's last day, or the data's date "
+                    "while it runs)"),
+             Option("--period", "period", "the close-date window W, a fiscal quarter or month (default: the quarter "
+                    "of the data's date)")),
+        ),
+        Report(
+            "forecast-accuracy",
+            _quality.forecast_accuracy,
+            "Commit, best-case and weighted forecasts at the as-of against the actual won, and the owners' calls.",
+            _quality.ACCURACY_KEYS,
+            (Option("--period", "period", "a fiscal quarter or month (default: the quarter of the data's date); "
+                    "--as-of defaults to its first day"),
+             Option("--owners", "owners", "one row per owner (their own forecasts, call and actual)",
+                    flag_only=True)),
+        ),
+        Report(
+            "attainment",
+            _quality.attainment,
+            "Quota attainment and pipeline coverage per owner, or rolled up by manager or team.",
+            _quality.ATTAINMENT_KEYS,
+            (Option("--period", "period", "a fiscal quarter or month (default: the quarter of the data's date)"),
+             Option("--by", "by", "owner (default), manager or team", _quality.ATTAINMENT_BY, "owner")),
+        ),
+        Report(
+            "forecast-range",
+            _quality.forecast_range,
+            "P10/P50/P90 of the period's won amount over seeded simulation runs, beside commit and weighted.",
+            _quality.RANGE_KEYS,
+            (Option("--period", "period", "a fiscal quarter or month (default: the quarter of the data's date)"),
+             Option("--runs", "runs", "number of runs (default 10000)"),
+             Option("--seed", "seed", "random seed (default 42)")),
         ),
     )
 }

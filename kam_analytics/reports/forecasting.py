@@ -1,6 +1,8 @@
 """Forecasting reports built on ONE snapshot model (DESIGN.md "Snapshot as of t",
-sql/snapshot.sql): pushes (DESIGN.md "Push", sql/pushes.sql) and slippage (DESIGN.md
-"Slipped", sql/slippage.sql). No report derives a deal's state its own way."""
+sql/snapshot.sql): pipeline (sql/pipeline.sql), pushes (DESIGN.md "Push", sql/pushes.sql),
+slippage (DESIGN.md "Slipped", sql/slippage.sql) and the pipeline waterfall (DESIGN.md
+"Pipeline waterfall", sql/waterfall.sql). No report derives a deal's state its own way;
+forecast accuracy, attainment and the forecast range (forecast_quality.py) use it too."""
 
 from __future__ import annotations
 
@@ -9,20 +11,28 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from .. import models, periods, settings
-from ..dates import parse_date, start_of
+from .. import dims, models, periods, settings
+from ..dates import end_of, parse_date, start_of
 from ..errors import UsageError
 
 PUSHES_KEYS = ("deal_id", "pushes", "pull_ins", "days_pushed", "first_close_date", "close_date")
 SLIPPAGE_KEYS = ("period", "expected_deals", "expected_amount", "won_deals", "won_amount", "lost_deals",
                  "lost_amount", "slipped_deals", "slipped_amount", "slippage_rate", "slippage_count_rate",
                  "open_deals", "open_amount")
+PIPELINE_KEYS = ("stage", "forecast_category", "period", "deals", "amount")
+WATERFALL_KEYS = ("category", "deals", "amount")
+WATERFALL_CATEGORIES = ("start", "new", "pulled_in", "increased", "decreased", "pushed_out", "won", "lost", "end")
 
 
 def snapshot_sql(as_of_param: str = "as_of") -> str:
     """sql/snapshot.sql with its as-of parameter named `as_of_param` (from a fixed set in this
     module, never user text), so that one query can hold two snapshots."""
     return models.sql("snapshot").replace("$as_of", f"${as_of_param}")
+
+
+def as_of_or_default(con, as_of) -> datetime:
+    """An --as-of date as the start of that day; default: the end of the data's date."""
+    return start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
 
 
 def _base_params(con, conf: dict) -> dict:
@@ -35,7 +45,7 @@ def snapshot(con: duckdb.DuckDBPyConnection, as_of=None) -> pd.DataFrame:
     data's date): stage, status, amount, close date, forecast category, probability, and the
     amount in the settings currency."""
     conf = settings.load(con)
-    as_of_ts = start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    as_of_ts = as_of_or_default(con, as_of)
     df = con.execute(snapshot_sql(), {"as_of": as_of_ts, **_base_params(con, conf)}).df()
     df.attrs.update({"report": "snapshot", "as_of": as_of_ts})
     return df
@@ -45,7 +55,7 @@ def pushes(con: duckdb.DuckDBPyConnection, as_of=None) -> pd.DataFrame:
     """Per deal existing at the as-of: close-date pushes and pull-ins over its history, the
     days pushed (pushes only), its first close date and its close date then."""
     conf = settings.load(con)
-    as_of_ts = start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    as_of_ts = as_of_or_default(con, as_of)
     query = models.sql("pushes").replace("{snapshot}", snapshot_sql())
     df = con.execute(query, {"as_of": as_of_ts, **_base_params(con, conf)}).df()
     for c in ("pushes", "pull_ins", "days_pushed"):
@@ -70,10 +80,8 @@ def period_window(con, period: str | None, conf: dict) -> tuple[str, datetime, d
     return period.strip().upper(), start_of(p0), start_of(p1)
 
 
-def slippage(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=None) -> pd.DataFrame:
-    """One row for the period: the deals expected to close in it (open at its first day, or
-    at an as-of inside it, with close_date in it) and how they ended: won, lost, slipped, or
-    still open and due while the period runs. Amounts are the snapshot's."""
+def _slippage_query(con, period, as_of) -> tuple[str, dict, dict]:
+    """sql/slippage_deals.sql with its two snapshots, its parameters, and what it judged."""
     conf = settings.load(con)
     name, p0, p1 = period_window(con, period, conf)
     start_at = start_of(parse_date(as_of, "--as-of")) or p0
@@ -82,11 +90,20 @@ def slippage(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=No
     data_at = models.default_as_of(con)
     ended = p1 <= data_at
     end_at = p1 if ended else max(data_at, start_at)
-    query = (models.sql("slippage").replace("{snapshot_start}", snapshot_sql("start_at"))
+    query = (models.sql("slippage_deals").replace("{snapshot_start}", snapshot_sql("start_at"))
              .replace("{snapshot_end}", snapshot_sql("end_at")))
     params = {"start_at": start_at, "end_at": end_at, "p0": p0.date(), "p1": p1.date(), "ended": ended,
               "period": name, **_base_params(con, conf)}
-    df = con.execute(query, params).df()
+    return query, params, {"name": name, "start_at": start_at, "end_at": end_at, "ended": ended, "conf": conf}
+
+
+def slippage(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=None) -> pd.DataFrame:
+    """One row for the period: the deals expected to close in it (open at its first day, or
+    at an as-of inside it, with close_date in it) and how they ended: won, lost, slipped, or
+    still open and due while the period runs. Amounts are the snapshot's."""
+    per_deal, params, judged = _slippage_query(con, period, as_of)
+    name, start_at, end_at, ended, conf = (judged[k] for k in ("name", "start_at", "end_at", "ended", "conf"))
+    df = con.execute(models.sql("slippage").replace("{slippage_deals}", per_deal), params).df()
     without = int(df["without_amount"].iloc[0])
     df = df[list(SLIPPAGE_KEYS)]
     for c in SLIPPAGE_KEYS:
@@ -102,3 +119,162 @@ def slippage(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=No
                      "not in the amounts.")
     df.attrs.update({"report": "slippage", "as_of": start_at, "period": name, "ended": ended, "notes": notes})
     return df
+
+
+def slippage_deals(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=None) -> pd.DataFrame:
+    """The expected deals behind `slippage` (drill-down): each with its name, owner, its
+    amount and close date at the start, its close date now, how it ended and its pushes."""
+    per_deal, params, judged = _slippage_query(con, period, as_of)
+    query = f"""
+        with j as ({per_deal}), s as ({snapshot_sql("start_at")}), e as ({snapshot_sql("end_at")}),
+        p as (select deal_id, count(*) filter (where close_date > previous_close_date) as pushes
+              from deal_states where changed_at < $end_at group by deal_id)
+        select j.deal_id, d.deal_name, d.owner, j.outcome, j.amount, s.close_date as close_date_at_start,
+               e.close_date as close_date_at_end, e.stage as stage_at_end, coalesce(p.pushes, 0) as pushes
+        from j join deals d using (deal_id) join s using (deal_id) left join e using (deal_id)
+        left join p using (deal_id)
+        order by list_position(['slipped', 'open', 'lost', 'won'], j.outcome), j.amount desc nulls last, j.deal_id
+    """
+    df = con.execute(query, {k: v for k, v in params.items() if k != "period"}).df()
+    df["pushes"] = df["pushes"].astype("int64")
+    df.attrs.update({"period": judged["name"], "as_of": judged["start_at"]})
+    return df
+
+
+def deal_history(con: duckdb.DuckDBPyConnection, deal_id: str) -> pd.DataFrame:
+    """One deal's states over time (the same-timestamp rule applied), each close-date move
+    named push or pull-in with its days (DESIGN.md "Push")."""
+    df = con.execute(
+        "select changed_at, stage, amount, close_date, forecast_category, "
+        "case when close_date > previous_close_date then 'push' "
+        "when close_date < previous_close_date then 'pull-in' end as close_date_move, "
+        "date_diff('day', previous_close_date, close_date) as days_moved "
+        "from deal_states where deal_id = ? order by changed_at", [deal_id]).df()
+    df.attrs.update({"deal_id": deal_id})
+    return df
+
+
+def pushes_by_owner(con: duckdb.DuckDBPyConnection, as_of=None) -> pd.DataFrame:
+    """Pushes per owner: deals, deals pushed at least once, pushes, pull-ins, days pushed."""
+    per_deal = pushes(con, as_of)
+    owners = con.execute("select deal_id, owner from deals").df()
+    df = per_deal.merge(owners, on="deal_id", how="left")
+    df["owner"] = df["owner"].fillna("(no owner)")
+    out = (df.assign(pushed=df["pushes"] > 0)
+           .groupby("owner").agg(deals=("deal_id", "size"), deals_pushed=("pushed", "sum"), pushes=("pushes", "sum"),
+                                 pull_ins=("pull_ins", "sum"), days_pushed=("days_pushed", "sum"))
+           .reset_index().sort_values(["pushes", "days_pushed"], ascending=False, kind="stable"))
+    out["share_pushed"] = (out["deals_pushed"] / out["deals"]).round(6)
+    out.attrs.update({"as_of": per_deal.attrs["as_of"]})
+    return out
+
+
+def _rate_note(count: int, currency: str, what: str = "deal(s)") -> list[str]:
+    return ([f"{count:,} {what} have no rate into {currency} (fx_rates): counted, not in the amounts."]
+            if count else [])
+
+
+def pipeline(con: duckdb.DuckDBPyConnection, by: str | None = None, as_of=None) -> pd.DataFrame:
+    """The open pipeline at the as-of (default: the data's date), by [dimension,] stage,
+    forecast category and the fiscal quarter of the close date: deals and amount."""
+    conf = settings.load(con)
+    as_of_ts = as_of_or_default(con, as_of)
+    dim = dims.resolve(con, by, conf)
+    cfg = settings.stage_config(con, conf)
+    query = (models.sql("pipeline").replace("{snapshot}", snapshot_sql())
+             .replace("{dim}", dim.expr).replace("{joins}", dim.joins))
+    params = {"as_of": as_of_ts, "fy_start": int(conf["fiscal_year_start_month"]),
+              "open_stages": list(cfg.open), **_base_params(con, conf), **dim.params}
+    df = con.execute(query, params).df()
+    without = int(df["without_amount"].sum())
+    df["deals"] = df["deals"].astype("int64")
+    df = df.rename(columns={"dim": dim.name})[[dim.name, *PIPELINE_KEYS]] if dim.name else df[list(PIPELINE_KEYS)]
+    df.attrs.update({"report": "pipeline", "as_of": as_of_ts, "by": dim.name or None,
+                     "notes": [f"Open deals as of {as_of_ts.date()}, in {conf['currency']}; period is the fiscal "
+                               "quarter of the close date."] + _rate_note(without, conf["currency"])})
+    return df
+
+
+def waterfall_window(con, date_from, date_to, period, conf, as_of=None) -> tuple[str, datetime, datetime, datetime, datetime]:
+    """(period name, W's first day, first day after W, t0, t1). Defaults: the period is the
+    quarter of the data's date; the window is the period itself, ending at the as-of (the
+    data's date) while the period runs."""
+    name, w0, w1 = period_window(con, period, conf)
+    t0 = start_of(parse_date(date_from, "--from")) or w0
+    t1 = end_of(parse_date(date_to, "--to")) or min(w1, as_of_or_default(con, as_of))
+    if t1 <= t0:
+        raise UsageError(f"--to must be on or after --from (the window is {t0.date()} to "
+                         f"{(t1 - pd.Timedelta(days=1)).date()})")
+    return name, w0, w1, t0, t1
+
+
+def waterfall_deals(con: duckdb.DuckDBPyConnection, date_from=None, date_to=None, period=None,
+                    as_of=None) -> pd.DataFrame:
+    """One row per deal in the waterfall: how it entered (start, new, pulled_in), its change
+    of amount (in-start deals), how it left (won, lost, pushed_out, end) and its amounts."""
+    conf = settings.load(con)
+    name, w0, w1, t0, t1 = waterfall_window(con, date_from, date_to, period, conf, as_of)
+    query = (models.sql("waterfall").replace("{snapshot_t0}", snapshot_sql("t0"))
+             .replace("{snapshot_t1}", snapshot_sql("t1")))
+    params = {"t0": t0, "t1": t1, "w0": w0.date(), "w1": w1.date(), **_base_params(con, conf)}
+    df = con.execute(query, params).df()
+    df.attrs.update({"period": name, "from": t0, "to": t1, "currency": conf["currency"]})
+    return df
+
+
+def waterfall(con: duckdb.DuckDBPyConnection, date_from=None, date_to=None, period=None, as_of=None) -> pd.DataFrame:
+    """The pipeline waterfall of the close-date window W (--period) over [--from, --to]:
+    start + new + pulled_in + increased − decreased − pushed_out − won − lost = end.
+    Without --to the window ends at the as-of (the start of that day), at the latest at W's end."""
+    per_deal = waterfall_deals(con, date_from, date_to, period, as_of)
+    df = summarise_waterfall(per_deal)
+    a = per_deal.attrs
+    t1_day = (a["to"] - pd.Timedelta(days=1)).date()
+    notes = [f"Deals with close dates in {a['period']}, from {a['from'].date()} to {t1_day}; amounts in "
+             f"{a['currency']}, a missing amount counting as 0."]
+    notes += _rate_note(int(per_deal["no_amount"].sum()), a["currency"], "deal(s) have no amount or")
+    df.attrs.update({"report": "waterfall", "as_of": a["to"], "period": a["period"], "from": a["from"],
+                     "to": a["to"], "notes": notes})
+    return df
+
+
+def summarise_waterfall(per_deal: pd.DataFrame) -> pd.DataFrame:
+    """The nine categories of DESIGN.md "Pipeline waterfall" from the per-deal rows."""
+    entered = per_deal.groupby("entered")["final_amount"].agg(["size", "sum"])
+    left = per_deal.groupby("left_as")["final_amount"].agg(["size", "sum"])
+    start = per_deal[per_deal["entered"] == "start"]
+    up, down = per_deal[per_deal["change"] > 0], per_deal[per_deal["change"] < 0]
+    rows = {
+        "start": (len(start), start["start_amount"].sum()),
+        "increased": (len(up), up["change"].sum()),
+        "decreased": (len(down), 0.0 - down["change"].sum()),
+    }
+    for cat in ("new", "pulled_in"):
+        rows[cat] = tuple(entered.loc[cat]) if cat in entered.index else (0, 0.0)
+    for cat in ("pushed_out", "won", "lost", "end"):
+        rows[cat] = tuple(left.loc[cat]) if cat in left.index else (0, 0.0)
+    return pd.DataFrame([{"category": c, "deals": int(rows[c][0]), "amount": round(float(rows[c][1]), 6)}
+                         for c in WATERFALL_CATEGORIES])
+
+
+def waterfall_bar_deals(con: duckdb.DuckDBPyConnection, category: str, date_from=None, date_to=None,
+                        period=None, as_of=None) -> pd.DataFrame:
+    """The deals behind one bar of the waterfall (drill-down), the largest first."""
+    if category not in WATERFALL_CATEGORIES:
+        raise UsageError(f"unknown waterfall category {category!r}; known: {', '.join(WATERFALL_CATEGORIES)}")
+    per_deal = waterfall_deals(con, date_from, date_to, period, as_of)
+    if category in ("start", "new", "pulled_in"):
+        rows = per_deal[per_deal["entered"] == category]
+    elif category == "increased":
+        rows = per_deal[per_deal["change"] > 0]
+    elif category == "decreased":
+        rows = per_deal[per_deal["change"] < 0]
+    else:
+        rows = per_deal[per_deal["left_as"] == category]
+    info = con.execute("select deal_id, deal_name, owner, stage from deals where list_contains(?, deal_id)",
+                       [rows["deal_id"].tolist()]).df()
+    out = rows.drop(columns=["no_amount"]).merge(info, on="deal_id", how="left")
+    out = out[["deal_id", "deal_name", "owner", "entered", "left_as", "start_amount", "change", "final_amount", "stage"]]
+    out = out.rename(columns={"stage": "stage_now"}).sort_values(["final_amount", "deal_id"], ascending=[False, True])
+    out.attrs.update({k: v for k, v in per_deal.attrs.items() if k != "currency"})
+    return out

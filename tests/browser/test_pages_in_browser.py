@@ -72,7 +72,7 @@ def test_every_page_with_demo_data_and_empty(demo_db_factory, tmp_path, serve, p
     """A screenshot of every page, with the demo data and with an empty database."""
     for label, db_file in (("demo", demo_db_factory(2000, 7)), ("empty", tmp_path / "blank.duckdb")):
         app = serve(db_file)
-        for path in ("", "stage_durations", "stage_velocity", "closing_plan", "import", "data", "settings"):
+        for path in ("", "stage_durations", "stage_velocity", "closing_plan", "forecast", "import", "data", "settings"):
             page.goto(f"{app.url}/{path}")
             page.wait_for_selector("h1", timeout=30_000)
             _wait_ready(page)
@@ -130,3 +130,20 @@ def test_closing_plan_page_shows_the_plan_functions_dates(demo_db_factory, serve
         stored = con.execute("select count(*) from plan_steps where deal_id = ? and plan_type = 'mutual'",
                              [deal_id]).fetchone()[0]
     assert stored == len(plan)
+
+
+def test_forecast_page_waterfall_reconciles(demo_db_factory, serve, page):
+    from kam_analytics.reports.forecasting import waterfall
+
+    path = demo_db_factory(2000, 7)
+    with db.read(path) as con:
+        wf = waterfall(con, date_from="2026-07-01", date_to="2026-09-30", period="FY2026-Q3").set_index("category")
+    app = serve(path)
+    page.goto(f"{app.url}/forecast?period=FY2026-Q3&as_of=2026-10-01")
+    page.wait_for_selector("text=How the pipeline moved", timeout=60_000)
+    _wait_ready(page)
+    page.wait_for_selector(".js-plotly-plot .waterfall", timeout=30_000)      # the plotly waterfall drew
+    identity = page.locator("text=/= end/").first.inner_text()
+    assert f"Start {formatting.number(wf.loc['start', 'amount'])}" in identity
+    assert f"end {formatting.number(wf.loc['end', 'amount'])}" in identity
+    screenshot(page, "forecast_demo_FY2026-Q3")

@@ -1,5 +1,6 @@
-"""`report pushes` and `report slippage`: golden JSON on the hand-worked forecast fixture (the
-arithmetic is in tests/unit/test_forecasting.py) and the usage errors."""
+"""The forecasting reports on the command line: golden JSON on the hand-worked forecast
+fixtures (the arithmetic is in tests/unit/test_forecasting.py and test_forecast_quality.py),
+the contract's keys (DESIGN.md "Command line") and the usage errors."""
 
 import json
 
@@ -21,6 +22,13 @@ def fc_db(tmp_path):
     ("slippage_FY2026-Q1", ["--period", "FY2026-Q1"]),
     ("slippage_FY2026-Q1_as_of", ["--period", "FY2026-Q1", "--as-of", "2026-02-15"]),
     ("slippage_FY2026-Q2", ["--period", "FY2026-Q2"]),
+    ("pipeline", []),
+    ("pipeline_by_owner", ["--by", "owner", "--as-of", "2026-01-01"]),
+    ("waterfall_FY2026-Q1", ["--period", "FY2026-Q1"]),
+    ("waterfall_FY2026-Q2_from", ["--period", "FY2026-Q2", "--from", "2026-04-15"]),
+    ("forecast-accuracy_FY2026-Q1", ["--period", "FY2026-Q1", "--as-of", "2026-03-21"]),
+    ("forecast-accuracy_FY2026-Q1_owners", ["--period", "FY2026-Q1", "--as-of", "2026-03-21", "--owners"]),
+    ("attainment_FY2026-Q1_team", ["--period", "FY2026-Q1", "--by", "team"]),
 ])
 def test_golden_json(fc_db, capsys, name, args):
     code = main(["--db", str(fc_db), "report", name.split("_")[0], *args, "--format", "json"])
@@ -46,5 +54,53 @@ def test_slippage_keys_and_default_period(fc_db, capsys):
 ])
 def test_slippage_usage_errors(fc_db, capsys, args, message):
     code = main(["--db", str(fc_db), "report", "slippage", *args])
+    _, err = capsys.readouterr()
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+CONTRACT = {   # DESIGN.md "Command line": the keys each record starts with, in this order
+    "pipeline": ["stage", "forecast_category", "period", "deals", "amount"],
+    "waterfall": ["category", "deals", "amount"],
+    "forecast-accuracy": ["period", "as_of", "commit_forecast", "best_case_forecast", "weighted_forecast", "actual",
+                          "commit_accuracy"],
+    "attainment": ["owner", "period", "quota", "won_amount", "attainment", "open_amount", "coverage"],
+    "forecast-range": ["period", "as_of", "p10", "p50", "p90", "commit_forecast", "weighted_forecast"],
+}
+
+
+@pytest.mark.parametrize("report", list(CONTRACT))
+def test_contract_keys(fc_db, capsys, report):
+    extra = ["--period", "FY2026-Q1"] if report != "pipeline" else []
+    code = main(["--db", str(fc_db), "report", report, *extra, "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    records = json.loads(out)
+    assert records and all(list(r)[:len(CONTRACT[report])] == CONTRACT[report] for r in records)
+
+
+def test_waterfall_categories_in_order(fc_db, capsys):
+    main(["--db", str(fc_db), "report", "waterfall", "--period", "FY2026-Q1", "--format", "json"])
+    assert [r["category"] for r in json.loads(capsys.readouterr().out)] == [
+        "start", "new", "pulled_in", "increased", "decreased", "pushed_out", "won", "lost", "end"]
+
+
+def test_forecast_range_cli(tmp_path, capsys):
+    path = load_fixture(tmp_path / "range.duckdb", "forecast_range")
+    code = main(["--db", str(path), "report", "forecast-range", "--period", "FY2026-Q1", "--as-of", "2026-03-01",
+                 "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert_golden("forecast-range_FY2026-Q1", json.loads(out))
+    assert "30-day band" in err                                 # the method, among the notes on stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["waterfall", "--period", "FY2026-Q1", "--from", "2026-03-01", "--to", "2026-01-01"], "--to must be on or after"),
+    (["forecast-range", "--period", "FY2026-Q1", "--runs", "0"], "--runs: expected a whole number from 1"),
+    (["attainment", "--by", "region"], "invalid choice"),
+    (["forecast-accuracy", "--period", "2026Q1"], "expected a fiscal quarter"),
+])
+def test_forecast_usage_errors(fc_db, capsys, args, message):
+    code = main(["--db", str(fc_db), "report", *args])
     _, err = capsys.readouterr()
     assert code == 2 and message in err and "Traceback" not in err

@@ -1,6 +1,7 @@
 """Every page smoke-tested with AppTest against the demo data and an empty database, plus
 a few widget-driven cases. Browser tests (tests/browser) cover the real rendering."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from kam_analytics.reports.stage_durations import stage_durations
 
 APP = str(Path(__file__).parent.parent.parent / "app.py")
 PAGES = ["views/overview.py", "views/stage_durations.py", "views/stage_velocity.py", "views/closing_plan.py",
-         "views/import_files.py", "views/data.py", "views/settings.py"]
+         "views/forecast.py", "views/import_files.py", "views/data.py", "views/settings.py"]
 
 
 def _open(monkeypatch, db_file, page=None, query=None):
@@ -159,3 +160,24 @@ def test_settings_page_saves_and_every_report_follows(monkeypatch, demo_db_facto
         assert settings.load(con)["min_sample"] == 9
     assert "Saved the general settings" in at.success[0].value
 
+
+
+def test_forecast_page_time_travels_from_the_url(monkeypatch, demo_db_factory):
+    from kam_analytics.reports.forecast_quality import forecast_accuracy
+    from kam_analytics.reports.forecasting import waterfall
+
+    path = demo_db_factory(2000, 7)
+    with db.read(path) as con:
+        acc = forecast_accuracy(con, "FY2026-Q3", as_of="2026-08-15").iloc[0]
+        wf = waterfall(con, date_from="2026-07-01", date_to="2026-08-14", period="FY2026-Q3")
+    at = _open(monkeypatch, path, "views/forecast.py", query={"period": "FY2026-Q3", "as_of": "2026-08-15"})
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Commit forecast"] == formatting.number(acc["commit_forecast"])
+    assert shown["Weighted forecast"] == formatting.number(acc["weighted_forecast"])
+    end = formatting.number(wf.set_index("category").loc["end", "amount"])
+    assert any(f"= end **{end}**" in m.value for m in at.markdown), "the identity is printed under the chart"
+    # a later as-of changes the numbers and the URL
+    at.date_input(key="fc-as-of").set_value(date(2026, 9, 15)).run()
+    assert not at.exception
+    assert at.query_params["as_of"] in ("2026-09-15", ["2026-09-15"])

@@ -12,6 +12,9 @@ History (changed_at: stage, amount, close_date); the data's date is 2026-05-05 (
   F8  no history: B 2,000 close 02-28, open        F9  GBP 500 close 03-01, open, no rate
   F10 created 03-01 A 6,000 close 06-15, open      F11 created 03-01 A 9,000 close 05-20;
                                                         04-20 B close 07-15 (push 56 d)
+  F12 created 04-05 A 5,000 close 06-20; 04-25 amount cut to 4,000 (Bo Chan)
+Forecast categories (history rows in force): F1 commit, F3 best case, F5 pipeline, F6 commit,
+F7 best case, F8 pipeline, F9 commit, F12 pipeline, F10 and F11 none.
 """
 
 import pandas as pd
@@ -19,7 +22,7 @@ import pytest
 
 from kam_analytics import db
 from kam_analytics.errors import UsageError
-from kam_analytics.reports.forecasting import pushes, slippage, snapshot
+from kam_analytics.reports.forecasting import pipeline, pushes, slippage, snapshot, waterfall
 
 from ..conftest import load_fixture
 
@@ -110,3 +113,93 @@ def test_slippage_while_the_quarter_runs(fc_db):
 def test_slippage_usage_errors(fc_db, period, as_of, message):
     with db.read(fc_db) as con, pytest.raises(UsageError, match=message):
         slippage(con, period, as_of=as_of)
+
+
+def _waterfall(df):
+    return {r["category"]: (r["deals"], r["amount"]) for r in df.to_dict("records")}
+
+
+def test_waterfall_of_a_quarter(fc_db):
+    with db.read(fc_db) as con:
+        df = waterfall(con, period="FY2026-Q1")
+    assert list(df["category"]) == ["start", "new", "pulled_in", "increased", "decreased", "pushed_out", "won",
+                                    "lost", "end"]
+    w = _waterfall(df)
+    # window 01-01 .. 04-01 (the quarter has ended), W = Q1.
+    # start: open at 01-01 with close in Q1: F1 10,000, F3 5,000, F5 7,000, F6 4,000, F7 800, F8 2,000, F9 0 (no rate)
+    assert w["start"] == (7, 28_800)
+    assert w["new"] == (1, 3_000)                 # F4 created 01-15, won 02-20
+    assert w["pulled_in"] == (1, 20_000)          # F2: close 06-30 at 01-01, won 03-10
+    assert w["increased"] == (1, 3_000)           # F3: 5,000 → 8,000, then lost
+    assert w["decreased"] == (0, 0)
+    assert w["pushed_out"] == (1, 10_000)         # F1: close 04-30 at 04-01
+    assert w["won"] == (3, 27_000)                # F6 4,000 + F2 20,000 + F4 3,000
+    assert w["lost"] == (1, 8_000)                # F3 at its closing amount
+    assert w["end"] == (4, 9_800)                 # F5 7,000 (won only on 04-10) + F7 800 + F8 2,000 + F9 0
+    # 28,800 + 3,000 + 20,000 + 3,000 − 0 − 10,000 − 27,000 − 8,000 = 9,800
+    assert any("no amount or" in n for n in df.attrs["notes"])     # F9
+
+
+def test_waterfall_with_a_cut_and_a_custom_window(fc_db):
+    with db.read(fc_db) as con:
+        w = _waterfall(waterfall(con, period="FY2026-Q2", date_from="2026-04-15"))
+    # window 04-15 .. 05-06 (the data's date 05-05 is the default end), W = Q2.
+    # start: F1 10,000 (close 04-30), F10 6,000, F11 9,000 (still close 05-20 at 04-15), F12 5,000 = 30,000;
+    # F5 won 04-10, before the window: not in it.
+    assert w["start"] == (4, 30_000)
+    assert w["decreased"] == (1, 1_000)           # F12: 5,000 → 4,000 on 04-25, stays in end
+    assert w["pushed_out"] == (1, 9_000)          # F11: close 07-15 on 04-20
+    assert w["won"] == (1, 10_000)                # F1 won 05-05
+    assert w["end"] == (2, 10_000)                # F10 6,000 + F12 4,000
+    assert w["new"] == w["pulled_in"] == w["increased"] == w["lost"] == (0, 0)
+    # 30,000 − 1,000 − 9,000 − 10,000 = 10,000
+
+
+def test_waterfall_usage_errors(fc_db):
+    with db.read(fc_db) as con, pytest.raises(UsageError, match="--to must be on or after --from"):
+        waterfall(con, period="FY2026-Q1", date_from="2026-03-01", date_to="2026-02-01")
+
+
+def test_pipeline_now(fc_db):
+    with db.read(fc_db) as con:
+        df = pipeline(con)
+    got = {(r["stage"], r["forecast_category"] if r["forecast_category"] == r["forecast_category"] else None,
+            r["period"]): (r["deals"], r["amount"]) for r in df.to_dict("records")}
+    # open at the data's date: F7 A best case Q1 800 (USD 1,000 × 0.8), F8 B pipeline Q1 2,000,
+    # F9 A commit Q1 (no GBP rate: counted, amount 0), F10 A none Q2 6,000, F11 B none Q3 9,000,
+    # F12 A pipeline Q2 4,000
+    assert got == {
+        ("A", "commit", "FY2026-Q1"): (1, 0), ("A", "best case", "FY2026-Q1"): (1, 800),
+        ("A", "pipeline", "FY2026-Q2"): (1, 4_000), ("A", None, "FY2026-Q2"): (1, 6_000),
+        ("B", "pipeline", "FY2026-Q1"): (1, 2_000), ("B", None, "FY2026-Q3"): (1, 9_000),
+    }
+    assert any("no rate into EUR" in n for n in df.attrs["notes"])
+
+
+def test_pipeline_by_owner_in_the_past(fc_db):
+    with db.read(fc_db) as con:
+        df = pipeline(con, by="owner", as_of="2026-01-01")
+    totals = df.groupby("owner")["amount"].sum().to_dict()
+    # at 01-01: Ann F1 10,000 + F2 20,000 + F8 2,000 + F9 0; Bo F3 5,000; Cy F5 7,000 + F6 4,000 + F7 800
+    assert totals == {"Ann Lee": 32_000, "Bo Chan": 5_000, "Cy Diaz": 11_800}
+    assert set(df["period"]) == {"FY2026-Q1", "FY2026-Q2"}           # F2 closes 06-30
+
+
+def test_slippage_drill_down_and_push_history(fc_db):
+    from kam_analytics.reports.forecasting import deal_history, pushes_by_owner, slippage_deals
+
+    with db.read(fc_db) as con:
+        deals = slippage_deals(con, "FY2026-Q1")
+        history = deal_history(con, "F1")
+        owners = pushes_by_owner(con).set_index("owner")
+    # the same seven expected deals as test_slippage_of_an_ended_quarter, slipped first
+    assert dict(zip(deals["deal_id"], deals["outcome"])) == {
+        "F1": "slipped", "F5": "slipped", "F8": "slipped", "F7": "slipped", "F9": "slipped", "F3": "lost", "F6": "won"}
+    assert deals.set_index("deal_id").loc["F1", "pushes"] == 2          # two pushes by the end of Q1 (04-01)
+    assert list(history["close_date_move"].fillna("")) == ["", "push", "push", "push"]
+    assert list(history["days_moved"][1:]) == [33, 41, 5]
+    # Ann: F1 3 pushes 79 days, F2 2 pull-ins; Bo: F11 1 push 56 days, F3 and F4 a pull-in each;
+    # Cy: F5 1 push 10 days, F6 a pull-in
+    assert owners.loc["Ann Lee", ["pushes", "pull_ins", "days_pushed", "deals_pushed"]].tolist() == [3, 2, 79, 1]
+    assert owners.loc["Bo Chan", ["pushes", "pull_ins", "days_pushed"]].tolist() == [1, 2, 56]
+    assert owners.loc["Cy Diaz", ["pushes", "pull_ins", "days_pushed"]].tolist() == [1, 1, 10]

@@ -1,0 +1,279 @@
+"""How good the forecast is: forecast accuracy (DESIGN.md "Forecast accuracy", with owners'
+calls), quota attainment (DESIGN.md "Quota attainment") and the forecast range (a seeded
+simulation of the period's outcome). All read the one snapshot model (forecasting.snapshot_sql)
+and the win rates of the conversion report, computed as of the same date (no look-ahead)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from .. import models, periods, settings
+from ..dates import parse_date, start_of
+from ..errors import UsageError
+from . import forecasting, velocity
+
+ACCURACY_KEYS = ("period", "as_of", "commit_forecast", "best_case_forecast", "weighted_forecast", "actual",
+                 "commit_accuracy", "best_case_accuracy", "weighted_accuracy", "commit_error", "best_case_error",
+                 "weighted_error", "won_by_as_of", "calls_owners", "calls_commit", "calls_best_case", "calls_actual",
+                 "calls_commit_accuracy", "calls_best_case_accuracy")
+ACCURACY_OWNER_KEYS = ("owner", "period", "as_of", "commit_forecast", "best_case_forecast", "weighted_forecast",
+                       "actual", "commit_accuracy", "best_case_accuracy", "weighted_accuracy", "call_commit",
+                       "call_best_case", "call_submitted_at", "call_commit_accuracy", "call_best_case_accuracy")
+ATTAINMENT_KEYS = ("period", "quota", "won_amount", "attainment", "open_amount", "coverage")
+ATTAINMENT_BY = ("owner", "manager", "team")
+RANGE_KEYS = ("period", "as_of", "p10", "p50", "p90", "commit_forecast", "weighted_forecast", "mean", "won_by_as_of",
+              "deals", "runs", "seed")
+AGE_BIN_DAYS = 30
+RANGE_METHOD = (
+    "Each of the {runs:,} runs (seed {seed}) plays out every deal that is open on {as_of} with a close date in or "
+    "before {period}: the deal is won with the win rate from its current stage (among deals closed before "
+    "{as_of}), and it closes inside {period} with the share of past deals in the same stage, and the same "
+    "30-day band of time already spent in it, that closed within the {days:g} days left in {period} (measured "
+    "only on deals observed for that long before {as_of}; below {min_sample} such deals the stage alone is "
+    "used, from its visits' start). A deal counts when both happen. Each run adds what was already won in "
+    "{period} before {as_of}; P10, P50 and P90 are the totals that 10 %, 50 % and 90 % of runs ended at or below."
+)
+
+
+def _ratio(num, den):
+    return None if den is None or num is None or den == 0 or den != den else num / den
+
+
+def _period_and_as_of(con, period, as_of, conf, default_first_day: bool):
+    name, p0, p1 = forecasting.period_window(con, period, conf)
+    a = start_of(parse_date(as_of, "--as-of")) or (p0 if default_first_day else models.default_as_of(con))
+    return name, p0, p1, a
+
+
+def _win_rates(con, as_of: datetime) -> dict[str, float]:
+    """Win rate from each open stage among deals closed before the as-of (DESIGN.md)."""
+    conv = velocity.conversion(con, as_of=as_of)
+    return {r["stage"]: r["win_rate_from_stage"] for r in conv.to_dict("records")
+            if r["win_rate_from_stage"] == r["win_rate_from_stage"] and r["win_rate_from_stage"] is not None}
+
+
+def accuracy_by_owner(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=None) -> pd.DataFrame:
+    """Per owner: the commit, best-case and weighted forecasts at the as-of (default: the
+    period's first day), the actual won in the period, and the owner's latest call before
+    the as-of, each compared with that owner's actual."""
+    conf = settings.load(con)
+    name, p0, p1, a = _period_and_as_of(con, period, as_of, conf, default_first_day=True)
+    rates = _win_rates(con, a)
+    query = (models.sql("forecast_accuracy").replace("{snapshot}", forecasting.snapshot_sql())
+             .replace("{snapshot_now}", forecasting.snapshot_sql("now")))
+    params = {"as_of": a, "now": models.default_as_of(con), "p0": p0.date(), "p1": p1.date(), "period": name,
+              "wr_stages": list(rates), "wr_rates": [float(v) for v in rates.values()],
+              **forecasting._base_params(con, conf)}
+    df = con.execute(query, params).df()
+    df.insert(1, "period", name)
+    df.insert(2, "as_of", a.date())
+    for kind in ("commit", "best_case", "weighted"):
+        df[f"{kind}_accuracy"] = [_ratio(f, x) for f, x in zip(df[f"{kind}_forecast"], df["actual"])]
+    for kind in ("commit", "best_case"):
+        df[f"call_{kind}_accuracy"] = [_ratio(f, x) if f == f else None
+                                       for f, x in zip(df[f"call_{kind}"], df["actual"])]
+    notes = [f"Forecasts as of {a.date()}; win rates from deals closed before then; actual = won with "
+             f"closed_date in {name} (data as of {models.data_date(con)})."]
+    notes += forecasting._rate_note(int(df["without_rate"].sum()), conf["currency"], "open deal(s) in the period")
+    if int(df["without_win_rate"].sum()):
+        notes.append(f"{int(df['without_win_rate'].sum()):,} open deal(s) are in a stage no deal closed from "
+                     f"before {a.date()}: weighted at 0.")
+    df.attrs.update({"report": "forecast-accuracy", "as_of": a, "period": name, "notes": notes, "win_rates": rates})
+    return df
+
+
+def forecast_accuracy(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=None,
+                      owners: bool = False) -> pd.DataFrame:
+    """One row for the period: the commit, best-case and weighted forecasts at the as-of
+    (default: the period's first day) against the actual won, and the owners' calls summed
+    and compared with the same owners' actual. With `owners`: one row per owner."""
+    per_owner = accuracy_by_owner(con, period, as_of)
+    if owners:
+        df = per_owner[list(ACCURACY_OWNER_KEYS)].copy()
+        df.attrs.update(per_owner.attrs)
+        return df
+    callers = per_owner[per_owner["call_commit"].notna() | per_owner["call_best_case"].notna()]
+    row = {"period": per_owner.attrs["period"], "as_of": per_owner.attrs["as_of"].date()}
+    for kind in ("commit", "best_case", "weighted"):
+        row[f"{kind}_forecast"] = float(per_owner[f"{kind}_forecast"].sum())
+    row["actual"] = float(per_owner["actual"].sum())
+    for kind in ("commit", "best_case", "weighted"):
+        row[f"{kind}_accuracy"] = _ratio(row[f"{kind}_forecast"], row["actual"])
+        row[f"{kind}_error"] = row[f"{kind}_forecast"] - row["actual"]
+    row["won_by_as_of"] = float(per_owner["won_by_as_of"].sum())
+    row["calls_owners"] = len(callers)
+    row["calls_commit"] = float(callers["call_commit"].sum()) if len(callers) else None
+    row["calls_best_case"] = float(callers["call_best_case"].sum()) if len(callers) else None
+    row["calls_actual"] = float(callers["actual"].sum()) if len(callers) else None
+    row["calls_commit_accuracy"] = _ratio(row["calls_commit"], row["calls_actual"])
+    row["calls_best_case_accuracy"] = _ratio(row["calls_best_case"], row["calls_actual"])
+    df = pd.DataFrame([row], columns=list(ACCURACY_KEYS))
+    df.attrs.update(per_owner.attrs)
+    df.attrs["report"] = "forecast-accuracy"
+    return df
+
+
+def past_periods(con: duckdb.DuckDBPyConnection, count: int = 8) -> list[str]:
+    """The last `count` fiscal quarters that have ended by the data's date, oldest first."""
+    conf = settings.load(con)
+    return periods.quarters_around(models.data_date(con), int(conf["fiscal_year_start_month"]), count, 0)[:-1]
+
+
+def accuracy_history(con: duckdb.DuckDBPyConnection, count: int = 8) -> pd.DataFrame:
+    """forecast-accuracy at the first day of each of the last `count` ended quarters that
+    hold any deal, oldest first."""
+    rows = []
+    first = con.execute("select min(least(created_date, close_date)) from deals").fetchone()[0]
+    for name in past_periods(con, count):
+        conf = settings.load(con)
+        _, p1 = periods.bounds(name, int(conf["fiscal_year_start_month"]))
+        if first is None or p1 <= first:
+            continue
+        rows.append(forecast_accuracy(con, name))
+    return (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=list(ACCURACY_KEYS)))
+
+
+def attainment(con: duckdb.DuckDBPyConnection, period: str | None = None, by: str | None = None,
+               as_of=None) -> pd.DataFrame:
+    """Per owner with a quota for the period (or rolled up by manager or team): quota, won
+    in the period by the as-of, attainment = won / quota, the open amount due in the period
+    and coverage = open / (quota − won), null once the quota is met."""
+    by = by or "owner"
+    if by not in ATTAINMENT_BY:
+        raise UsageError(f"--by: expected one of {', '.join(ATTAINMENT_BY)}, got {by!r}")
+    conf = settings.load(con)
+    name, p0, p1, a = _period_and_as_of(con, period, as_of, conf, default_first_day=False)
+    months = []
+    if "-Q" in name:
+        fy, q = int(name[2:6]), int(name[-1])
+        months = [f"FY{fy}-M{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
+    query = models.sql("attainment").replace("{snapshot}", forecasting.snapshot_sql())
+    params = {"as_of": a, "p0": p0.date(), "p1": p1.date(), "period": name, "months": months,
+              **forecasting._base_params(con, conf)}
+    per_owner = con.execute(query, params).df()
+    label = {"manager": "(no manager)", "team": "(no team)"}
+    if by != "owner":
+        per_owner[by] = per_owner[by].fillna(label[by])
+    grouped = (per_owner.groupby(by, sort=True, dropna=False)[["quota", "won_amount", "open_amount"]].sum()
+               .reset_index())
+    grouped.insert(1, "period", name)
+    grouped["attainment"] = [_ratio(w, q) for w, q in zip(grouped["won_amount"], grouped["quota"])]
+    grouped["coverage"] = [_ratio(o, q - w) if q - w > 0 else None
+                           for o, q, w in zip(grouped["open_amount"], grouped["quota"], grouped["won_amount"])]
+    df = grouped[[by, *ATTAINMENT_KEYS]]
+    judged_to = min(a, start_of(p1)) - pd.Timedelta(days=1)
+    notes = [f"Won in {name} up to {judged_to.date()} and open deals with close dates in {name} as of {a.date()}, "
+             f"in {conf['currency']}; quotas as loaded for {name}" + (" (or the sum of its months)." if months else ".")]
+    notes += forecasting._rate_note(int(per_owner["without_rate"].sum()), conf["currency"])
+    no_quota = con.execute(
+        "select count(distinct norm_key(owner)) from deals where norm_key(owner) not in "
+        "(select norm_key(owner) from quotas where upper(trim(period)) = ? or list_contains(?, upper(trim(period))))"
+        " and ((status = 'won' and closed_date >= ? and closed_date < ?) or (status = 'open' and close_date >= ? "
+        "and close_date < ?))", [name, months, p0, p1, p0, p1]).fetchone()[0]
+    if no_quota:
+        notes.append(f"{no_quota:,} owner(s) with deals in {name} have no quota for it and are not shown.")
+    df.attrs.update({"report": "attainment", "as_of": a, "period": name, "by": by, "notes": notes})
+    return df
+
+
+def range_inputs(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=None) -> pd.DataFrame:
+    """Per deal open at the as-of with a close date in or before the period: its stage,
+    amount, age bin, the win rate from its stage, the probability of closing inside the
+    period (with the basis and the number of past visits behind it) and q, their product."""
+    conf = settings.load(con)
+    name, p0, p1, a = _period_and_as_of(con, period, as_of, conf, default_first_day=False)
+    p1_ts = start_of(p1)
+    remaining_s = max(0.0, (p1_ts - a).total_seconds())
+    base = forecasting._base_params(con, conf)
+    deals = con.execute(models.sql("forecast_range").replace("{snapshot}", forecasting.snapshot_sql()),
+                        {"as_of": a, "p1": p1.date(), **base}).df()
+    rates = _win_rates(con, a)
+    cfg = settings.stage_config(con, conf)
+    min_sample = int(conf["min_sample"])
+    pairs = sorted({(s, int(b)) for s, b in zip(deals["stage"], deals["age_bin"])} | {(s, 0) for s in cfg.open})
+    obs = con.execute(models.sql("close_within"), {
+        "as_of": a, "remaining_s": remaining_s, "pair_stages": [p[0] for p in pairs],
+        "pair_bins": [p[1] for p in pairs], "won_stages": base["won_stages"], "lost_stages": base["lost_stages"],
+    }).df()
+    table = {(s, int(b)): (int(v), int(c)) for s, b, v, c in zip(obs["stage"], obs["age_bin"], obs["visits"],
+                                                                 obs["closed_within"])}
+    pooled_v = sum(v for (s, b), (v, c) in table.items() if b == 0 and s in cfg.open)
+    pooled_c = sum(c for (s, b), (v, c) in table.items() if b == 0 and s in cfg.open)
+    p_time, basis, behind = [], [], []
+    for s, b in zip(deals["stage"], deals["age_bin"]):
+        v, c = table.get((s, int(b)), (0, 0))
+        how = "stage and age"
+        if v < min_sample:
+            v, c = table.get((s, 0), (0, 0))
+            how = "stage"
+        if v < min_sample:
+            v, c, how = pooled_v, pooled_c, "all stages"
+        p_time.append(0.0 if remaining_s <= 0 or v == 0 else c / v)
+        basis.append(how)
+        behind.append(v)
+    deals["win_rate"] = [float(rates.get(s, 0.0)) for s in deals["stage"]]
+    deals["p_close_in_period"] = p_time
+    deals["basis"] = basis
+    deals["visits_behind"] = behind
+    deals["q"] = deals["win_rate"] * deals["p_close_in_period"]
+    deals.attrs.update({"period": name, "p0": p0, "p1": p1, "as_of": a, "remaining_days": remaining_s / 86400,
+                        "min_sample": min_sample, "currency": conf["currency"]})
+    return deals
+
+
+def simulate(amounts: np.ndarray, q: np.ndarray, runs: int, seed: int, chunk: int = 1024) -> np.ndarray:
+    """The total of each run: every deal adds its amount with probability q, independently
+    (runs × deals uniform draws, taken a chunk of deals at a time to bound memory)."""
+    rng = np.random.default_rng(seed)
+    keep = q > 0
+    amounts, q = amounts[keep].astype("float64"), q[keep].astype("float64")
+    totals = np.zeros(runs)
+    for s in range(0, len(q), chunk):
+        draws = rng.random((runs, len(q[s:s + chunk])))
+        totals += (draws < q[s:s + chunk]).astype("float64") @ amounts[s:s + chunk]
+    return totals
+
+
+def forecast_range(con: duckdb.DuckDBPyConnection, period: str | None = None, runs=None, seed=None,
+                   as_of=None) -> pd.DataFrame:
+    """P10/P50/P90 of the period's won amount over seeded runs, beside the commit and
+    weighted forecasts at the same as-of (default: the data's date)."""
+    runs = _positive_int(runs, "--runs", 10_000)
+    seed = _positive_int(seed, "--seed", 42, allow_zero=True)
+    inputs = range_inputs(con, period, as_of)
+    at = inputs.attrs
+    acc = forecast_accuracy(con, at["period"], at["as_of"].date())
+    won = float(acc["won_by_as_of"].iloc[0])
+    amounts = inputs["amount_base"].fillna(0.0).to_numpy()
+    totals = won + simulate(amounts, inputs["q"].to_numpy(), runs, seed)
+    p10, p50, p90 = np.quantile(totals, [0.1, 0.5, 0.9], method="inverted_cdf")
+    row = {"period": at["period"], "as_of": at["as_of"].date(), "p10": float(p10), "p50": float(p50),
+           "p90": float(p90), "commit_forecast": float(acc["commit_forecast"].iloc[0]),
+           "weighted_forecast": float(acc["weighted_forecast"].iloc[0]), "mean": float(totals.mean()),
+           "won_by_as_of": won, "deals": len(inputs), "runs": runs, "seed": seed}
+    df = pd.DataFrame([row], columns=list(RANGE_KEYS))
+    method = RANGE_METHOD.format(runs=runs, seed=seed, as_of=at["as_of"].date(), period=at["period"],
+                                 days=round(at["remaining_days"], 2), min_sample=at["min_sample"])
+    notes = [method]
+    no_amount = int(inputs["amount_base"].isna().sum())
+    if no_amount:
+        notes.append(f"{no_amount:,} deal(s) have no amount in {at['currency']} and add 0.")
+    df.attrs.update({"report": "forecast-range", "as_of": at["as_of"], "period": at["period"], "notes": notes,
+                     "method": method, "totals": totals})
+    return df
+
+
+def _positive_int(value, flag: str, default: int, allow_zero: bool = False) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{flag}: expected a whole number, got {value!r}") from None
+    if n < 0 or (n == 0 and not allow_zero) or n > 1_000_000:
+        raise UsageError(f"{flag}: expected a whole number from {0 if allow_zero else 1} to 1,000,000, got {value!r}")
+    return n

@@ -1,0 +1,54 @@
+-- attainment: DESIGN.md "Quota attainment", per owner with a quota for the period (the report
+-- rolls owners up by manager or team). quota: the owner's quotas row for $period, else the sum
+-- of their rows for the fiscal months inside it ($months). won_amount: won in the snapshot at
+-- $as_of (sql/snapshot.sql, filled in by code) with closed_date in [$p0, $p1) and before the
+-- as-of; open_amount: open then with close_date in the period. Amounts in the settings
+-- currency; a deal without a rate is not summed. Owners match after normalisation.
+with snap as (
+    {snapshot}
+),
+
+quota as (
+    select
+        norm_key(owner) as owner_key, any_value(owner) as owner,
+        coalesce(sum(amount) filter (where upper(trim(period)) = $period),
+                 sum(amount) filter (where list_contains($months, upper(trim(period))))) as quota
+    from quotas
+    group by all
+    having quota is not null
+),
+
+per_owner as (
+    select
+        norm_key(d.owner) as owner_key,
+        coalesce(sum(s.amount_base) filter (
+            where s.status = 'won' and s.closed_date >= $p0 and s.closed_date < $p1 and s.closed_date < $as_of), 0)
+            as won_amount,
+        coalesce(sum(s.amount_base) filter (
+            where s.status = 'open' and s.close_date >= $p0 and s.close_date < $p1), 0) as open_amount,
+        count(*) filter (where s.status in ('won', 'open') and s.amount_base is null and s.amount is not null)
+            as without_rate
+    from snap s
+    join deals d on d.deal_id = s.deal_id
+    group by all
+),
+
+org as (
+    select norm_key(owner) as owner_key, any_value(manager) as manager, any_value(team) as team
+    from owners
+    group by all
+),
+
+final as (
+    select
+        q.owner, o.manager, o.team, q.quota,
+        coalesce(p.won_amount, 0) as won_amount,
+        coalesce(p.open_amount, 0) as open_amount,
+        coalesce(p.without_rate, 0) as without_rate
+    from quota q
+    left join per_owner p using (owner_key)
+    left join org o using (owner_key)
+)
+
+select * from final
+order by owner

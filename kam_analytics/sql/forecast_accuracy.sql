@@ -1,0 +1,81 @@
+-- forecast_accuracy: DESIGN.md "Forecast accuracy", per owner (the report sums them). At the
+-- as-of $as_of (snapshot sql/snapshot.sql, filled in by code): won_by_as_of = won with
+-- closed_date in [$p0, $as_of); open deals with close_date in [$p0, $p1) give the commit
+-- (forecast category commit), best-case (commit or best case) and weighted (amount × the win
+-- rate from the deal's stage, $wr_stages/$wr_rates, computed from deals closed before the
+-- as-of) forecasts. actual: won with closed_date in the period, in the snapshot at $now (the
+-- data's date). Owners' calls: each owner's latest forecast_calls row for $period submitted
+-- before $as_of. Amounts in the settings currency; a deal without a rate is not summed.
+with snap as (
+    {snapshot}
+),
+
+snap_now as (
+    {snapshot_now}
+),
+
+at_as_of as (
+    select
+        norm_key(d.owner) as owner_key, any_value(d.owner) as owner,
+        coalesce(sum(s.amount_base) filter (
+            where s.status = 'won' and s.closed_date >= $p0 and s.closed_date < $as_of), 0) as won_by_as_of,
+        coalesce(sum(s.amount_base) filter (
+            where s.status = 'open' and s.close_date >= $p0 and s.close_date < $p1
+              and norm_key(s.forecast_category) = 'commit'), 0) as open_commit,
+        coalesce(sum(s.amount_base) filter (
+            where s.status = 'open' and s.close_date >= $p0 and s.close_date < $p1
+              and norm_key(s.forecast_category) in ('commit', 'bestcase')), 0) as open_best_case,
+        coalesce(sum(s.amount_base * coalesce($wr_rates[list_position($wr_stages, s.stage)], 0)) filter (
+            where s.status = 'open' and s.close_date >= $p0 and s.close_date < $p1), 0) as open_weighted,
+        count(*) filter (where s.status = 'open' and s.close_date >= $p0 and s.close_date < $p1) as open_deals,
+        count(*) filter (where s.status = 'open' and s.close_date >= $p0 and s.close_date < $p1
+                           and s.amount_base is null and s.amount is not null) as without_rate,
+        count(*) filter (where s.status = 'open' and s.close_date >= $p0 and s.close_date < $p1
+                           and $wr_rates[list_position($wr_stages, s.stage)] is null) as without_win_rate
+    from snap s
+    join deals d on d.deal_id = s.deal_id
+    group by all
+),
+
+actuals as (
+    select
+        norm_key(d.owner) as owner_key, any_value(d.owner) as owner,
+        coalesce(sum(s.amount_base), 0) as actual,
+        count(*) as won_deals
+    from snap_now s
+    join deals d on d.deal_id = s.deal_id
+    where s.status = 'won' and s.closed_date >= $p0 and s.closed_date < $p1
+    group by all
+),
+
+calls as (
+    select
+        norm_key(owner) as owner_key, any_value(owner) as owner,
+        arg_max("commit", submitted_at) as call_commit,
+        arg_max(best_case, submitted_at) as call_best_case,
+        max(submitted_at) as call_submitted_at
+    from forecast_calls
+    where upper(trim(period)) = $period and submitted_at < $as_of
+    group by all
+),
+
+final as (
+    select
+        coalesce(a.owner, x.owner, c.owner) as owner,
+        coalesce(a.won_by_as_of, 0) as won_by_as_of,
+        coalesce(a.won_by_as_of, 0) + coalesce(a.open_commit, 0) as commit_forecast,
+        coalesce(a.won_by_as_of, 0) + coalesce(a.open_best_case, 0) as best_case_forecast,
+        coalesce(a.won_by_as_of, 0) + coalesce(a.open_weighted, 0) as weighted_forecast,
+        coalesce(x.actual, 0) as actual,
+        coalesce(x.won_deals, 0) as won_deals,
+        coalesce(a.open_deals, 0) as open_deals,
+        coalesce(a.without_rate, 0) as without_rate,
+        coalesce(a.without_win_rate, 0) as without_win_rate,
+        c.call_commit, c.call_best_case, c.call_submitted_at
+    from at_as_of a
+    full join actuals x using (owner_key)
+    full join calls c using (owner_key)
+)
+
+select * from final
+order by owner
