@@ -140,9 +140,9 @@ def test_forecast_page_waterfall_reconciles(demo_db_factory, serve, page):
         wf = waterfall(con, date_from="2026-07-01", date_to="2026-09-30", period="FY2026-Q3").set_index("category")
     app = serve(path)
     page.goto(f"{app.url}/forecast?period=FY2026-Q3&as_of=2026-10-01")
-    page.wait_for_selector("text=How the pipeline moved", timeout=60_000)
+    page.wait_for_selector("text=Quota attainment", timeout=60_000)
     _wait_ready(page)
-    page.wait_for_selector(".js-plotly-plot .waterfall", timeout=30_000)      # the plotly waterfall drew
+    page.wait_for_selector(".js-plotly-plot .waterfalllayer .point", timeout=30_000)   # the waterfall's bars drew
     identity = page.locator("text=/= end/").first.inner_text()
     assert f"Start {formatting.number(wf.loc['start', 'amount'])}" in identity
     assert f"end {formatting.number(wf.loc['end', 'amount'])}" in identity
