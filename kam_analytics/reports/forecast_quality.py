@@ -50,22 +50,23 @@ def _period_and_as_of(con, period, as_of, conf, default_first_day: bool):
 
 
 def _win_rates(con, as_of: datetime) -> dict[str, float]:
-    """Win rate from each open stage among deals closed before the as-of (DESIGN.md)."""
-    conv = velocity.conversion(con, as_of=as_of)
+    """Win rate from each open stage among deals closed before the as-of (DESIGN.md), from
+    the conversion report's model, unrounded (the report rounds what it prints)."""
+    conv = velocity._run(con, "conversion", None, as_of, velocity.CONVERSION_KEYS, "stage_order")
     return {r["stage"]: r["win_rate_from_stage"] for r in conv.to_dict("records")
             if r["win_rate_from_stage"] == r["win_rate_from_stage"] and r["win_rate_from_stage"] is not None}
 
 
-def accuracy_by_owner(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=None) -> pd.DataFrame:
+def accuracy_by_owner(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=None,
+                      rates: dict[str, float] | None = None) -> pd.DataFrame:
     """Per owner: the commit, best-case and weighted forecasts at the as-of (default: the
     period's first day), the actual won in the period, and the owner's latest call before
     the as-of, each compared with that owner's actual."""
     conf = settings.load(con)
     name, p0, p1, a = _period_and_as_of(con, period, as_of, conf, default_first_day=True)
-    rates = _win_rates(con, a)
-    query = (models.sql("forecast_accuracy").replace("{snapshot}", forecasting.snapshot_sql())
-             .replace("{snapshot_now}", forecasting.snapshot_sql("now")))
-    params = {"as_of": a, "now": models.default_as_of(con), "p0": p0.date(), "p1": p1.date(), "period": name,
+    rates = _win_rates(con, a) if rates is None else rates
+    query = models.sql("forecast_accuracy").replace("{snapshot}", forecasting.snapshot_sql())
+    params = {"as_of": a, "p0": p0.date(), "p1": p1.date(), "period": name,
               "wr_stages": list(rates), "wr_rates": [float(v) for v in rates.values()],
               **forecasting._base_params(con, conf)}
     df = con.execute(query, params).df()
@@ -87,11 +88,11 @@ def accuracy_by_owner(con: duckdb.DuckDBPyConnection, period: str | None = None,
 
 
 def forecast_accuracy(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=None,
-                      owners: bool = False) -> pd.DataFrame:
+                      owners: bool = False, rates: dict[str, float] | None = None) -> pd.DataFrame:
     """One row for the period: the commit, best-case and weighted forecasts at the as-of
     (default: the period's first day) against the actual won, and the owners' calls summed
     and compared with the same owners' actual. With `owners`: one row per owner."""
-    per_owner = accuracy_by_owner(con, period, as_of)
+    per_owner = accuracy_by_owner(con, period, as_of, rates)
     if owners:
         df = per_owner[list(ACCURACY_OWNER_KEYS)].copy()
         df.attrs.update(per_owner.attrs)
@@ -221,20 +222,36 @@ def range_inputs(con: duckdb.DuckDBPyConnection, period: str | None = None, as_o
     deals["visits_behind"] = behind
     deals["q"] = deals["win_rate"] * deals["p_close_in_period"]
     deals.attrs.update({"period": name, "p0": p0, "p1": p1, "as_of": a, "remaining_days": remaining_s / 86400,
+                        "win_rates": rates,
                         "min_sample": min_sample, "currency": conf["currency"]})
     return deals
 
 
-def simulate(amounts: np.ndarray, q: np.ndarray, runs: int, seed: int, chunk: int = 1024) -> np.ndarray:
-    """The total of each run: every deal adds its amount with probability q, independently
-    (runs × deals uniform draws, taken a chunk of deals at a time to bound memory)."""
-    rng = np.random.default_rng(seed)
+def simulate(amounts: np.ndarray, q: np.ndarray, runs: int, seed: int, chunk: int = 16,
+             block: int = 256) -> np.ndarray:
+    """The total of each run: every deal adds its amount with probability q, independently.
+    A small chunk of deals at a time (chunk × runs uniform draws stay in the CPU cache); each
+    block of chunks draws from its own stream spawned from `seed`, so the result does not
+    depend on how the two threads share the blocks (numpy releases the GIL while it draws)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     keep = q > 0
     amounts, q = amounts[keep].astype("float64"), q[keep].astype("float64")
+    q32 = q.astype(np.float32)
+    starts = list(range(0, len(q), block))
+    streams = np.random.SeedSequence(seed).spawn(len(starts))
+
+    def one(i: int) -> np.ndarray:
+        rng, total = np.random.default_rng(streams[i]), np.zeros(runs)
+        for s in range(starts[i], min(starts[i] + block, len(q)), chunk):
+            e = min(s + chunk, starts[i] + block, len(q))
+            total += amounts[s:e] @ (rng.random((e - s, runs), dtype=np.float32) < q32[s:e, None])
+        return total
+
     totals = np.zeros(runs)
-    for s in range(0, len(q), chunk):
-        draws = rng.random((runs, len(q[s:s + chunk])))
-        totals += (draws < q[s:s + chunk]).astype("float64") @ amounts[s:s + chunk]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for part in pool.map(one, range(len(starts))):
+            totals += part
     return totals
 
 
@@ -246,7 +263,7 @@ def forecast_range(con: duckdb.DuckDBPyConnection, period: str | None = None, ru
     seed = _positive_int(seed, "--seed", 42, allow_zero=True)
     inputs = range_inputs(con, period, as_of)
     at = inputs.attrs
-    acc = forecast_accuracy(con, at["period"], at["as_of"].date())
+    acc = forecast_accuracy(con, at["period"], at["as_of"].date(), rates=at["win_rates"])
     won = float(acc["won_by_as_of"].iloc[0])
     amounts = inputs["amount_base"].fillna(0.0).to_numpy()
     totals = won + simulate(amounts, inputs["q"].to_numpy(), runs, seed)

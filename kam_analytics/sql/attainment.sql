@@ -18,9 +18,9 @@ quota as (
     having quota is not null
 ),
 
-per_owner as (
+per_owner_raw as (        -- per owner as written (cheap), normalised below on few rows
     select
-        norm_key(d.owner) as owner_key,
+        d.owner,
         coalesce(sum(s.amount_base) filter (
             where s.status = 'won' and s.closed_date >= $p0 and s.closed_date < $p1 and s.closed_date < $as_of), 0)
             as won_amount,
@@ -30,6 +30,13 @@ per_owner as (
             as without_rate
     from snap s
     join deals d on d.deal_id = s.deal_id
+    group by all
+),
+
+per_owner as (
+    select norm_key(owner) as owner_key, sum(won_amount) as won_amount, sum(open_amount) as open_amount,
+           sum(without_rate) as without_rate
+    from per_owner_raw
     group by all
 ),
 

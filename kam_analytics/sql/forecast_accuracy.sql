@@ -3,20 +3,15 @@
 -- closed_date in [$p0, $as_of); open deals with close_date in [$p0, $p1) give the commit
 -- (forecast category commit), best-case (commit or best case) and weighted (amount × the win
 -- rate from the deal's stage, $wr_stages/$wr_rates, computed from deals closed before the
--- as-of) forecasts. actual: won with closed_date in the period, in the snapshot at $now (the
--- data's date). Owners' calls: each owner's latest forecast_calls row for $period submitted
+-- as-of) forecasts. actual: won with closed_date in the period, as the data stands now. Owners' calls: each owner's latest forecast_calls row for $period submitted
 -- before $as_of. Amounts in the settings currency; a deal without a rate is not summed.
 with snap as (
     {snapshot}
 ),
 
-snap_now as (
-    {snapshot_now}
-),
-
-at_as_of as (
+at_as_of_raw as (         -- per owner as written (cheap), normalised below on few rows
     select
-        norm_key(d.owner) as owner_key, any_value(d.owner) as owner,
+        d.owner,
         coalesce(sum(s.amount_base) filter (
             where s.status = 'won' and s.closed_date >= $p0 and s.closed_date < $as_of), 0) as won_by_as_of,
         coalesce(sum(s.amount_base) filter (
@@ -37,14 +32,35 @@ at_as_of as (
     group by all
 ),
 
+at_as_of as (
+    select
+        norm_key(owner) as owner_key, any_value(owner) as owner,
+        sum(won_by_as_of) as won_by_as_of, sum(open_commit) as open_commit, sum(open_best_case) as open_best_case,
+        sum(open_weighted) as open_weighted, sum(open_deals) as open_deals, sum(without_rate) as without_rate,
+        sum(without_win_rate) as without_win_rate
+    from at_as_of_raw
+    group by all
+),
+
+won_now as (              -- won in the period, as the data stands now (current fields)
+    select
+        d.owner, d.amount, d.close_date,
+        upper(coalesce(nullif(trim(d.currency), ''), $currency)) as currency
+    from deals d
+    where d.status = 'won' and d.closed_date >= $p0 and d.closed_date < $p1
+),
+
 actuals as (
     select
-        norm_key(d.owner) as owner_key, any_value(d.owner) as owner,
-        coalesce(sum(s.amount_base), 0) as actual,
+        norm_key(w.owner) as owner_key, any_value(w.owner) as owner,
+        coalesce(sum(w.amount * case when w.currency = upper($currency) then 1.0 else coalesce(r.rate, lr.rate) end),
+                 0) as actual,
         count(*) as won_deals
-    from snap_now s
-    join deals d on d.deal_id = s.deal_id
-    where s.status = 'won' and s.closed_date >= $p0 and s.closed_date < $p1
+    from won_now w
+    asof left join (select upper(currency) as currency, valid_from, rate from fx_rates) r
+        on r.currency = w.currency and w.close_date >= r.valid_from
+    left join (select upper(currency) as currency, arg_max(rate, valid_from) as rate from fx_rates group by all) lr
+        on lr.currency = w.currency
     group by all
 ),
 

@@ -3,17 +3,34 @@
 -- and an earlier one a pull-in; a change from or to no date is neither. days_pushed adds the
 -- days of the pushes only. first_close_date is the first close date its history holds;
 -- close_date its close date in the snapshot at $as_of. Deals that exist at $as_of.
-with per_deal as (
+with moves as (             -- only the rows whose close date moved (few of all rows)
     select
         deal_id,
         count(*) filter (where close_date > previous_close_date) as pushes,
         count(*) filter (where close_date < previous_close_date) as pull_ins,
         coalesce(sum(date_diff('day', previous_close_date, close_date))
-                 filter (where close_date > previous_close_date), 0) as days_pushed,
-        arg_min(close_date, changed_at) filter (where close_date is not null) as first_close_date
+                 filter (where close_date > previous_close_date), 0) as days_pushed
     from deal_states
-    where changed_at < $as_of
+    where changed_at < $as_of and close_date <> previous_close_date
     group by deal_id
+),
+
+first_dated as (           -- the first close date: the first row's, else the first row holding one
+    select deal_id, close_date as first_close_date
+    from deal_states
+    where row_no = 1 and changed_at < $as_of and close_date is not null
+    union all
+    select deal_id, arg_min(close_date, changed_at) as first_close_date
+    from deal_states
+    where changed_at < $as_of and close_date is not null
+      and deal_id in (select deal_id from deal_states where row_no = 1 and close_date is null)
+    group by deal_id
+),
+
+per_deal as (
+    select f.deal_id, m.pushes, m.pull_ins, m.days_pushed, f.first_close_date
+    from first_dated f
+    left join moves m using (deal_id)
 ),
 
 snapshot as (

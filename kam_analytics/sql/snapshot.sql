@@ -43,6 +43,20 @@ latest_rates as (
     group by all
 ),
 
+foreign_keys as (           -- the few (currency, close date) pairs to convert: the ASOF join
+    select distinct currency, close_date  -- runs on them, not on every deal
+    from states_at
+    where currency <> upper($currency)
+),
+
+rated as (
+    select k.currency, k.close_date, coalesce(r.rate, lr.rate) as rate
+    from foreign_keys k
+    asof left join (select upper(currency) as currency, valid_from, rate from fx_rates) r
+        on r.currency = k.currency and k.close_date >= r.valid_from
+    left join latest_rates lr on lr.currency = k.currency
+),
+
 final as (
     select
         s.deal_id, s.stage,
@@ -52,12 +66,9 @@ final as (
             else 'open'
         end as status,
         s.amount, s.close_date, s.forecast_category, s.probability, s.currency, s.closed_date,
-        s.amount * case when s.currency = upper($currency) then 1.0 else coalesce(r.rate, lr.rate) end
-            as amount_base
+        s.amount * case when s.currency = upper($currency) then 1.0 else k.rate end as amount_base
     from states_at s
-    asof left join (select upper(currency) as currency, valid_from, rate from fx_rates) r
-        on r.currency = s.currency and s.close_date >= r.valid_from
-    left join latest_rates lr on lr.currency = s.currency
+    left join rated k on k.currency = s.currency and k.close_date is not distinct from s.close_date
 )
 
 select * from final
