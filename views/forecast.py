@@ -141,13 +141,13 @@ with _ui.guarded():
     s = slip.iloc[0]
     m = st.columns(5)
     m[0].metric("Expected", f"{money(s['expected_amount'])}", f"{formatting.number(s['expected_deals'])} deals",
-                delta_color="off", help=HELP["expected"])
-    m[1].metric("Won", money(s["won_amount"]), f"{formatting.number(s['won_deals'])} deals", delta_color="off")
-    m[2].metric("Lost", money(s["lost_amount"]), f"{formatting.number(s['lost_deals'])} deals", delta_color="off")
+                delta_color="off", delta_arrow="off", help=HELP["expected"])
+    m[1].metric("Won", money(s["won_amount"]), f"{formatting.number(s['won_deals'])} deals", delta_color="off", delta_arrow="off")
+    m[2].metric("Lost", money(s["lost_amount"]), f"{formatting.number(s['lost_deals'])} deals", delta_color="off", delta_arrow="off")
     m[3].metric("Slipped", money(s["slipped_amount"]), f"{formatting.number(s['slipped_deals'])} deals",
-                delta_color="off", help=HELP["slipped"])
+                delta_color="off", delta_arrow="off", help=HELP["slipped"])
     m[4].metric("Slippage rate", formatting.percent(s["slippage_rate"]),
-                f"{formatting.percent(s['slippage_count_rate'])} by count", delta_color="off",
+                f"{formatting.percent(s['slippage_count_rate'])} by count", delta_color="off", delta_arrow="off",
                 help=HELP["slippage_rate"])
     if int(s["open_deals"]):
         st.caption(f"Still open and due: {formatting.number(s['open_deals'])} deals, {money(s['open_amount'])} "
