@@ -130,9 +130,13 @@ def _to_date(text: str):
 
 
 def about_frame(attrs: dict) -> pd.DataFrame:
-    """The report's parameters and notes, as a two-column sheet for xlsx exports."""
+    """The report's parameters and notes, as a two-column sheet for xlsx exports. Data a
+    report carries beside its rows (simulated totals, a frame it reused) is not a parameter
+    and is left out."""
     rows = []
     for k, v in attrs.items():
+        if isinstance(v, (np.ndarray, pd.DataFrame, pd.Series, dict)):
+            continue
         if isinstance(v, list):
             v = "; ".join(map(str, v)) if k != "notes" else " ".join(map(str, v))
         rows.append({"setting": k, "value": _plain(v) if not isinstance(v, str) else v})

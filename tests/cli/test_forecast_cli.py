@@ -104,3 +104,20 @@ def test_forecast_usage_errors(fc_db, capsys, args, message):
     code = main(["--db", str(fc_db), "report", *args])
     _, err = capsys.readouterr()
     assert code == 2 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("report", list(CONTRACT))
+def test_xlsx_export(fc_db, capsys, tmp_path, report):
+    """Reports carry data beside their rows (win rates, simulated totals): the About sheet
+    holds the parameters only, so every report writes its workbook."""
+    import openpyxl
+
+    out = tmp_path / f"{report}.xlsx"
+    extra = ["--period", "FY2026-Q1"] if report != "pipeline" else []
+    code = main(["--db", str(fc_db), "report", report, *extra, "--format", "xlsx", "-o", str(out)])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    wb = openpyxl.load_workbook(out)
+    assert "About" in wb.sheetnames
+    settings = [r[0] for r in wb["About"].iter_rows(values_only=True)]
+    assert "win_rates" not in settings and "totals" not in settings
