@@ -303,8 +303,7 @@ class Pandas:
         closings = v[v["stage"].isin(self.won | self.lost)].groupby("deal_id")["start"].min()
         v["closed_at"] = v["deal_id"].map(closings)
         cur = v.groupby("deal_id").tail(1).set_index("deal_id")
-        start = cur["start"].reindex(due["deal_id"]).fillna(due.set_index("deal_id")["created_date"]
-                                                            if "created_date" in due else pd.NaT)
+        start = cur["start"].reindex(due["deal_id"])     # no visit yet: from created_date
         start = start.fillna(self.deals.set_index("deal_id")["created_date"].reindex(due["deal_id"]))
         age = (a - start).dt.total_seconds().clip(lower=0) / 86400
         due = due.assign(age_bin=(age // 30).astype(int).to_numpy())
@@ -356,23 +355,9 @@ def role_pandas(workdir: Path) -> dict:
     for name, fn in runs.items():
         t = time.perf_counter()
         df = fn()
-        out[name] = {"s": time.perf_counter() - t, "key": _pandas_key(name, df)}
+        out[name] = {"s": time.perf_counter() - t, "key": _key(name, df)}
     out["peak_rss_mb"] = peak_rss_mb()
     return out
-
-
-def _pandas_key(name, df) -> dict:
-    if name in ("pipeline", "pushes", "slippage", "waterfall", "forecast-accuracy", "attainment", "forecast-range"):
-        if name == "slippage":
-            r = df.iloc[0]
-            return {"expected_deals": int(r["expected_deals"]),
-                    **{k: round(float(r[k])) for k in ("expected_amount", "won_amount", "lost_amount", "slipped_amount",
-                                                        "open_amount")}}
-        if name == "attainment":
-            return {"quota": round(float(df["quota"].sum())), "won": round(float(df["won_amount"].sum())),
-                    "open": round(float(df["open_amount"].sum()))}
-        return _key(name, df)
-    return {}
 
 
 def _agree(name, ours: dict, theirs: dict) -> str:

@@ -83,15 +83,19 @@ with _ui.guarded():
                f"start of {formatting.when(as_of)} · amounts in {currency}")
 
     # ---- the period's forecast at the as-of
-    acc = _ui.read("kam_analytics.reports.forecast_quality.forecast_accuracy", period=period, as_of=as_of_s)
+    # the range computes the forecasts at the same as-of on its way: reuse them rather than read twice
+    running = as_of < p1
+    rng = (_ui.read("kam_analytics.reports.forecast_quality.forecast_range", period=period, as_of=as_of_s)
+           if running else None)
+    acc = (rng.attrs["accuracy"] if running else
+           _ui.read("kam_analytics.reports.forecast_quality.forecast_accuracy", period=period, as_of=as_of_s))
     a = acc.iloc[0]
     m = st.columns(5)
     m[0].metric("Won so far", money(a["won_by_as_of"]), help=HELP["won"])
     m[1].metric("Commit forecast", money(a["commit_forecast"]), help=HELP["commit"])
     m[2].metric("Best-case forecast", money(a["best_case_forecast"]), help=HELP["best_case"])
     m[3].metric("Weighted forecast", money(a["weighted_forecast"]), help=HELP["weighted"])
-    if as_of < p1:
-        rng = _ui.read("kam_analytics.reports.forecast_quality.forecast_range", period=period, as_of=as_of_s)
+    if running:
         r = rng.iloc[0]
         m[4].metric("Likely won (P50)", money(r["p50"]), f"P10 {formatting.compact(r['p10'])} – P90 "
                     f"{formatting.compact(r['p90'])}", delta_color="off", delta_arrow="off",

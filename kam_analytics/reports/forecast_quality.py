@@ -34,7 +34,7 @@ RANGE_METHOD = (
     "{as_of}), and it closes inside {period} with the share of past deals in the same stage, and the same "
     "30-day band of time already spent in it, that closed within the {days:g} days left in {period} (measured "
     "only on deals observed for that long before {as_of}; below {min_sample} such deals the stage alone is "
-    "used, from its visits' start). A deal counts when both happen. Each run adds what was already won in "
+    "used, from its visits' start, and below that all stages together). A deal counts when both happen. Each run adds what was already won in "
     "{period} before {as_of}; P10, P50 and P90 are the totals that 10 %, 50 % and 90 % of runs ended at or below."
 )
 
@@ -129,9 +129,9 @@ def accuracy_history(con: duckdb.DuckDBPyConnection, count: int = 8) -> pd.DataF
     hold any deal, oldest first."""
     rows = []
     first = con.execute("select min(least(created_date, close_date)) from deals").fetchone()[0]
+    start_month = int(settings.load(con)["fiscal_year_start_month"])
     for name in past_periods(con, count):
-        conf = settings.load(con)
-        _, p1 = periods.bounds(name, int(conf["fiscal_year_start_month"]))
+        _, p1 = periods.bounds(name, start_month)
         if first is None or p1 <= first:
             continue
         rows.append(forecast_accuracy(con, name))
@@ -280,7 +280,7 @@ def forecast_range(con: duckdb.DuckDBPyConnection, period: str | None = None, ru
     if no_amount:
         notes.append(f"{no_amount:,} deal(s) have no amount in {at['currency']} and add 0.")
     df.attrs.update({"report": "forecast-range", "as_of": at["as_of"], "period": at["period"], "notes": notes,
-                     "method": method, "totals": totals})
+                     "method": method, "totals": totals, "accuracy": acc})
     return df
 
 
