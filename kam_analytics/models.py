@@ -4,6 +4,7 @@ small shared facts every report needs (the data's date, the inferred stage order
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,13 @@ SQL_DIR = Path(__file__).parent / "sql"
 def sql(name: str) -> str:
     """The text of sql/<name>.sql (a CTE chain ending `select * from final`)."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def used_params(query: str, params: dict) -> dict:
+    """The named parameters `query` refers to ($name) outside its -- comments: DuckDB refuses
+    unused ones."""
+    code = re.sub(r"--[^\n]*", "", query)
+    return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", code)}
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:

@@ -6,8 +6,9 @@ mode and then runs a page file directly on the first request, bypassing st.navig
 
 from __future__ import annotations
 
+import threading
 import traceback
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date
 
 import streamlit as st
@@ -16,26 +17,59 @@ from kam_analytics import db, exports, formatting
 from kam_analytics.errors import KamError
 
 
+_SHARED = threading.local()     # one_connection's block, per session thread
+
+
 def path() -> str:
     return str(db.db_path())
 
 
 def data_version() -> int:
-    """Opens the database for a moment: every write bumps this, so caches key on it."""
+    """Opens the database for a moment: every write bumps this, so caches key on it. Inside
+    one_connection it is read once for the block, on the block's connection."""
+    if getattr(_SHARED, "open", None) is not None:
+        if _SHARED.version is None:
+            _SHARED.version = db.data_version(_connection(path(), None))
+        return _SHARED.version
     with db.read(path()) as con:
         return db.data_version(con)
 
 
+@contextmanager
+def one_connection():
+    """The reads inside share one read-only connection, opened at the first cache miss and
+    closed on leaving (within the rerun), so that reports at one as-of share its snapshot
+    (forecasting.with_snapshots) instead of each making it again. Only for pages that do
+    not write inside the block."""
+    with ExitStack() as stack:
+        _SHARED.open = lambda db_file: stack.enter_context(db.read(db_file))
+        _SHARED.cons, _SHARED.version = {}, None
+        try:
+            yield
+        finally:
+            _SHARED.open, _SHARED.cons, _SHARED.version = None, {}, None
+
+
+def _connection(db_file: str, stack: ExitStack | None):
+    """The block's shared connection (see one_connection), else a fresh one for this read."""
+    opener = getattr(_SHARED, "open", None)
+    if opener is None:
+        return stack.enter_context(db.read(db_file))
+    if db_file not in _SHARED.cons:
+        _SHARED.cons[db_file] = opener(db_file)
+    return _SHARED.cons[db_file]
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached(db_file: str, version: int, func_path: str, kwargs: tuple):
-    """Run kam_analytics `func_path` on a fresh read-only connection. Keyed by the data
-    version, so a write anywhere (CLI, another session) shows at the next rerun."""
+    """Run kam_analytics `func_path` on a read-only connection. Keyed by the data version,
+    so a write anywhere (CLI, another session) shows at the next rerun."""
     module_name, func_name = func_path.rsplit(".", 1)
     import importlib
 
     func = getattr(importlib.import_module(module_name), func_name)
-    with db.read(db_file) as con:
-        return func(con, **dict(kwargs))
+    with ExitStack() as stack:
+        return func(_connection(db_file, stack), **dict(kwargs))
 
 
 def read(func_path: str, **kwargs):

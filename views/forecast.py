@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from kam_analytics import charts, formatting, periods
+from kam_analytics.reports import forecasting
 from views import _ui
 
 HELP = {
@@ -51,7 +52,7 @@ def money(value) -> str:
 
 st.title("Forecast")
 
-with _ui.guarded():
+with _ui.guarded(), _ui.one_connection():   # one connection: the reports share the as-of snapshot
     summary = _ui.loaded_summary("No deals are loaded yet, so there is no forecast to show.")
     conf = _ui.read("kam_analytics.settings.load")
     currency, start_month = conf["currency"], int(conf["fiscal_year_start_month"])
@@ -130,8 +131,7 @@ with _ui.guarded():
         with st.expander("The deals behind a bar"):
             labels = {charts.WATERFALL_LABELS[k]: k for k in charts.WATERFALL_LABELS}
             pick = st.selectbox("Bar", list(labels), index=list(labels).index("Pushed out"), key="wf-bar")
-            deals = _ui.read("kam_analytics.reports.forecasting.waterfall_bar_deals", category=labels[pick],
-                             date_from=wf_from.isoformat(), date_to=wf_to.isoformat(), period=period)
+            deals = forecasting.bar_deals(wf.attrs["deals"], labels[pick])
             st.caption(f"{formatting.number(len(deals))} deals")
             _ui.table(deals, column_config={c: st.column_config.NumberColumn(c.replace("_", " "), format="localized")
                                             for c in ("start_amount", "change", "final_amount")})

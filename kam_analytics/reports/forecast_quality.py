@@ -65,11 +65,11 @@ def accuracy_by_owner(con: duckdb.DuckDBPyConnection, period: str | None = None,
     conf = settings.load(con)
     name, p0, p1, a = _period_and_as_of(con, period, as_of, conf, default_first_day=True)
     rates = _win_rates(con, a) if rates is None else rates
-    query = models.sql("forecast_accuracy").replace("{snapshot}", forecasting.snapshot_sql())
     params = {"as_of": a, "p0": p0.date(), "p1": p1.date(), "period": name,
               "wr_stages": list(rates), "wr_rates": [float(v) for v in rates.values()],
               **forecasting._base_params(con, conf)}
-    df = con.execute(query, params).df()
+    df = con.execute(*forecasting.with_snapshots(con, models.sql("forecast_accuracy"), params,
+                                                 snapshot="as_of")).df()
     df.insert(1, "period", name)
     df.insert(2, "as_of", a.date())
     for kind in ("commit", "best_case", "weighted"):
@@ -152,10 +152,10 @@ def attainment(con: duckdb.DuckDBPyConnection, period: str | None = None, by: st
     if "-Q" in name:
         fy, q = int(name[2:6]), int(name[-1])
         months = [f"FY{fy}-M{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
-    query = models.sql("attainment").replace("{snapshot}", forecasting.snapshot_sql())
     params = {"as_of": a, "p0": p0.date(), "p1": p1.date(), "period": name, "months": months,
               **forecasting._base_params(con, conf)}
-    per_owner = con.execute(query, params).df()
+    per_owner = con.execute(*forecasting.with_snapshots(con, models.sql("attainment"), params,
+                                                        snapshot="as_of")).df()
     label = {"manager": "(no manager)", "team": "(no team)"}
     if by != "owner":
         per_owner[by] = per_owner[by].fillna(label[by])
@@ -190,12 +190,13 @@ def range_inputs(con: duckdb.DuckDBPyConnection, period: str | None = None, as_o
     p1_ts = start_of(p1)
     remaining_s = max(0.0, (p1_ts - a).total_seconds())
     base = forecasting._base_params(con, conf)
-    deals = con.execute(models.sql("forecast_range").replace("{snapshot}", forecasting.snapshot_sql()),
-                        {"as_of": a, "p1": p1.date(), **base}).df()
+    deals = con.execute(*forecasting.with_snapshots(con, models.sql("forecast_range"),
+                                                    {"as_of": a, "p1": p1.date(), **base}, snapshot="as_of")).df()
     rates = _win_rates(con, a)
     cfg = settings.stage_config(con, conf)
     min_sample = int(conf["min_sample"])
-    pairs = sorted({(s, int(b)) for s, b in zip(deals["stage"], deals["age_bin"])} | {(s, 0) for s in cfg.open})
+    groups = deals.groupby(["stage", "age_bin"], sort=True).size().index   # the few (stage, bin) pairs
+    pairs = sorted({(s, int(b)) for s, b in groups} | {(s, 0) for s in cfg.open})
     obs = con.execute(models.sql("close_within"), {
         "as_of": a, "remaining_s": remaining_s, "pair_stages": [p[0] for p in pairs],
         "pair_bins": [p[1] for p in pairs], "won_stages": base["won_stages"], "lost_stages": base["lost_stages"],
@@ -204,8 +205,8 @@ def range_inputs(con: duckdb.DuckDBPyConnection, period: str | None = None, as_o
                                                                  obs["closed_within"])}
     pooled_v = sum(v for (s, b), (v, c) in table.items() if b == 0 and s in cfg.open)
     pooled_c = sum(c for (s, b), (v, c) in table.items() if b == 0 and s in cfg.open)
-    p_time, basis, behind = [], [], []
-    for s, b in zip(deals["stage"], deals["age_bin"]):
+    per_pair = []                  # the figures of each pair, then one merge onto the deals
+    for s, b in groups:
         v, c = table.get((s, int(b)), (0, 0))
         how = "stage and age"
         if v < min_sample:
@@ -213,13 +214,11 @@ def range_inputs(con: duckdb.DuckDBPyConnection, period: str | None = None, as_o
             how = "stage"
         if v < min_sample:
             v, c, how = pooled_v, pooled_c, "all stages"
-        p_time.append(0.0 if remaining_s <= 0 or v == 0 else c / v)
-        basis.append(how)
-        behind.append(v)
-    deals["win_rate"] = [float(rates.get(s, 0.0)) for s in deals["stage"]]
-    deals["p_close_in_period"] = p_time
-    deals["basis"] = basis
-    deals["visits_behind"] = behind
+        per_pair.append((s, b, float(rates.get(s, 0.0)), 0.0 if remaining_s <= 0 or v == 0 else c / v, how, v))
+    figures = pd.DataFrame(per_pair, columns=["stage", "age_bin", "win_rate", "p_close_in_period", "basis",
+                                              "visits_behind"])
+    deals = deals.merge(figures, on=["stage", "age_bin"], how="left", sort=False)
+    deals["visits_behind"] = deals["visits_behind"].astype("int64")
     deals["q"] = deals["win_rate"] * deals["p_close_in_period"]
     deals.attrs.update({"period": name, "p0": p0, "p1": p1, "as_of": a, "remaining_days": remaining_s / 86400,
                         "win_rates": rates,

@@ -6,6 +6,7 @@ forecast accuracy, attainment and the forecast range (forecast_quality.py) use i
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 import duckdb
@@ -30,6 +31,32 @@ def snapshot_sql(as_of_param: str = "as_of") -> str:
     return models.sql("snapshot").replace("$as_of", f"${as_of_param}")
 
 
+_SNAPSHOT_PARAMS = ("won_stages", "lost_stages", "currency")
+
+
+def with_snapshots(con: duckdb.DuckDBPyConnection, query: str, params: dict, **slots: str) -> tuple[str, dict]:
+    """`query` with each {slot} filled by the snapshot at params[slot's as-of parameter],
+    and the parameters the result uses. On a read-only connection (a command's or a page
+    rerun's) each snapshot is made once into a temp table and shared by every query of that
+    connection at the same as-of: the Forecast page reads four reports at one date. On a
+    read-write connection the data may change under it, so the snapshot is inlined."""
+    shared = con.execute("select current_setting('access_mode')").fetchone()[0] == "read_only"
+    for slot, as_of_param in slots.items():
+        if shared:
+            key = repr((params[as_of_param], *(params[k] for k in _SNAPSHOT_PARAMS)))
+            table = "kam_snapshot_" + hashlib.sha1(key.encode()).hexdigest()[:16]
+            made = con.execute("select count(*) from duckdb_tables() where temporary and table_name = ?",
+                               [table]).fetchone()[0]
+            if not made:
+                con.execute(f"create temp table {table} as {snapshot_sql()}",
+                            {"as_of": params[as_of_param], **{k: params[k] for k in _SNAPSHOT_PARAMS}})
+            text = f"select * from temp.{table}"
+        else:
+            text = snapshot_sql(as_of_param)
+        query = query.replace("{" + slot + "}", text)
+    return query, models.used_params(query, params)
+
+
 def as_of_or_default(con, as_of) -> datetime:
     """An --as-of date as the start of that day; default: the end of the data's date."""
     return start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
@@ -46,7 +73,8 @@ def snapshot(con: duckdb.DuckDBPyConnection, as_of=None) -> pd.DataFrame:
     amount in the settings currency."""
     conf = settings.load(con)
     as_of_ts = as_of_or_default(con, as_of)
-    df = con.execute(snapshot_sql(), {"as_of": as_of_ts, **_base_params(con, conf)}).df()
+    df = con.execute(*with_snapshots(con, "{snapshot}", {"as_of": as_of_ts, **_base_params(con, conf)},
+                                     snapshot="as_of")).df()
     df.attrs.update({"report": "snapshot", "as_of": as_of_ts})
     return df
 
@@ -56,8 +84,8 @@ def pushes(con: duckdb.DuckDBPyConnection, as_of=None) -> pd.DataFrame:
     days pushed (pushes only), its first close date and its close date then."""
     conf = settings.load(con)
     as_of_ts = as_of_or_default(con, as_of)
-    query = models.sql("pushes").replace("{snapshot}", snapshot_sql())
-    df = con.execute(query, {"as_of": as_of_ts, **_base_params(con, conf)}).df()
+    df = con.execute(*with_snapshots(con, models.sql("pushes"), {"as_of": as_of_ts, **_base_params(con, conf)},
+                                     snapshot="as_of")).df()
     for c in ("pushes", "pull_ins", "days_pushed"):
         df[c] = df[c].astype("int64")
     df = df[list(PUSHES_KEYS)]
@@ -90,10 +118,10 @@ def _slippage_query(con, period, as_of) -> tuple[str, dict, dict]:
     data_at = models.default_as_of(con)
     ended = p1 <= data_at
     end_at = p1 if ended else max(data_at, start_at)
-    query = (models.sql("slippage_deals").replace("{snapshot_start}", snapshot_sql("start_at"))
-             .replace("{snapshot_end}", snapshot_sql("end_at")))
     params = {"start_at": start_at, "end_at": end_at, "p0": p0.date(), "p1": p1.date(), "ended": ended,
               "period": name, **_base_params(con, conf)}
+    query, _ = with_snapshots(con, models.sql("slippage_deals"), params, snapshot_start="start_at",
+                              snapshot_end="end_at")
     return query, params, {"name": name, "start_at": start_at, "end_at": end_at, "ended": ended, "conf": conf}
 
 
@@ -103,7 +131,8 @@ def slippage(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=No
     still open and due while the period runs. Amounts are the snapshot's."""
     per_deal, params, judged = _slippage_query(con, period, as_of)
     name, start_at, end_at, ended, conf = (judged[k] for k in ("name", "start_at", "end_at", "ended", "conf"))
-    df = con.execute(models.sql("slippage").replace("{slippage_deals}", per_deal), params).df()
+    query = models.sql("slippage").replace("{slippage_deals}", per_deal)
+    df = con.execute(query, models.used_params(query, params)).df()
     without = int(df["without_amount"].iloc[0])
     df = df[list(SLIPPAGE_KEYS)]
     for c in SLIPPAGE_KEYS:
@@ -126,7 +155,7 @@ def slippage_deals(con: duckdb.DuckDBPyConnection, period: str | None = None, as
     amount and close date at the start, its close date now, how it ended and its pushes."""
     per_deal, params, judged = _slippage_query(con, period, as_of)
     query = f"""
-        with j as ({per_deal}), s as ({snapshot_sql("start_at")}), e as ({snapshot_sql("end_at")}),
+        with j as ({per_deal}), s as ({{snapshot_start}}), e as ({{snapshot_end}}),
         p as (select deal_id, count(*) filter (where close_date > previous_close_date) as pushes
               from deal_states where changed_at < $end_at group by deal_id)
         select j.deal_id, d.deal_name, d.owner, j.outcome, j.amount, s.close_date as close_date_at_start,
@@ -135,7 +164,7 @@ def slippage_deals(con: duckdb.DuckDBPyConnection, period: str | None = None, as
         left join p using (deal_id)
         order by list_position(['slipped', 'open', 'lost', 'won'], j.outcome), j.amount desc nulls last, j.deal_id
     """
-    df = con.execute(query, {k: v for k, v in params.items() if k != "period"}).df()
+    df = con.execute(*with_snapshots(con, query, params, snapshot_start="start_at", snapshot_end="end_at")).df()
     df["pushes"] = df["pushes"].astype("int64")
     df.attrs.update({"period": judged["name"], "as_of": judged["start_at"]})
     return df
@@ -181,11 +210,10 @@ def pipeline(con: duckdb.DuckDBPyConnection, by: str | None = None, as_of=None) 
     as_of_ts = as_of_or_default(con, as_of)
     dim = dims.resolve(con, by, conf)
     cfg = settings.stage_config(con, conf)
-    query = (models.sql("pipeline").replace("{snapshot}", snapshot_sql())
-             .replace("{dim}", dim.expr).replace("{joins}", dim.joins))
+    query = models.sql("pipeline").replace("{dim}", dim.expr).replace("{joins}", dim.joins)
     params = {"as_of": as_of_ts, "fy_start": int(conf["fiscal_year_start_month"]),
               "open_stages": list(cfg.open), **_base_params(con, conf), **dim.params}
-    df = con.execute(query, params).df()
+    df = con.execute(*with_snapshots(con, query, params, snapshot="as_of")).df()
     without = int(df["without_amount"].sum())
     df["deals"] = df["deals"].astype("int64")
     df = df.rename(columns={"dim": dim.name})[[dim.name, *PIPELINE_KEYS]] if dim.name else df[list(PIPELINE_KEYS)]
@@ -214,10 +242,9 @@ def waterfall_deals(con: duckdb.DuckDBPyConnection, date_from=None, date_to=None
     of amount (in-start deals), how it left (won, lost, pushed_out, end) and its amounts."""
     conf = settings.load(con)
     name, w0, w1, t0, t1 = waterfall_window(con, date_from, date_to, period, conf, as_of)
-    query = (models.sql("waterfall").replace("{snapshot_t0}", snapshot_sql("t0"))
-             .replace("{snapshot_t1}", snapshot_sql("t1")))
     params = {"t0": t0, "t1": t1, "w0": w0.date(), "w1": w1.date(), **_base_params(con, conf)}
-    df = con.execute(query, params).df()
+    df = con.execute(*with_snapshots(con, models.sql("waterfall"), params, snapshot_t0="t0",
+                                     snapshot_t1="t1")).df()
     df.attrs.update({"period": name, "from": t0, "to": t1, "currency": conf["currency"]})
     return df
 
@@ -234,7 +261,7 @@ def waterfall(con: duckdb.DuckDBPyConnection, date_from=None, date_to=None, peri
              f"{a['currency']}, a missing amount counting as 0."]
     notes += _rate_note(int(per_deal["no_amount"].sum()), a["currency"], "deal(s) have no amount or")
     df.attrs.update({"report": "waterfall", "as_of": a["to"], "period": a["period"], "from": a["from"],
-                     "to": a["to"], "notes": notes})
+                     "to": a["to"], "notes": notes, "deals": per_deal})
     return df
 
 
@@ -260,9 +287,13 @@ def summarise_waterfall(per_deal: pd.DataFrame) -> pd.DataFrame:
 def waterfall_bar_deals(con: duckdb.DuckDBPyConnection, category: str, date_from=None, date_to=None,
                         period=None, as_of=None) -> pd.DataFrame:
     """The deals behind one bar of the waterfall (drill-down), the largest first."""
+    return bar_deals(waterfall_deals(con, date_from, date_to, period, as_of), category)
+
+
+def bar_deals(per_deal: pd.DataFrame, category: str) -> pd.DataFrame:
+    """The rows of waterfall_deals (or a waterfall's attrs["deals"]) behind one bar."""
     if category not in WATERFALL_CATEGORIES:
         raise UsageError(f"unknown waterfall category {category!r}; known: {', '.join(WATERFALL_CATEGORIES)}")
-    per_deal = waterfall_deals(con, date_from, date_to, period, as_of)
     if category in ("start", "new", "pulled_in"):
         rows = per_deal[per_deal["entered"] == category]
     elif category == "increased":
@@ -271,10 +302,8 @@ def waterfall_bar_deals(con: duckdb.DuckDBPyConnection, category: str, date_from
         rows = per_deal[per_deal["change"] < 0]
     else:
         rows = per_deal[per_deal["left_as"] == category]
-    info = con.execute("select deal_id, deal_name, owner, stage from deals where list_contains(?, deal_id)",
-                       [rows["deal_id"].tolist()]).df()
-    out = rows.drop(columns=["no_amount"]).merge(info, on="deal_id", how="left")
-    out = out[["deal_id", "deal_name", "owner", "entered", "left_as", "start_amount", "change", "final_amount", "stage"]]
-    out = out.rename(columns={"stage": "stage_now"}).sort_values(["final_amount", "deal_id"], ascending=[False, True])
-    out.attrs.update({k: v for k, v in per_deal.attrs.items() if k != "currency"})
+    out = rows[["deal_id", "deal_name", "owner", "entered", "left_as", "start_amount", "change", "final_amount",
+                "stage_now"]]
+    out = out.sort_values(["final_amount", "deal_id"], ascending=[False, True])
+    out.attrs = {k: v for k, v in per_deal.attrs.items() if k != "currency"}
     return out

@@ -29,6 +29,8 @@ at_as_of_raw as (         -- per owner as written (cheap), normalised below on f
                            and $wr_rates[list_position($wr_stages, s.stage)] is null) as without_win_rate
     from snap s
     join deals d on d.deal_id = s.deal_id
+    where (s.status = 'won' and s.closed_date >= $p0 and s.closed_date < $as_of)   -- the rows summed above:
+       or (s.status = 'open' and s.close_date >= $p0 and s.close_date < $p1)     -- a join of few deals
     group by all
 ),
 

@@ -8,33 +8,24 @@ with deal_scope as (
     {joins}
 ),
 
-known_visits as (          -- the history as it stood at $as_of
-    select deal_id, stage, ended_at
-    from stage_visits
-    where started_at < $as_of
-),
-
-closed_deals as (          -- the visit not yet ended at $as_of is a closed stage
+per_deal as (             -- one pass over the history as it stood at $as_of
     select
         deal_id,
-        case when list_contains($won_stages, stage) then 'won' else 'lost' end as outcome
-    from known_visits
-    where (ended_at is null or ended_at >= $as_of)
-      and (list_contains($won_stages, stage) or list_contains($lost_stages, stage))
-),
-
-furthest as (
-    select deal_id, max(list_position($open_stages, stage)) as furthest
-    from known_visits
-    where list_contains($open_stages, stage)
+        -- the visit not yet ended at $as_of, when a closed stage, is the deal's outcome
+        max(case when list_contains($won_stages, stage) then 'won'
+                 when list_contains($lost_stages, stage) then 'lost' end)
+            filter (where ended_at is null or ended_at >= $as_of) as outcome,
+        max(list_position($open_stages, stage)) filter (where list_contains($open_stages, stage)) as furthest
+    from stage_visits
+    where started_at < $as_of
     group by deal_id
 ),
 
 final as (
-    select c.deal_id, s.dim, c.outcome, coalesce(f.furthest, 0) as furthest
-    from closed_deals c
+    select p.deal_id, s.dim, p.outcome, coalesce(p.furthest, 0) as furthest
+    from per_deal p
     join deal_scope s using (deal_id)
-    left join furthest f using (deal_id)
+    where p.outcome is not null
 )
 
 select * from final
