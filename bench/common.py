@@ -36,6 +36,12 @@ def child(script: str, role: str, workdir: Path, *extra: str) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def export_parquet(con, workdir: Path, queries: dict[str, str]) -> None:
+    """Each named query's rows to workdir/<name>.parquet (what the pandas side reads)."""
+    for name, q in queries.items():
+        con.execute(f"copy ({q}) to '{workdir / (name + '.parquet')}' (format parquet)")
+
+
 def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]], left: tuple[int, ...] = (0,)) -> None:
     w = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, *rows]:

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, child, parser, peak_rss_mb, print_table, run_role
+from common import ROOT, child, export_parquet, parser, peak_rss_mb, print_table, run_role
 
 sys.path.insert(0, str(ROOT))
 
@@ -35,15 +35,14 @@ def role_generate(workdir: Path, deals: int) -> dict:
     from kam_analytics import db
 
     with db.read(workdir / "velocity.duckdb") as con:
-        for name, q in (
-            ("f_deals", "select deal_id, owner, created_date, close_date, closed_date, stage, amount, currency, "
-                        "forecast_category from deals"),
-            ("f_history", "select deal_id, changed_at, stage, amount, close_date, forecast_category, shape, seq "
-                          "from deal_history"),
-            ("f_fx", "select * exclude (batch_id) from fx_rates"),
-            ("f_quotas", "select * exclude (batch_id) from quotas"),
-        ):
-            con.execute(f"copy ({q}) to '{workdir / (name + '.parquet')}' (format parquet)")
+        export_parquet(con, workdir, {
+            "f_deals": "select deal_id, owner, created_date, close_date, closed_date, stage, amount, currency, "
+                       "forecast_category from deals",
+            "f_history": "select deal_id, changed_at, stage, amount, close_date, forecast_category, shape, seq "
+                         "from deal_history",
+            "f_fx": "select * exclude (batch_id) from fx_rates",
+            "f_quotas": "select * exclude (batch_id) from quotas",
+        })
     return out
 
 

@@ -42,7 +42,14 @@ def one_connection():
     (forecasting.with_snapshots) instead of each making it again. Only for pages that do
     not write inside the block."""
     with ExitStack() as stack:
-        _SHARED.open = lambda db_file: stack.enter_context(db.read(db_file))
+        def opener(db_file):
+            from kam_analytics.reports.forecasting import share_snapshots
+
+            con = stack.enter_context(db.read(db_file))
+            share_snapshots(con)
+            return con
+
+        _SHARED.open = opener
         _SHARED.cons, _SHARED.version = {}, None
         try:
             yield

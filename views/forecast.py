@@ -131,7 +131,9 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
         with st.expander("The deals behind a bar"):
             labels = {charts.WATERFALL_LABELS[k]: k for k in charts.WATERFALL_LABELS}
             pick = st.selectbox("Bar", list(labels), index=list(labels).index("Pushed out"), key="wf-bar")
-            deals = forecasting.bar_deals(wf.attrs["deals"], labels[pick])
+            rows = forecasting.bar_deals(wf.attrs["deals"], labels[pick])
+            deals = forecasting.with_labels(rows, _ui.read("kam_analytics.reports.forecasting.deal_labels",
+                                                           ids=tuple(rows["deal_id"])))
             st.caption(f"{formatting.number(len(deals))} deals")
             _ui.table(deals, column_config={c: st.column_config.NumberColumn(c.replace("_", " "), format="localized")
                                             for c in ("start_amount", "change", "final_amount")})

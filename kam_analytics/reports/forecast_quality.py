@@ -260,6 +260,7 @@ def forecast_range(con: duckdb.DuckDBPyConnection, period: str | None = None, ru
     weighted forecasts at the same as-of (default: the data's date)."""
     runs = _positive_int(runs, "--runs", 10_000)
     seed = _positive_int(seed, "--seed", 42, allow_zero=True)
+    forecasting.share_snapshots(con)              # the inputs and the forecasts: one as-of
     inputs = range_inputs(con, period, as_of)
     at = inputs.attrs
     acc = forecast_accuracy(con, at["period"], at["as_of"].date(), rates=at["win_rates"])

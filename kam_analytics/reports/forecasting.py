@@ -34,13 +34,23 @@ def snapshot_sql(as_of_param: str = "as_of") -> str:
 _SNAPSHOT_PARAMS = ("won_stages", "lost_stages", "currency")
 
 
+def share_snapshots(con: duckdb.DuckDBPyConnection) -> None:
+    """Ask with_snapshots to make each snapshot once on this (read-only) connection: for
+    a caller about to run several reports at one as-of (the Forecast page's rerun, the
+    forecast range with its forecasts). A lone report is faster with its snapshot inlined,
+    where DuckDB pushes the report's filters into it."""
+    con.execute("set variable kam_share_snapshots = true")
+
+
 def with_snapshots(con: duckdb.DuckDBPyConnection, query: str, params: dict, **slots: str) -> tuple[str, dict]:
     """`query` with each {slot} filled by the snapshot at params[slot's as-of parameter],
-    and the parameters the result uses. On a read-only connection (a command's or a page
-    rerun's) each snapshot is made once into a temp table and shared by every query of that
-    connection at the same as-of: the Forecast page reads four reports at one date. On a
-    read-write connection the data may change under it, so the snapshot is inlined."""
-    shared = con.execute("select current_setting('access_mode')").fetchone()[0] == "read_only"
+    and the parameters the result uses. On a read-only connection that asked for it
+    (share_snapshots) each snapshot is made once into a temp table and shared by every query
+    of that connection at the same as-of: the Forecast page reads four reports at one date.
+    Otherwise, and always on a read-write connection (the data may change under it), the
+    snapshot is inlined."""
+    shared = con.execute("select current_setting('access_mode') = 'read_only' "
+                         "and coalesce(getvariable('kam_share_snapshots'), false)").fetchone()[0]
     for slot, as_of_param in slots.items():
         if shared:
             key = repr((params[as_of_param], *(params[k] for k in _SNAPSHOT_PARAMS)))
@@ -287,7 +297,23 @@ def summarise_waterfall(per_deal: pd.DataFrame) -> pd.DataFrame:
 def waterfall_bar_deals(con: duckdb.DuckDBPyConnection, category: str, date_from=None, date_to=None,
                         period=None, as_of=None) -> pd.DataFrame:
     """The deals behind one bar of the waterfall (drill-down), the largest first."""
-    return bar_deals(waterfall_deals(con, date_from, date_to, period, as_of), category)
+    rows = bar_deals(waterfall_deals(con, date_from, date_to, period, as_of), category)
+    return with_labels(rows, deal_labels(con, tuple(rows["deal_id"])))
+
+
+def deal_labels(con: duckdb.DuckDBPyConnection, ids: tuple[str, ...]) -> pd.DataFrame:
+    """Name, owner and current stage of the given deals (a drill-down's few rows)."""
+    return con.execute("select deal_id, deal_name, owner, stage as stage_now from deals "
+                       "where deal_id in (select unnest($ids))", {"ids": list(ids)}).df()
+
+
+def with_labels(rows: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """bar_deals' rows with each deal's name, owner and stage now, in the drill-down's columns."""
+    out = rows.merge(labels, on="deal_id", how="left")
+    out = out[["deal_id", "deal_name", "owner", "entered", "left_as", "start_amount", "change", "final_amount",
+               "stage_now"]]
+    out.attrs = dict(rows.attrs)
+    return out
 
 
 def bar_deals(per_deal: pd.DataFrame, category: str) -> pd.DataFrame:
@@ -302,8 +328,6 @@ def bar_deals(per_deal: pd.DataFrame, category: str) -> pd.DataFrame:
         rows = per_deal[per_deal["change"] < 0]
     else:
         rows = per_deal[per_deal["left_as"] == category]
-    out = rows[["deal_id", "deal_name", "owner", "entered", "left_as", "start_amount", "change", "final_amount",
-                "stage_now"]]
-    out = out.sort_values(["final_amount", "deal_id"], ascending=[False, True])
+    out = rows.drop(columns=["no_amount"]).sort_values(["final_amount", "deal_id"], ascending=[False, True])
     out.attrs = {k: v for k, v in per_deal.attrs.items() if k != "currency"}
     return out

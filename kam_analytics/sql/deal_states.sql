@@ -1,6 +1,7 @@
 -- deal_states: a deal's state at each changed_at (DESIGN.md "Time in stage": rows sharing a
 -- changed_at keep their import order and only the last of them is the state then; the earlier
--- ones are corrections), with its position, the next state's time and the previous close date.
+-- ones are corrections), with its position, the next state's time, the previous close date and
+-- the running pushes, pull-ins, days pushed, first close date and peak amount up to it.
 -- Materialised at every write (models.refresh_derived); snapshot, pushes and stage_visits read it.
 with states as (
     select
@@ -16,7 +17,7 @@ with states as (
     group by deal_id, changed_at
 ),
 
-final as (
+ordered as (
     select
         *,
         (row_number() over w)::integer as row_no,
@@ -24,6 +25,19 @@ final as (
         lag(close_date) over w as previous_close_date
     from states
     window w as (partition by deal_id order by changed_at)
+),
+
+final as (                 -- running figures up to each row (DESIGN.md "Push"; the peak amount)
+    select
+        *,
+        (count(*) filter (where close_date > previous_close_date) over w)::integer as pushes_so_far,
+        (count(*) filter (where close_date < previous_close_date) over w)::integer as pull_ins_so_far,
+        coalesce(sum(date_diff('day', previous_close_date, close_date))
+                     filter (where close_date > previous_close_date) over w, 0)::integer as days_pushed_so_far,
+        first_value(close_date ignore nulls) over w as first_close_date,
+        max(amount) over w as peak_amount
+    from ordered
+    window w as (partition by deal_id order by changed_at rows between unbounded preceding and current row)
 )
 
 select * from final

@@ -54,10 +54,8 @@ final as (
             else 'pushed_out'
         end as left_as,
         a_final as final_amount,
-        no_amount,
-        d.deal_name, d.owner, d.stage as stage_now      -- for the drill-down: who and where now
+        no_amount
     from states
-    join deals d using (deal_id)
     where in_start or in_end or (closed_in_window and in_w_t1)
 )
 

@@ -22,7 +22,7 @@ import pytest
 
 from kam_analytics import db
 from kam_analytics.errors import UsageError
-from kam_analytics.reports.forecasting import pipeline, pushes, slippage, snapshot, waterfall
+from kam_analytics.reports.forecasting import pipeline, pushes, share_snapshots, slippage, snapshot, waterfall
 
 from ..conftest import load_fixture
 
@@ -206,21 +206,26 @@ def test_slippage_drill_down_and_push_history(fc_db):
 
 
 def test_a_read_only_connection_shares_one_snapshot_per_as_of(fc_db):
-    """On a read-only connection each as-of's snapshot is made once (a temp table) and shared
-    by the reports; a read-write connection inlines it. Both give the same numbers."""
+    """On a read-only connection that asks for it each as-of's snapshot is made once (a temp
+    table) and shared by the reports; otherwise it is inlined. The same numbers either way."""
     def temp_snapshots(con):
         return con.execute("select count(*) from duckdb_tables() where temporary "
                            "and table_name like 'kam_snapshot_%'").fetchone()[0]
 
     with db.read(fc_db) as con:
+        alone = pipeline(con, as_of="2026-04-01")           # a lone report inlines its snapshot
+        assert temp_snapshots(con) == 0
+        share_snapshots(con)
         shared = [pipeline(con, as_of="2026-04-01"), waterfall(con, "2026-04-01", "2026-05-31", "FY2026-Q2"),
                   slippage(con, "FY2026-Q2"), pushes(con, "2026-04-01")]
         # as-of 2026-04-01 (pipeline, pushes, slippage's start, waterfall's t0), 2026-06-01 (t1),
         # and slippage's end: 2026-07-01 (the quarter has ended in the fixture's data)
         assert temp_snapshots(con) == 3
     with db.write(fc_db) as con:
+        share_snapshots(con)                                 # asked, but a writer never shares
         inlined = [pipeline(con, as_of="2026-04-01"), waterfall(con, "2026-04-01", "2026-05-31", "FY2026-Q2"),
                    slippage(con, "FY2026-Q2"), pushes(con, "2026-04-01")]
         assert temp_snapshots(con) == 0
     for a, b in zip(shared, inlined):
         pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(alone, shared[0])
