@@ -12,6 +12,7 @@ pg = st.navigation({
         st.Page("views/stage_velocity.py", title="Stage velocity", icon=":material/filter_alt:", url_path="stage_velocity"),
         st.Page("views/closing_plan.py", title="Closing plan", icon=":material/event_available:", url_path="closing_plan"),
         st.Page("views/forecast.py", title="Forecast", icon=":material/trending_up:", url_path="forecast"),
+        st.Page("views/risk.py", title="Deals at risk", icon=":material/warning:", url_path="risk"),
     ],
     "Data": [
         st.Page("views/import_files.py", title="Import", icon=":material/upload_file:", url_path="import"),

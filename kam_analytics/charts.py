@@ -274,3 +274,36 @@ def pushes_by_owner(df: pd.DataFrame, top: int = 15) -> go.Figure:
                                                  g["days_pushed"], g["pull_ins"])],
         hoverinfo="text"))
     return _layout(fig, "", "pushes", height=max(240, 28 * len(g) + 80))
+
+
+def flag_counts(df: pd.DataFrame) -> go.Figure:
+    """Open deals per risk flag (columns flag, label, deals), the most first."""
+    g = df.sort_values("deals", ascending=False, kind="stable")   # the axis runs top-down
+    fig = go.Figure(go.Bar(
+        y=g["label"], x=g["deals"], orientation="h", marker={"color": PALETTE[3]},
+        text=[formatting.number(v) for v in g["deals"]], textposition="outside", cliponaxis=False,
+        hovertext=[f"<b>{lab}</b><br>{formatting.number(n)} deals" for lab, n in zip(g["label"], g["deals"])],
+        hoverinfo="text"))
+    return _layout(fig, "", "open deals with the flag", height=max(240, 28 * len(g) + 80))
+
+
+def deal_timeline(history: pd.DataFrame) -> go.Figure:
+    """One deal's close date (steps, left axis) and amount (right axis) over its history
+    (forecasting.deal_history), pushes marked."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=history["changed_at"], y=history["close_date"], name="close date", mode="lines+markers",
+                             line={"shape": "hv", "color": PALETTE[0]},
+                             hovertext=[f"{formatting.when(t)}: close date {formatting.when(c)}"
+                                        + (f" ({m}, {formatting.number(d)} days)" if isinstance(m, str) else "")
+                                        for t, c, m, d in zip(history["changed_at"], history["close_date"],
+                                                              history["close_date_move"], history["days_moved"])],
+                             hoverinfo="text"))
+    fig.add_trace(go.Scatter(x=history["changed_at"], y=history["amount"], name="amount", mode="lines+markers",
+                             line={"shape": "hv", "color": PALETTE[1], "dash": "dot"}, yaxis="y2",
+                             hovertext=[f"{formatting.when(t)}: amount {formatting.number(a)}"
+                                        for t, a in zip(history["changed_at"], history["amount"])],
+                             hoverinfo="text"))
+    fig.update_layout(yaxis={"title": "close date"}, yaxis2={"title": "amount", "overlaying": "y", "side": "right",
+                                                            "tickformat": ",.0f", "rangemode": "tozero"},
+                      legend={"orientation": "h", "y": -0.2}, height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig

@@ -44,8 +44,9 @@ def _stats_query(con: duckdb.DuckDBPyConnection, conf: dict) -> tuple[str, dims.
     return query, dim
 
 
-def _stats_params(cfg: settings.StageConfig, as_of_ts: datetime, dim: dims.Dim) -> dict:
-    return {"as_of": as_of_ts, "won_stages": list(cfg.won), "open_stages": list(cfg.open), **dim.params}
+def _stats_params(cfg: settings.StageConfig, as_of_ts: datetime | list[datetime], dim: dims.Dim) -> dict:
+    as_ofs = as_of_ts if isinstance(as_of_ts, list) else [as_of_ts]
+    return {"as_ofs": as_ofs, "won_stages": list(cfg.won), "open_stages": list(cfg.open), **dim.params}
 
 
 def rebuild_stats(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
@@ -64,7 +65,7 @@ def rebuild_stats(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
     except UsageError:          # the saved comparable dimension is gone: plans compute live
         models.set_meta(con, "stage_stats_key", "")
         return
-    con.execute(f"insert into stage_stats select * from ({query})", _stats_params(cfg, as_of_ts, dim))
+    con.execute(f"insert into stage_stats select * exclude (as_of) from ({query})", _stats_params(cfg, as_of_ts, dim))
     models.set_meta(con, "stage_stats_key", key)
 
 

@@ -79,7 +79,15 @@ def load(con: duckdb.DuckDBPyConnection) -> dict:
     """Defaults overlaid with what the user saved."""
     out = copy.deepcopy(DEFAULTS)
     for key, value in con.execute("select key, value from settings").fetchall():
-        out[key] = json.loads(value)
+        value = json.loads(value)
+        if key == "risk" and isinstance(value, dict):     # saved by an older release: new keys default
+            for k, v in value.items():
+                if isinstance(v, dict) and isinstance(out["risk"].get(k), dict):
+                    out["risk"][k].update(v)
+                else:
+                    out["risk"][k] = v
+            continue
+        out[key] = value
     return out
 
 

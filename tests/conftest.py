@@ -44,6 +44,18 @@ def load_fixture(path: Path, name: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def risk_db(tmp_path_factory) -> Path:
+    """tests/fixtures/risk: one open deal per risk flag that trips it, one that just misses."""
+    return load_fixture(tmp_path_factory.mktemp("risk") / "risk.duckdb", "risk")
+
+
+@pytest.fixture(scope="module")
+def backtest_db(tmp_path_factory) -> Path:
+    """tests/fixtures/risk_backtest: closed deals open at two quarter starts."""
+    return load_fixture(tmp_path_factory.mktemp("bt") / "bt.duckdb", "risk_backtest")
+
+
 @pytest.fixture
 def tiny_db(tmp_path) -> Path:
     return load_fixture(tmp_path / "tiny.duckdb", "tiny")

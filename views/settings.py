@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from views import _ui
-from kam_analytics import settings
+from kam_analytics import formatting, settings
 
 st.title("Settings")
 TYPES = list(settings.STAGE_TYPES)
@@ -20,6 +20,38 @@ RISK_THRESHOLDS = {
                                  "Fewer buyer contacts than this (the account's stakeholders other than blockers)."),
     "stale_days": ("Stale after days", "No history row and no plan-step change for this many days."),
 }
+
+
+def _backtest() -> None:
+    """Each flag's threshold and weight beside its back-test on this team's closed deals
+    (report risk-backtest), so thresholds are tuned with evidence."""
+    st.markdown("**Evidence: each flag back-tested on your closed deals**")
+    st.caption("Each flag evaluated at the last eight fiscal-quarter starts on the deals open then that have since "
+               "closed (DESIGN.md \"Risk back-test\"): a flag worth keeping has a lift above 1 (the unflagged win "
+               "more often than the flagged). Computed once per data version; on a million deals it takes about "
+               "15 s.")
+    if not st.toggle("Show the back-test", key="risk-backtest-on"):
+        return
+    with st.spinner("Back-testing every flag at eight quarter starts…"):
+        bt = _ui.read("kam_analytics.reports.risk.risk_backtest")
+    shown = bt[["flag", "weight", "threshold", "evaluations", "flagged_deals", "win_rate_flagged",
+                "win_rate_unflagged", "lift", "median_days_before_close", "current_values"]].copy()
+    for col in ("win_rate_flagged", "win_rate_unflagged"):
+        shown[col] = [formatting.percent(x) for x in shown[col]]
+    shown["lift"] = [formatting.number(x, 2) for x in shown["lift"]]
+    _ui.table(shown, column_config={
+        "threshold": st.column_config.TextColumn("threshold (DESIGN.md)", width="large"),
+        "lift": st.column_config.TextColumn("lift", help="win_rate_unflagged / win_rate_flagged (— when the flagged "
+                                                         "rate is 0 or nothing was flagged)."),
+        "median_days_before_close": st.column_config.NumberColumn(
+            "median days before close", help="From the quarter start at which the flag first showed to the deal's "
+                                             "closed date."),
+        "current_values": st.column_config.CheckboxColumn(
+            "current values", help="Rests on undated facts (account map, champion fields, steps' due dates) taken as "
+                                   "they are today, so its back-test looks back with today's knowledge.")})
+    for note in bt.attrs.get("notes", [])[:1]:
+        st.caption("ℹ️ " + note)
+    _ui.downloads(bt, "risk-backtest", "risk-backtest")
 
 
 def _saved(what: str, batch_id: int) -> None:
@@ -157,3 +189,4 @@ with _ui.guarded():
                            "weights": {r["flag"]: float(r["weight"]) if r["weight"] == r["weight"] else -1
                                        for r in edited_w.to_dict("records")}}
                     _saved("the risk settings", settings.save(_ui.path(), {"risk": new}))
+        _backtest()

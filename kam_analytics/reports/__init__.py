@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import forecast_quality as _quality
 from . import forecasting as _forecasting
+from . import risk as _risk
 from . import stage_durations as _stage_durations
 from . import velocity as _velocity
 
@@ -128,6 +129,22 @@ REPORTS: dict[str, Report] = {
             (Option("--period", "period", "a fiscal quarter or month (default: the quarter of the data's date)"),
              Option("--runs", "runs", "number of runs (default 10000)"),
              Option("--seed", "seed", "random seed (default 42)")),
+        ),
+        Report(
+            "risk",
+            _risk.risk,
+            "Open deals at risk: score, band, the flags tripped and one sentence with the numbers behind each.",
+            (*_risk.RISK_KEYS, *_risk.RISK_EXTRA),
+        ),
+        Report(
+            "risk-backtest",
+            _risk.risk_backtest,
+            "Each risk flag evaluated at every fiscal-quarter start in the range on deals that have since closed: "
+            "win rates flagged and unflagged, and the lift.",
+            (*_risk.BACKTEST_KEYS, *_risk.BACKTEST_EXTRA),
+            (Option("--from", "date_from", "the range's first day (default: the eighth fiscal-quarter start before "
+                    "the data's date)"),
+             Option("--to", "date_to", "the range's last day (default: the data's date)")),
         ),
     )
 }

@@ -72,7 +72,8 @@ def test_every_page_with_demo_data_and_empty(demo_db_factory, tmp_path, serve, p
     """A screenshot of every page, with the demo data and with an empty database."""
     for label, db_file in (("demo", demo_db_factory(2000, 7)), ("empty", tmp_path / "blank.duckdb")):
         app = serve(db_file)
-        for path in ("", "stage_durations", "stage_velocity", "closing_plan", "forecast", "import", "data", "settings"):
+        for path in ("", "stage_durations", "stage_velocity", "closing_plan", "forecast", "risk", "import", "data",
+                     "settings"):
             page.goto(f"{app.url}/{path}")
             page.wait_for_selector("h1", timeout=30_000)
             _wait_ready(page)
@@ -147,3 +148,18 @@ def test_forecast_page_waterfall_reconciles(demo_db_factory, serve, page):
     assert f"Start {formatting.number(wf.loc['start', 'amount'])}" in identity
     assert f"end {formatting.number(wf.loc['end', 'amount'])}" in identity
     screenshot(page, "forecast_demo_FY2026-Q3")
+
+
+def test_risk_page_shows_the_riskiest_deal_and_its_reasons(demo_db_factory, serve, page):
+    from kam_analytics.reports.risk import risk
+
+    path = demo_db_factory(2000, 7)
+    with db.read(path) as con:
+        top = risk(con).iloc[0]
+    app = serve(path)
+    page.goto(f"{app.url}/risk")
+    page.wait_for_selector("text=How each flag is defined", timeout=60_000)
+    _wait_ready(page)
+    page.wait_for_selector(".js-plotly-plot .bars .point", timeout=30_000)     # the flag counts drew
+    assert page.locator(f"text={top['reasons'][0]}").count() >= 1          # the drill-down's first sentence
+    screenshot(page, "risk_demo")

@@ -12,7 +12,7 @@ from kam_analytics.reports.stage_durations import stage_durations
 
 APP = str(Path(__file__).parent.parent.parent / "app.py")
 PAGES = ["views/overview.py", "views/stage_durations.py", "views/stage_velocity.py", "views/closing_plan.py",
-         "views/forecast.py", "views/import_files.py", "views/data.py", "views/settings.py"]
+         "views/forecast.py", "views/risk.py", "views/import_files.py", "views/data.py", "views/settings.py"]
 
 
 def _open(monkeypatch, db_file, page=None, query=None):
@@ -181,3 +181,45 @@ def test_forecast_page_time_travels_from_the_url(monkeypatch, demo_db_factory):
     at.date_input(key="fc-as-of").set_value(date(2026, 9, 15)).run()
     assert not at.exception
     assert at.query_params["as_of"] in ("2026-09-15", ["2026-09-15"])
+
+
+def test_risk_page_lists_filters_and_drills_down(monkeypatch, tmp_path):
+    """The risk fixture (tests/unit/test_risk.py works it out): as of 2026-06-01 R3 is the
+    riskiest (score 4, high); the flag filter from the URL keeps the stalled deals R1, R22, R23."""
+    from ..conftest import load_fixture
+
+    path = load_fixture(tmp_path / "risk.duckdb", "risk")
+    at = _open(monkeypatch, path, "views/risk.py", query={"as_of": "2026-06-01"})
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["High risk"] == "1"                   # R3
+    assert at.selectbox(key="risk-deal").value == "R3"
+    assert any("Past close date: the close date 2026-05-31 was 1 day before the as-of" in m.value
+               for m in at.markdown)
+    at = _open(monkeypatch, path, "views/risk.py", query={"as_of": "2026-06-01", "flag": "stalled"})
+    assert not at.exception
+    assert any(c.value.endswith("3 of 24 shown") for c in at.caption)
+    # the riskiest first: R22 scores 3 (stalled 2 + stale 1); R1 and R23 2, then by ID
+    assert at.selectbox(key="risk-deal").options == ["R22 · Quiet for 30 days", "R1 · Stalled 20 days in A",
+                                                     "R23 · Quiet for 29 days"]
+
+
+def test_risk_page_says_when_nothing_is_at_risk(monkeypatch, tmp_path):
+    from ..conftest import load_fixture
+
+    path = load_fixture(tmp_path / "risk.duckdb", "risk")
+    at = _open(monkeypatch, path, "views/risk.py", query={"as_of": "2026-05-14"})   # only R1, 2 days in A
+    assert not at.exception
+    assert any("nothing is at risk" in s.value for s in at.success)
+
+
+def test_settings_page_shows_the_backtest_beside_the_thresholds(monkeypatch, tmp_path):
+    from ..conftest import load_fixture
+
+    path = load_fixture(tmp_path / "bt.duckdb", "risk_backtest")
+    at = _open(monkeypatch, path, "views/settings.py")
+    at.toggle(key="risk-backtest-on").set_value(True).run()
+    assert not at.exception and not at.error
+    grid = at.dataframe[-1].value
+    past = grid.set_index("flag").loc["past_close_date"]
+    assert past["lift"] == "0.50" and past["win_rate_flagged"] == "66.7%"   # 2 of 3 won; 1 of 3 unflagged

@@ -1,0 +1,267 @@
+"""Benchmark: the risk flags at scale, beside a plain pandas implementation of `risk`.
+
+    python bench/risk.py --deals 1000000
+
+Each side runs in its own process and reports its own peak RSS:
+  1. generate + load the demo world (shared with bench/velocity.py) unless --workdir holds one
+     of that size, and export deals, history, plans, plan steps and the account map to parquet
+  2. ours: `risk` cold (first run in a fresh process) and warm (best of two more), and
+     `risk-backtest` over its default eight quarter starts (one run: one pass for all)
+  3. pandas: `risk` at the same as-of from the parquet files, every flag computed with
+     groupby/merge (the same-timestamp rule, visits and stage figures included in its time)
+The number of deals each flag trips and the total score are compared.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from common import ROOT, child, cold_and_warm, export_parquet, parser, peak_rss_mb, print_table, run_role
+
+sys.path.insert(0, str(ROOT))
+
+FLAGS = ("stalled", "past_close_date", "behind_schedule", "overdue_buyer_steps", "pushed_repeatedly",
+         "amount_dropped", "overdue_seller_steps", "no_plan", "unsigned_plan", "no_champion", "no_economic_buyer",
+         "single_threaded", "stale")
+
+
+def role_generate(workdir: Path, deals: int) -> dict:
+    from velocity import role_generate as generate
+
+    out = generate(workdir, deals)
+    from kam_analytics import db, models, settings
+
+    with db.read(workdir / "velocity.duckdb") as con:
+        export_parquet(con, workdir, {
+            "r_deals": "select deal_id, account_id, segment, created_date, close_date, stage, amount, champion, "
+                       "economic_buyer from deals",
+            "r_history": "select deal_id, changed_at, stage, amount, close_date, shape, seq from deal_history",
+            "r_plans": "select * exclude (batch_id) from plans",
+            "r_steps": "select deal_id, plan_type, side, due_date, completed_date, status from plan_steps",
+            "r_map": "select account_id, role from stakeholders",
+        })
+        conf = settings.load(con)
+        cfg = settings.stage_config(con, conf)
+        (workdir / "r_conf.json").write_text(json.dumps({
+            "open": list(cfg.open), "won": list(cfg.won), "lost": list(cfg.lost), "risk": conf["risk"],
+            "min_visits": conf["comparable_min_visits"], "by": conf["comparable_by"],
+            "as_of": models.default_as_of(con).isoformat()}))
+    return out
+
+
+def _summary(df) -> dict:
+    return {"open_deals": int(len(df)), "score": float(df["score"].sum()),
+            **{f: int(sum(1 for fs in df["flags"] if f in fs)) for f in FLAGS}}
+
+
+def role_ours(workdir: Path) -> dict:
+    from kam_analytics.reports.risk import risk, risk_backtest
+
+    path = workdir / "velocity.duckdb"
+    df, cold, warm = cold_and_warm(path, risk, runs=2)
+    out = {"risk": {"cold_s": cold, "warm_s": warm, "key": _summary(df)}}
+    from kam_analytics import db
+
+    t = time.perf_counter()
+    with db.read(path) as con:
+        bt = risk_backtest(con)
+    out["backtest"] = {"s": time.perf_counter() - t, "quarters": len(bt.attrs["quarter_starts"]),
+                       "evaluations": int(bt["evaluations"].iloc[0])}
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+# ---------------------------------------------------------------- plain pandas
+
+
+def pandas_risk(workdir: Path):
+    import numpy as np
+    import pandas as pd
+
+    conf = json.loads((workdir / "r_conf.json").read_text())
+    r, T = conf["risk"], pd.Timestamp(conf["as_of"])
+    won, lost, open_ = set(conf["won"]), set(conf["lost"]), conf["open"]
+    closed = won | lost
+    pos = {s: i for i, s in enumerate(open_, start=1)}
+    deals = pd.read_parquet(workdir / "r_deals.parquet")
+    hist = pd.read_parquet(workdir / "r_history.parquet")
+    plans = pd.read_parquet(workdir / "r_plans.parquet")
+    steps = pd.read_parquet(workdir / "r_steps.parquet")
+    amap = pd.read_parquet(workdir / "r_map.parquet")
+    for c in ("created_date", "close_date"):
+        deals[c] = pd.to_datetime(deals[c])
+    hist["close_date"] = pd.to_datetime(hist["close_date"])
+
+    # the same-timestamp rule: the last row (by import order) of each (deal, changed_at)
+    hist = hist.sort_values(["deal_id", "changed_at", "seq"]).drop_duplicates(["deal_id", "changed_at"], keep="last")
+    prev = hist.groupby("deal_id")["close_date"].shift(1)
+    hist["push_days"] = np.where(hist["close_date"] > prev, (hist["close_date"] - prev).dt.days, 0)
+    hist["push"] = hist["close_date"] > prev
+    before = hist[hist["changed_at"] < T]
+    g = before.groupby("deal_id")
+    state = g.tail(1).set_index("deal_id")[["changed_at", "stage", "amount", "close_date", "shape"]]
+    state["pushes"] = g["push"].sum()
+    state["days_pushed"] = g["push_days"].sum()
+    state["peak"] = g["amount"].max()
+    first = hist[~hist["deal_id"].isin(state.index)].groupby("deal_id").head(1).set_index("deal_id")
+    first = first[["stage", "amount", "close_date", "shape"]].assign(changed_at=pd.NaT, pushes=0, days_pushed=0,
+                                                                      peak=first["amount"])
+    st_all = pd.concat([state, first])
+    d = deals[deals["created_date"] < T].set_index("deal_id")
+    d = d.join(st_all, rsuffix="_h")
+    has = d["stage_h"].notna() | d.index.isin(st_all.index)
+    wide = d["shape"].eq("wide") | ~has
+    d["stage_t"] = d["stage_h"].where(d["stage_h"].notna(), d["stage"])
+    d["amount_t"] = np.where(wide, d["amount"], d["amount_h"])
+    d["close_t"] = d["close_date"].where(wide, d["close_date_h"])
+    d["peak"] = d["peak"].where(~wide)
+    d = d[~d["stage_t"].isin(closed)].copy()
+
+    # stage visits: runs of the same (non-empty) stage
+    vs = hist[hist["stage"].notna()][["deal_id", "changed_at", "stage"]]
+    new_run = vs["stage"].ne(vs.groupby("deal_id")["stage"].shift(1))
+    runs = vs[new_run].copy()
+    runs["ended"] = runs.groupby("deal_id")["changed_at"].shift(-1)
+    known = runs[runs["changed_at"] < T]
+    current = known[known["ended"].isna() | (known["ended"] >= T)].set_index("deal_id")["changed_at"]
+    d["started"] = current.reindex(d.index)
+    d["started"] = d["started"].fillna(d["created_date"])
+    d["age"] = (T - d["started"]).dt.total_seconds() / 86400
+
+    # per-stage figures at T (cumulative rule), all deals and per comparable group
+    done = known[(known["ended"] < T) & known["stage"].isin(open_)].copy()
+    done["days"] = (done["ended"] - done["changed_at"]).dt.total_seconds() / 86400
+    per = done.groupby(["deal_id", "stage"]).agg(days=("days", "sum"), visits=("days", "size")).reset_index()
+    won_now = set(known[(known["ended"].isna() | (known["ended"] >= T)) & known["stage"].isin(won)]["deal_id"])
+    grp = deals.set_index("deal_id")[conf["by"]]
+    per["grp"] = per["deal_id"].map(grp)
+    per["won"] = per["deal_id"].isin(won_now)
+    won_grp = grp[grp.index.isin(won_now)]
+
+    def figures(frame, keys, won_total):
+        f = frame.groupby(keys).agg(p90=("days", lambda x: x.quantile(0.9)), median=("days", "median"),
+                                    deals=("days", "size"), visits=("visits", "sum"), won_passed=("won", "sum"))
+        f = f.reset_index()
+        f["won_deals"] = won_total(f)
+        return f
+
+    fa = figures(per, ["stage"], lambda f: len(won_now))
+    fg = figures(per, ["grp", "stage"], lambda f: f["grp"].map(won_grp.value_counts()).fillna(0))
+
+    def later(f, keys):
+        rows = []
+        for key, part in (f.groupby(keys) if keys else [(None, f)]):
+            byst = part.set_index("stage")
+            for s in open_:
+                need = [t for t in open_[pos[s]:] if t in byst.index and byst.at[t, "won_deals"] > 0
+                        and byst.at[t, "won_passed"] >= 0.5 * byst.at[t, "won_deals"]]
+                rows.append({**({"grp": key[0] if isinstance(key, tuple) else key} if keys else {}), "stage": s,
+                             "cur_median": byst.at[s, "median"] if s in byst.index else np.nan,
+                             "cur_visits": byst.at[s, "visits"] if s in byst.index else 0,
+                             "later_days": float(sum(0 if pd.isna(byst.at[t, "median"]) else byst.at[t, "median"]
+                                                     for t in need)),
+                             "later_min": min((byst.at[t, "visits"] for t in need), default=np.inf)})
+        return pd.DataFrame(rows)
+
+    la, lg = later(fa, None), later(fg, ["grp"])
+    d["grp"] = d[conf["by"]]
+    d = d.reset_index().merge(la, left_on="stage_t", right_on="stage", how="left", suffixes=("", "_a"))
+    d = d.merge(lg.rename(columns={c: c + "_g" for c in ("cur_median", "cur_visits", "later_days", "later_min")}),
+                left_on=["grp", "stage_t"], right_on=["grp", "stage"], how="left", suffixes=("", "_g"))
+    m = conf["min_visits"]
+    use_g = d["cur_visits_g"].fillna(0).ge(m) & d["later_min_g"].fillna(np.inf).ge(m) & d["grp"].notna()
+    med = np.where(use_g, d["cur_median_g"], d["cur_median"])
+    lat = np.where(use_g, d["later_days_g"], d["later_days"])
+    remaining = np.maximum(0, np.nan_to_num(med) - d["age"]) + np.nan_to_num(lat)
+    realistic = (T + pd.to_timedelta(remaining, unit="D")).dt.normalize()
+    p90 = d["stage_t"].map(fa.set_index("stage")["p90"])
+
+    # plans, steps, the account map
+    pl = plans.copy()
+    for c in ("created_date", "converted_date", "seller_signed_date", "buyer_signed_date"):
+        pl[c] = pd.to_datetime(pl[c])
+    exists = pl["created_date"].isna() | (pl["created_date"] < T)
+    pl["mutual_ok"] = (pl["plan_type"] == "mutual") & exists
+    pl["signed"] = (pl["plan_type"] == "mutual") & (pl["seller_signed_date"] < T) & (pl["buyer_signed_date"] < T)
+    dates = pl[["created_date", "converted_date", "seller_signed_date", "buyer_signed_date"]]
+    pl["last"] = dates.where(dates < T).max(axis=1)
+    pl["exists"] = exists
+    pf = pl.groupby("deal_id").agg(has_plan=("exists", "any"), has_mutual=("mutual_ok", "any"),
+                                   signed=("signed", "any"), last_plan=("last", "max"))
+    sp = steps.merge(pl[["deal_id", "plan_type", "exists"]], on=["deal_id", "plan_type"])
+    sp = sp[sp["exists"]]
+    sp["use"] = np.where(sp["deal_id"].map(pf["has_mutual"]).fillna(False), "mutual", "closing")
+    sp = sp[sp["plan_type"] == sp["use"]].copy()
+    for c in ("due_date", "completed_date"):
+        sp[c] = pd.to_datetime(sp[c])
+    over = (sp["due_date"] < T) & sp["status"].ne("rejected") & (sp["completed_date"].isna() | (sp["completed_date"] >= T))
+    sp["ob"] = over & sp["side"].eq("buyer")
+    sp["os"] = over & ~sp["side"].eq("buyer")
+    sp["done"] = sp["completed_date"].where(sp["completed_date"] < T)
+    sf = sp.groupby("deal_id").agg(ob=("ob", "sum"), os=("os", "sum"), last_step=("done", "max"))
+    mp = amap.assign(ch=amap["role"].eq("champion"), eb=amap["role"].eq("economic buyer"),
+                     c=~amap["role"].eq("blocker")).groupby("account_id").agg(ch=("ch", "any"), eb=("eb", "any"),
+                                                                              contacts=("c", "sum"))
+    d = d.join(pf, on="deal_id").join(sf, on="deal_id").join(mp, on="account_id")
+    spos = d["stage_t"].map(pos)
+    last = pd.concat([d["changed_at"], d["last_plan"], d["last_step"],
+                      d["created_date"].where(d["changed_at"].isna())], axis=1).max(axis=1)
+    flags = pd.DataFrame({
+        "stalled": d["age"] > p90,
+        "past_close_date": d["close_t"] < T,
+        "behind_schedule": realistic > d["close_t"],
+        "overdue_buyer_steps": d["ob"].fillna(0) > 0,
+        "pushed_repeatedly": (d["pushes"].fillna(0) >= r["pushed_repeatedly_pushes"])
+                             | (d["days_pushed"].fillna(0) >= r["pushed_repeatedly_days"]),
+        "amount_dropped": (d["peak"] > 0) & (d["amount_t"] <= r["amount_dropped_share"] * d["peak"]),
+        "overdue_seller_steps": d["os"].fillna(0) > 0,
+        "no_plan": (spos >= pos.get(r["no_plan_stage"], np.inf)) & ~d["has_plan"].fillna(False).astype(bool),
+        "unsigned_plan": (spos >= pos.get(r["unsigned_plan_stage"], np.inf)) & ~d["signed"].fillna(False).astype(bool),
+        "no_champion": ~(d["champion"].fillna("").str.strip().ne("") | d["ch"].fillna(False).astype(bool)),
+        "no_economic_buyer": ~(d["economic_buyer"].fillna("").str.strip().ne("") | d["eb"].fillna(False).astype(bool)),
+        "single_threaded": d["contacts"].fillna(0) < r["single_threaded_contacts"],
+        "stale": ((T - last).dt.total_seconds() / 86400) >= r["stale_days"],
+    })
+    score = sum(flags[f].to_numpy(bool) * float(r["weights"][f]) for f in FLAGS)
+    out = pd.DataFrame({"deal_id": d["deal_id"], "score": score})
+    out["flags"] = [[f for f, on in zip(FLAGS, row) if on] for row in flags[list(FLAGS)].to_numpy(bool)]
+    return out
+
+
+def role_pandas(workdir: Path) -> dict:
+    t = time.perf_counter()
+    df = pandas_risk(workdir)
+    return {"risk": {"s": time.perf_counter() - t, "key": _summary(df)}, "peak_rss_mb": peak_rss_mb()}
+
+
+def main() -> None:
+    ap = parser(__doc__, ("generate", "ours", "pandas"))
+    a = ap.parse_args()
+    if run_role(a, {"generate": lambda: role_generate(a.workdir, a.deals), "ours": lambda: role_ours(a.workdir),
+                    "pandas": lambda: role_pandas(a.workdir)}):
+        return
+    child(__file__, "generate", a.workdir, "--deals", str(a.deals))
+    ours = child(__file__, "ours", a.workdir)
+    pdx = child(__file__, "pandas", a.workdir)
+    o, p = ours["risk"], pdx["risk"]
+    agree = "yes" if o["key"] == p["key"] else "NO"
+    print(f"risk flags, {a.deals:,} deals, {o['key']['open_deals']:,} open at the data's date (seconds; each side "
+          "its own process)")
+    print_table(("report", "ours cold", "ours warm", "pandas", "speed-up (warm)", "agree"),
+                [("risk", f"{o['cold_s']:.2f}", f"{o['warm_s']:.2f}", f"{p['s']:.2f}", f"{p['s'] / o['warm_s']:.1f}×",
+                  agree)])
+    b = ours["backtest"]
+    print(f"risk-backtest: {b['quarters']} quarter starts, {b['evaluations']:,} evaluations, {b['s']:.2f} s "
+          "(one pass for all quarter starts)")
+    print(f"peak RSS: ours {ours['peak_rss_mb']:,.0f} MB, pandas {pdx['peak_rss_mb']:,.0f} MB")
+    if agree != "yes":
+        for k in o["key"]:
+            if o["key"][k] != p["key"].get(k):
+                print(f"  {k}: ours {o['key'][k]} vs pandas {p['key'].get(k)}")
+
+
+if __name__ == "__main__":
+    main()
