@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .. import closing_plan, dims, formatting, models, periods, settings
+from .. import closing_plan, dims, models, periods, settings
 from ..dates import end_of, parse_date, start_of
 from ..errors import UsageError
 
