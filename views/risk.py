@@ -78,11 +78,12 @@ with _ui.guarded(), _ui.one_connection():
                          + {"high": f"at least {r['bands']['high']:g}",
                             "medium": f"from {r['bands']['medium']:g} to below {r['bands']['high']:g}",
                             "low": f"below {r['bands']['medium']:g}"}[band] + ".")
-    m[3].metric("With no flag", formatting.number(sum(1 for fs in shown["flags"] if not fs)),
+    m[3].metric("With no flag", formatting.number(sum(not fs for fs in shown["flags"])),
                 help="Open deals that trip none of the flags.")
 
+    tripped = pd.Series([fl for fs in shown["flags"] for fl in fs]).value_counts()   # one pass over the list
     counts = pd.DataFrame({"flag": list(risk_report.FLAGS)})
-    counts["deals"] = [sum(1 for fs in shown["flags"] if fl in fs) for fl in counts["flag"]]
+    counts["deals"] = [int(tripped.get(fl, 0)) for fl in counts["flag"]]
     counts["label"] = [risk_report.LABELS[fl] + (" (current values)" if fl in risk_report.CURRENT_VALUES else "")
                        for fl in counts["flag"]]
     if counts["deals"].sum() == 0:
@@ -93,13 +94,13 @@ with _ui.guarded(), _ui.one_connection():
 
     # ---- the list
     st.subheader("The deals")
-    listing = shown.copy()
+    listing = shown.head(MAX_ROWS).copy()          # only the rows the grid shows are worded
     listing["flags"] = ["; ".join(risk_report.LABELS[x] for x in fs) for fs in listing["flags"]]
     listing["reasons"] = [" · ".join(rs) for rs in listing["reasons"]]
-    if len(listing) > MAX_ROWS:
-        st.caption(f"The first {formatting.number(MAX_ROWS)} of {formatting.number(len(listing))} (riskiest first); "
+    if len(shown) > MAX_ROWS:
+        st.caption(f"The first {formatting.number(MAX_ROWS)} of {formatting.number(len(shown))} (riskiest first); "
                    "the downloads hold them all.")
-    _ui.table(listing.drop(columns=["current_values", "account_id"]).head(MAX_ROWS),
+    _ui.table(listing.drop(columns=["current_values", "account_id"]),
               column_config={"amount": st.column_config.NumberColumn("amount", format="localized"),
                              "score": st.column_config.NumberColumn("score", format="%g"),
                              "reasons": st.column_config.TextColumn("reasons", width="large")})
