@@ -307,3 +307,146 @@ def deal_timeline(history: pd.DataFrame) -> go.Figure:
                                                             "tickformat": ",.0f", "rangemode": "tozero"},
                       legend={"orientation": "h", "y": -0.2}, height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
+
+
+def win_rates(df: pd.DataFrame, label: str, title: str = "", min_sample: int = 5) -> go.Figure:
+    """Win rate by count per row (one bar each, top-down as given) with its 95 % Wilson interval
+    as error bars; rows with fewer closed deals than the minimum drawn faint."""
+    names = [formatting.DASH if formatting.is_missing(v) else str(v) for v in df[label]]
+    rate = df["win_rate"].astype(float)
+    enough = (df["deals"] >= min_sample).tolist()
+    fig = go.Figure(go.Bar(
+        y=names, x=rate, orientation="h",
+        marker={"color": [PALETTE[0] if ok else "#cbd5e1" for ok in enough]},
+        error_x={"type": "data", "symmetric": False, "color": "#334155", "thickness": 1.5, "width": 4,
+                 "array": (df["win_rate_high"].astype(float) - rate).fillna(0).tolist(),
+                 "arrayminus": (rate - df["win_rate_low"].astype(float)).fillna(0).tolist()},
+        hovertext=[f"<b>{n}</b><br>win rate {formatting.percent(r)} ({formatting.number(w)} won, "
+                   f"{formatting.number(lo_)} lost)<br>95% interval {formatting.percent(a)} to {formatting.percent(b)}"
+                   + ("" if ok else "<br>too few to say")
+                   for n, r, w, lo_, a, b, ok in zip(names, rate, df["won"], df["lost"], df["win_rate_low"],
+                                                     df["win_rate_high"], enough)],
+        hoverinfo="text"))
+    # the figures beyond each whisker, where a narrow bar cannot hold them
+    fig.add_trace(go.Scatter(
+        y=names, x=(df["win_rate_high"].astype(float).fillna(rate) + 0.01).fillna(0.01), mode="text",
+        text=[f"{formatting.percent(r, 0)} of {formatting.number(n)}" for r, n in zip(rate, df["deals"])],
+        textposition="middle right", textfont={"size": 11, "color": "#334155"}, hoverinfo="skip",
+        showlegend=False))
+    _layout(fig, title, "win rate (count), with its 95% interval", height=max(220, 34 * len(df) + 90))
+    fig.update_layout(showlegend=False)
+    fig.update_xaxes(range=[0, 1.15], tickformat=".0%", tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    fig.update_yaxes(categoryorder="array", categoryarray=names)
+    return fig
+
+
+def pareto(df: pd.DataFrame, label: str, value: str = "lost", title: str = "") -> go.Figure:
+    """Bars of `value` per label, largest first, and the cumulative share as a line (right
+    axis): the few reasons behind most losses."""
+    g = df[df[value] > 0].sort_values(value, ascending=False, kind="stable")
+    names = [formatting.DASH if formatting.is_missing(v) else str(v) for v in g[label]]
+    total = g[value].sum()
+    cumulative = (g[value].cumsum() / total).tolist() if total else []
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=names, y=g[value], name=value.replace("_", " "), marker={"color": PALETTE[3]},
+                         text=[formatting.number(v) for v in g[value]], textposition="outside", cliponaxis=False,
+                         hovertext=[f"<b>{n}</b><br>{formatting.number(v)} {value.replace('_', ' ')}"
+                                    for n, v in zip(names, g[value])], hoverinfo="text"))
+    fig.add_trace(go.Scatter(x=names, y=cumulative, name="cumulative share", yaxis="y2", mode="lines+markers",
+                             line={"color": "#0f172a"},
+                             hovertext=[f"{n}: {formatting.percent(c)} of all so far" for n, c in zip(names, cumulative)],
+                             hoverinfo="text"))
+    fig.update_layout(title={"text": title, "x": 0, "font": {"size": 16}}, height=380, plot_bgcolor="white",
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      yaxis={"title": value.replace("_", " "), "gridcolor": "#f3f4f6", "separatethousands": True},
+                      yaxis2={"overlaying": "y", "side": "right", "range": [0, 1.05], "tickformat": ".0%",
+                              "title": "cumulative share"},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1})
+    return fig
+
+
+OUTCOME_COLORS = {"won": PALETTE[2], "lost": PALETTE[3]}
+
+
+def step_lateness(df: pd.DataFrame, metric: str, title: str = "") -> go.Figure:
+    """One step-lateness measure per step (top-down in plan order), won and lost side by side."""
+    steps = list(dict.fromkeys(df["step"]))
+    fig = go.Figure()
+    is_rate = metric.endswith("_rate")
+    for outcome, color in OUTCOME_COLORS.items():
+        g = df[df["outcome"] == outcome]
+        if not len(g):
+            continue
+        fig.add_trace(go.Bar(
+            y=g["step"], x=g[metric], orientation="h", name=outcome, marker={"color": color},
+            hovertext=[f"<b>{s}</b> — {outcome}<br>{metric.replace('_', ' ')}: "
+                       + (formatting.percent(v) if is_rate else formatting.days(v) + " days")
+                       + f"<br>{formatting.number(n)} steps"
+                       for s, v, n in zip(g["step"], g[metric], g["steps"])],
+            hoverinfo="text"))
+    _layout(fig, title, metric.replace("_", " ").replace("rate", "share"), height=max(260, 44 * len(steps) + 100))
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(categoryorder="array", categoryarray=steps)
+    if is_rate:
+        fig.update_xaxes(range=[0, 1.02], tickformat=".0%")
+    return fig
+
+
+def map_steps(steps: pd.DataFrame, as_of) -> go.Figure:
+    """A mutual plan's steps over time, step 1 on top: a grey line from the original to the
+    current due date (a moved date), the current due date coloured by side, completion as a
+    green tick, overdue steps as a red cross at their due date; a line marks the as-of."""
+    labels = [f"{n}. {s}" for n, s in zip(steps["step_no"], steps["step"])]
+    fig = go.Figure()
+    noon = pd.Timedelta(hours=12)
+    for y, o, d in zip(labels, steps["original_due_date"], steps["due_date"]):
+        if not formatting.is_missing(o) and not formatting.is_missing(d) and o != d:
+            fig.add_trace(go.Scatter(x=[pd.Timestamp(o) + noon, pd.Timestamp(d) + noon], y=[y, y], mode="lines",
+                                     line={"color": "#94a3b8", "width": 3}, showlegend=False, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(
+        x=[pd.Timestamp(o) + noon if not formatting.is_missing(o) else None for o in steps["original_due_date"]],
+        y=labels, mode="markers", name="original due date",
+        marker={"symbol": "circle-open", "size": 11, "color": "#64748b", "line": {"width": 2}},
+        hovertext=[f"{lab}<br>first due {formatting.when(o)}" for lab, o in zip(labels, steps["original_due_date"])],
+        hoverinfo="text"))
+    for side, color in SIDE_COLORS.items():
+        m = (steps["side"] == side).to_numpy()
+        if not m.any():
+            continue
+        g = steps[m]
+        fig.add_trace(go.Scatter(
+            x=[pd.Timestamp(d) + noon if not formatting.is_missing(d) else None for d in g["due_date"]],
+            y=[labels[i] for i in range(len(labels)) if m[i]], mode="markers", name=f"due ({side})",
+            marker={"symbol": "diamond", "size": 12, "color": color},
+            hovertext=[f"<b>{s}</b><br>{side} · {formatting.DASH if formatting.is_missing(w) else w}<br>due "
+                       f"{formatting.when(d)} (first {formatting.when(o)}) · {st or formatting.DASH}"
+                       for s, w, d, o, st in zip(g["step"], g["owner"], g["due_date"], g["original_due_date"],
+                                                 g["status"])],
+            hoverinfo="text"))
+    done = steps["completed_date"].notna().to_numpy()
+    if done.any():
+        fig.add_trace(go.Scatter(
+            x=[pd.Timestamp(d) + noon for d in steps.loc[done, "completed_date"]],
+            y=[labels[i] for i in range(len(labels)) if done[i]], mode="markers", name="completed",
+            marker={"symbol": "star", "size": 13, "color": PALETTE[2]},
+            hovertext=[f"completed {formatting.when(c)} ({formatting.number(d)} days "
+                       + ("late" if d > 0 else "early" if d < 0 else "on the day") + ")"
+                       for c, d in zip(steps.loc[done, "completed_date"], steps.loc[done, "late_days"].fillna(0))],
+            hoverinfo="text"))
+    late = steps["overdue"].notna().to_numpy()
+    if late.any():
+        fig.add_trace(go.Scatter(
+            x=[pd.Timestamp(d) + noon for d in steps.loc[late, "due_date"]],
+            y=[labels[i] for i in range(len(labels)) if late[i]], mode="markers", name="overdue",
+            marker={"symbol": "x", "size": 14, "color": PALETTE[3], "line": {"width": 1}},
+            hovertext=list(steps.loc[late, "overdue"]), hoverinfo="text"))
+    x = pd.Timestamp(as_of)
+    fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line={"color": "#0f172a", "dash": "dot"})
+    fig.add_annotation(x=x, y=1, yref="paper", text=f"as of {formatting.when(as_of)}", showarrow=False,
+                       yanchor="bottom", font={"size": 11})
+    _layout(fig, "", "", height=max(240, 70 + 34 * len(steps)))
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.08, "xanchor": "left", "x": 0})
+    fig.update_xaxes(type="date", tickformat="%d %b %Y", nticks=8)
+    fig.update_yaxes(categoryorder="array", categoryarray=labels)
+    return fig

@@ -68,12 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     reports = p.add_subparsers(dest="report", metavar="NAME", parser_class=_Parser)
     reports.required = True
     for report in REPORTS.values():
-        rp = reports.add_parser(report.name, help=report.help, description=report.help)
+        text = report.help.replace("%", "%%")      # argparse formats help with %
+        rp = reports.add_parser(report.name, help=text, description=text)
         for opt in report.options:
             if opt.flag_only:
-                rp.add_argument(opt.flag, dest=opt.dest, action="store_true", help=opt.help)
+                rp.add_argument(opt.flag, dest=opt.dest, action="store_true", help=opt.help.replace("%", "%%"))
             else:
-                rp.add_argument(opt.flag, dest=opt.dest, choices=opt.choices, default=opt.default, help=opt.help)
+                rp.add_argument(opt.flag, dest=opt.dest, choices=opt.choices, default=opt.default,
+                                help=opt.help.replace("%", "%%"))
         rp.add_argument("--as-of", dest="as_of", metavar="DATE", help="as of the start of this day (default: the data's date)")
         _output_options(rp)
     p = sub.add_parser("plan", help="generate an open deal's closing plan, dated from the data",
@@ -87,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which figure of each stage's time dates the steps (default: median)")
     p.add_argument("--lang", choices=("en", "it"), default="en", help="language of the xlsx (default: en)")
     _output_options(p)
+    p = sub.add_parser("handoff", help="write the onboarding hand-off of a won deal (xlsx)",
+                       description="The customer-success hand-off of a won deal: the problem, the proposed solution, "
+                                   "the buyer's stakeholders from the account map, the plan's steps and dates, the "
+                                   "commitments still open, and the amount and close date, as one workbook.")
+    p.add_argument("deal_id", metavar="DEAL_ID")
+    p.add_argument("-o", "--output", metavar="FILE.xlsx", required=True)
     return parser
 
 
@@ -217,6 +225,17 @@ def run(argv: list[str] | None = None) -> int:
 
     if args.command == "plan":
         return _plan(path, args)
+
+    if args.command == "handoff":
+        from .reports import mutual_plans
+
+        with db.read(path, must_exist=True) as con:
+            frames = mutual_plans.handoff(con, args.deal_id)
+        _write(args.output, mutual_plans.handoff_workbook(frames))
+        sys.stdout.write(f"wrote the onboarding hand-off of {args.deal_id} ({len(frames['Plan steps'])} steps, "
+                         f"{len(frames['Open commitments'])} still open, {len(frames['Stakeholders'])} stakeholders) "
+                         f"to {args.output}\n")
+        return ExitCode.OK
 
     if args.command == "report":
         report = REPORTS[args.report]

@@ -120,12 +120,13 @@ def deal_facts(con: duckdb.DuckDBPyConnection, deal_id: str, as_of_ts: datetime,
 
 
 def search_deals(con: duckdb.DuckDBPyConnection, text: str = "", limit: int = 50,
-                 open_only: bool = True) -> pd.DataFrame:
+                 open_only: bool = True, mutual_only: bool = False) -> pd.DataFrame:
     """Deals whose ID, name or account holds `text` (case and accents ignored), exact IDs
     first, then the largest amounts: the Closing plan page's picker (a million deals cannot be
-    scrolled)."""
+    scrolled). `mutual_only`: the deals with a mutual plan (the MAP page's picker), open first."""
     return con.execute(models.sql("deal_search"), {"text": (text or "").strip(), "limit": int(limit),
-                                                   "open_only": bool(open_only)}).df()
+                                                   "open_only": bool(open_only),
+                                                   "mutual_only": bool(mutual_only)}).df()
 
 
 # ---- the plan ------------------------------------------------------------------------------

@@ -172,6 +172,13 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
         "create or replace temp macro norm_key(x) as "
         "regexp_replace(lower(strip_accents(x::varchar)), '[^a-z0-9]', '', 'g')"
     )
+    # A plan step's name for grouping (DESIGN.md "Plan steps"): case, accents, punctuation and
+    # a leading number ("1.", "Step 2 -", "Passo 3)") ignored.
+    con.execute(
+        "create or replace temp macro step_key(x) as "
+        "regexp_replace(regexp_replace(lower(strip_accents(x::varchar)), "
+        "'^[^a-z0-9]*((step|passo|fase)[^a-z0-9]*)?[0-9]+([^a-z0-9]+|$)', ''), '[^a-z0-9]', '', 'g')"
+    )
     # The fiscal quarter of a date, named as periods.fiscal_quarter names it (DESIGN.md "Periods").
     con.execute(
         "create or replace temp macro fiscal_quarter(d, start_month) as "

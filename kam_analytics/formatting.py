@@ -63,12 +63,12 @@ def column_kind(name: str) -> str:
     n = name.lower()
     if n.endswith("_days") or n in ("days", "open_age_days"):
         return "days"
-    if "rate" in n or n.startswith("conversion") or n in ("attainment", "coverage", "coverage_score", "accuracy") or n.endswith("_accuracy"):
+    if "rate" in n or n.startswith("conversion") or n in ("attainment", "coverage", "coverage_score", "accuracy", "completion", "buyer_engagement") or n.endswith("_accuracy"):
         return "percent"
     if "amount" in n or n in ("deals", "in_progress", "won", "lost", "reached", "steps", "evaluations",
                               "quota", "potential", "value_12m", "actual", "change", "mean", "p10", "p50", "p90",
                               "won_by_as_of") \
-            or n.endswith(("_deals", "_count", "_forecast", "_error")) \
+            or n.endswith(("_deals", "_count", "_forecast", "_error", "_steps")) \
             or (n.startswith(("calls_", "call_")) and "accuracy" not in n and "submitted" not in n):
         return "count"
     return "other"

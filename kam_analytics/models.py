@@ -20,6 +20,17 @@ def sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
+@cache
+def compose(name: str) -> str:
+    """sql/<name>.sql with every `{model}` placeholder that names another sql/ file replaced by
+    that model, composed the same way (the shared CTE bodies of the win-loss and mutual-plan
+    models). Other placeholders ({dim}, {joins}, ...) are left for the caller."""
+    def part(m: re.Match) -> str:
+        return compose(m.group(1)) if (SQL_DIR / f"{m.group(1)}.sql").exists() else m.group(0)
+
+    return re.sub(r"\{([a-z_]+)\}", part, sql(name))
+
+
 def used_params(query: str, params: dict) -> dict:
     """The named parameters `query` refers to ($name) outside its -- comments: DuckDB refuses
     unused ones."""

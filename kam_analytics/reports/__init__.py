@@ -12,9 +12,11 @@ import pandas as pd
 
 from . import forecast_quality as _quality
 from . import forecasting as _forecasting
+from . import mutual_plans as _mutual_plans
 from . import risk as _risk
 from . import stage_durations as _stage_durations
 from . import velocity as _velocity
+from . import win_loss as _win_loss
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,11 @@ class Report:
 PERIOD_INSIDE = Option("--period", "period", "a fiscal quarter or month, e.g. FY2026-Q1 or FY2026-M02 (default: "
                       "the quarter of the data's date); --as-of, default the period's first day, must be inside it")
 BY = Option("--by", "by", "split by a dimension (any deal, account, owner or product column, or size_band)")
+CLOSED_RANGE = (
+    Option("--from", "date_from", "deals closed on or after this day (default: every closed deal)"),
+    Option("--to", "date_to", "deals closed on or before this day"),
+    Option("--segment", "segment", "only deals of this segment"),
+)
 
 REPORTS: dict[str, Report] = {
     r.name: r
@@ -145,6 +152,37 @@ REPORTS: dict[str, Report] = {
             (Option("--from", "date_from", "the range's first day (default: the eighth fiscal-quarter start before "
                     "the data's date)"),
              Option("--to", "date_to", "the range's last day (default: the data's date)")),
+        ),
+        Report(
+            "win-loss",
+            _win_loss.win_loss,
+            "Won and lost deals closed in the range: win rate by count (with its 95% Wilson interval) and by value.",
+            (*_win_loss.KEYS, *_win_loss.EXTRA),
+            (BY, *CLOSED_RANGE),
+        ),
+        Report(
+            "plan-effect",
+            _win_loss.plan_effect,
+            "Win rate of closed deals by a mutual-plan fact at their closing: has_mutual_plan, plan_signed, "
+            "completion_band or buyer_on_time_band.",
+            (*_win_loss.PLAN_EFFECT_KEYS, *_win_loss.PLAN_EFFECT_EXTRA),
+            (Option("--by", "by", "the plan fact (default has_mutual_plan)", _win_loss.FACTS, "has_mutual_plan"),
+             *CLOSED_RANGE),
+        ),
+        Report(
+            "step-lateness",
+            _win_loss.step_lateness,
+            "Each mutual-plan step (grouped by name) in won and in lost deals: steps, share completed on time, "
+            "median late days, share overdue at close.",
+            (*_win_loss.STEP_KEYS, *_win_loss.STEP_EXTRA),
+            CLOSED_RANGE,
+        ),
+        Report(
+            "map-health",
+            _mutual_plans.map_health,
+            "Open deals' mutual action plans: steps, completion, overdue steps (buyer-side apart), buyer engagement, "
+            "signed, and the deal's risk band.",
+            (*_mutual_plans.MAP_HEALTH_KEYS, *_mutual_plans.MAP_HEALTH_EXTRA),
         ),
     )
 }

@@ -28,7 +28,7 @@ WATERFALL_CATEGORIES = ("start", "new", "pulled_in", "increased", "decreased", "
 def snapshot_sql(as_of_param: str = "as_of") -> str:
     """sql/snapshot.sql with its as-of parameter named `as_of_param` (from a fixed set in this
     module, never user text), so that one query can hold two snapshots."""
-    return models.sql("snapshot").replace("$as_of", f"${as_of_param}")
+    return models.compose("snapshot").replace("$as_of", f"${as_of_param}")
 
 
 _SNAPSHOT_PARAMS = ("won_stages", "lost_stages", "currency")

@@ -1,9 +1,10 @@
 -- deal_search: deals whose ID, name or account holds $text (case and accents ignored), for a
 -- picker that searches instead of scrolling: an exact ID first, then IDs starting with the
--- text, then the largest amounts. $open_only keeps open deals (a closing plan's candidates).
+-- text, then the largest amounts. $open_only keeps open deals (a closing plan's candidates),
+-- $mutual_only the deals with a mutual plan (the MAP page's), open ones first.
 with matches as (
     select
-        d.deal_id, d.deal_name, a.account_name, d.owner, d.stage, d.amount, d.close_date,
+        d.deal_id, d.deal_name, a.account_name, d.owner, d.stage, d.status, d.amount, d.close_date,
         case
             when lower(d.deal_id) = lower($text) then 0
             when starts_with(lower(d.deal_id), lower($text)) then 1
@@ -12,6 +13,7 @@ with matches as (
     from deals d
     left join accounts a on a.account_id = d.account_id
     where (not $open_only or d.status = 'open')
+      and (not $mutual_only or d.deal_id in (select deal_id from plans where plan_type = 'mutual'))
       and (
         $text = ''
         or contains(strip_accents(lower(d.deal_id)), strip_accents(lower($text)))
@@ -21,9 +23,9 @@ with matches as (
 ),
 
 final as (
-    select deal_id, deal_name, account_name, owner, stage, amount, close_date
+    select deal_id, deal_name, account_name, owner, stage, status, amount, close_date
     from matches
-    order by rank, amount desc nulls last, deal_id
+    order by rank, status <> 'open', amount desc nulls last, deal_id
     limit $limit
 )
 

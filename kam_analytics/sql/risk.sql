@@ -16,7 +16,8 @@ in_force as (              -- each deal's open state row at each as-of; before i
     select a.as_of, s.deal_id, s.changed_at as row_at, s.stage, s.amount, s.close_date, s.shape,
            s.pushes_so_far, s.days_pushed_so_far, s.peak_amount
     from (select * from deal_states              -- closed states first out: few rows are joined
-          where stage is null or not (list_contains($won_stages, stage) or list_contains($lost_stages, stage))) s
+          where (stage is null or not (list_contains($won_stages, stage) or list_contains($lost_stages, stage)))
+            and (not $only_mutual or deal_id in (select deal_id from plans where plan_type = 'mutual'))) s
     join as_ofs a on s.changed_at < a.as_of and (s.next_at is null or s.next_at >= a.as_of)
     union all
     select a.as_of, s.deal_id, null as row_at, s.stage, s.amount, s.close_date, s.shape,
@@ -51,9 +52,10 @@ states_at as (             -- with the deal's current fields where the state row
     where d.deal_id in (select deal_id from stage_visits where not has_history)
 ),
 
-open_deals as (            -- deals existing and open at the as-of (not in a won or lost stage)
-    select * from states_at
+open_deals as (            -- deals existing and open at the as-of (not in a won or lost stage); the
+    select * from states_at   -- mutual plans' health (map-health) asks only for deals with a mutual plan
     where not list_contains($won_stages, stage) and not list_contains($lost_stages, stage)
+      and (not $only_mutual or deal_id in (select deal_id from plans where plan_type = 'mutual'))
 ),
 
 visits_at as (             -- the stage visit in force at the as-of

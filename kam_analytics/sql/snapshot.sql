@@ -37,24 +37,12 @@ states_at as (
     where d.created_date < $as_of
 ),
 
-latest_rates as (
-    select upper(currency) as currency, arg_max(rate, valid_from) as rate
-    from fx_rates
-    group by all
+fx_source as (
+    select currency, close_date from states_at
 ),
 
-foreign_keys as (           -- the few (currency, close date) pairs to convert: the ASOF join
-    select distinct currency, close_date  -- runs on them, not on every deal
-    from states_at
-    where currency <> upper($currency)
-),
-
-rated as (
-    select k.currency, k.close_date, coalesce(r.rate, lr.rate) as rate
-    from foreign_keys k
-    asof left join (select upper(currency) as currency, valid_from, rate from fx_rates) r
-        on r.currency = k.currency and k.close_date >= r.valid_from
-    left join latest_rates lr on lr.currency = k.currency
+rated as (                  -- sql/fx_rated.sql
+    {fx_rated}
 ),
 
 final as (
