@@ -13,6 +13,8 @@ pg = st.navigation({
         st.Page("views/closing_plan.py", title="Closing plan", icon=":material/event_available:", url_path="closing_plan"),
         st.Page("views/forecast.py", title="Forecast", icon=":material/trending_up:", url_path="forecast"),
         st.Page("views/risk.py", title="Deals at risk", icon=":material/warning:", url_path="risk"),
+        st.Page("views/mutual_plans.py", title="Mutual plans", icon=":material/handshake:", url_path="mutual_plans"),
+        st.Page("views/win_loss.py", title="Win-loss", icon=":material/emoji_events:", url_path="win_loss"),
     ],
     "Data": [
         st.Page("views/import_files.py", title="Import", icon=":material/upload_file:", url_path="import"),

@@ -171,3 +171,37 @@ def table(df, **kwargs) -> None:
     rounded and midnight date-times shown as dates."""
     shown = _for_people(df)
     st.dataframe(shown, hide_index=True, width="stretch", **kwargs)
+
+
+def as_of_input(key: str, summary: dict, column, help_text: str):
+    """The "As of" date picker of the time-travel pages: from the URL, default and latest the
+    whole of the data's date (its next day, 00:00); kept in the URL when not the default."""
+    from datetime import timedelta
+
+    latest = (summary["data_date"] or date.today()) + timedelta(days=1)
+    st.session_state.setdefault(key, min(query_date("as_of") or latest, latest))
+    as_of = column.date_input("As of (start of this day)", key=key, max_value=latest, help=help_text)
+    set_query_params(as_of=as_of.isoformat() if as_of != latest else None)
+    return as_of
+
+
+def url_multiselect(column, name: str, options: list, label: str, key: str, help_text: str | None = None,
+                    format_func=str) -> list:
+    """A searchable multi-select filter whose picks live in the URL (?name=a&name=b)."""
+    wanted = [x for x in st.query_params.get_all(name) if x in options]
+    st.session_state.setdefault(key, wanted)
+    values = column.multiselect(label, options, key=key, placeholder="All", help=help_text, format_func=format_func)
+    if values:
+        st.query_params[name] = values
+    else:
+        st.query_params.pop(name, None)
+    return values
+
+
+def keep(df, **picks):
+    """The rows of `df` whose column is among the values picked in a filter (an empty pick
+    keeps every row)."""
+    for column, values in picks.items():
+        if values:
+            df = df[df[column].isin(values)]
+    return df

@@ -3,8 +3,6 @@
 drill-down to one deal's timeline: stage visits, close-date pushes, amount over time and plan
 steps with the overdue ones marked buyer-side or seller-side."""
 
-from datetime import date, timedelta
-
 import pandas as pd
 import streamlit as st
 
@@ -21,43 +19,25 @@ with _ui.guarded(), _ui.one_connection():
     summary = _ui.loaded_summary("No deals are loaded yet, so no deal can be at risk.")
     conf = _ui.read("kam_analytics.settings.load")
     r = conf["risk"]
-    data_date = summary["data_date"] or date.today()
-    latest = data_date + timedelta(days=1)
-    st.session_state.setdefault("risk-as-of", min(_ui.query_date("as_of") or latest, latest))
     c = st.columns([1, 3])
-    as_of = c[0].date_input("As of (start of this day)", key="risk-as-of", max_value=latest,
-                            help="Dated facts (history, plans, signatures, completed steps) as they stood then; the "
-                                 "account map, champion fields and steps' due dates are today's (current values).")
+    as_of = _ui.as_of_input("risk-as-of", summary, c[0],
+                            "Dated facts (history, plans, signatures, completed steps) as they stood then; the "
+                            "account map, champion fields and steps' due dates are today's (current values).")
     df = _ui.read("kam_analytics.reports.risk.risk", as_of=as_of.isoformat())
 
     # ---- filters (in the URL)
     f = st.columns(4)
+    owners = _ui.url_multiselect(f[0], "owner", sorted(df["owner"].dropna().unique().tolist()), "Owner", "risk-owner",
+                                 "Type to search.")
+    segments = _ui.url_multiselect(f[1], "segment", sorted(df["segment"].dropna().unique().tolist()), "Segment",
+                                   "risk-segment")
+    bands = _ui.url_multiselect(f[2], "band", BANDS, "Band", "risk-band",
+                                f"high: score ≥ {r['bands']['high']:g}; medium: ≥ {r['bands']['medium']:g}; "
+                                "low: below (the score is the sum of the tripped flags' weights).")
+    flags = _ui.url_multiselect(f[3], "flag", list(risk_report.FLAGS), "Flag", "risk-flag",
+                                "Deals with any of these flags.")
 
-    def picked(name, options, label, help_text):
-        wanted = [x for x in st.query_params.get_all(name) if x in options]
-        st.session_state.setdefault(f"risk-{name}", wanted)
-        return f[["owner", "segment", "band", "flag"].index(name)].multiselect(
-            label, options, key=f"risk-{name}", placeholder="All", help=help_text)
-
-    owners = picked("owner", sorted(df["owner"].dropna().unique().tolist()), "Owner", "Type to search.")
-    segments = picked("segment", sorted(df["segment"].dropna().unique().tolist()), "Segment", None)
-    bands = picked("band", BANDS, "Band", f"high: score ≥ {r['bands']['high']:g}; medium: ≥ {r['bands']['medium']:g}; "
-                                          "low: below (the score is the sum of the tripped flags' weights).")
-    flags = picked("flag", list(risk_report.FLAGS), "Flag", "Deals with any of these flags.")
-    for name, values in (("owner", owners), ("segment", segments), ("band", bands), ("flag", flags)):
-        if values:
-            st.query_params[name] = values
-        else:
-            st.query_params.pop(name, None)
-    _ui.set_query_params(as_of=as_of.isoformat() if as_of != latest else None)
-
-    shown = df
-    if owners:
-        shown = shown[shown["owner"].isin(owners)]
-    if segments:
-        shown = shown[shown["segment"].isin(segments)]
-    if bands:
-        shown = shown[shown["band"].isin(bands)]
+    shown = _ui.keep(df, owner=owners, segment=segments, band=bands)
     if flags:
         wanted = set(flags)
         shown = shown[[bool(wanted & set(fs)) for fs in shown["flags"]]]

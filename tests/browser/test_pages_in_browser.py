@@ -72,8 +72,8 @@ def test_every_page_with_demo_data_and_empty(demo_db_factory, tmp_path, serve, p
     """A screenshot of every page, with the demo data and with an empty database."""
     for label, db_file in (("demo", demo_db_factory(2000, 7)), ("empty", tmp_path / "blank.duckdb")):
         app = serve(db_file)
-        for path in ("", "stage_durations", "stage_velocity", "closing_plan", "forecast", "risk", "import", "data",
-                     "settings"):
+        for path in ("", "stage_durations", "stage_velocity", "closing_plan", "forecast", "risk", "mutual_plans",
+                     "win_loss", "import", "data", "settings"):
             page.goto(f"{app.url}/{path}")
             page.wait_for_selector("h1", timeout=30_000)
             _wait_ready(page)
@@ -163,3 +163,47 @@ def test_risk_page_shows_the_riskiest_deal_and_its_reasons(demo_db_factory, serv
     page.wait_for_selector(".js-plotly-plot .bars .point", timeout=30_000)     # the flag counts drew
     assert page.locator(f"text={top['reasons'][0]}").count() >= 1          # the drill-down's first sentence
     screenshot(page, "risk_demo")
+
+
+def test_mutual_plans_page_shows_a_plan_and_its_overdue_steps(tmp_path, serve, page):
+    """tests/fixtures/winloss as of 2026-07-01 (worked out in tests/unit/test_win_loss.py): O1's
+    plan is 40 % complete, its buyer-side step "Success criteria signed off" is overdue apart from
+    the seller-side "Proposal presented"; a won deal offers the hand-off download."""
+    from ..conftest import load_fixture
+
+    path = load_fixture(tmp_path / "wl.duckdb", "winloss")
+    app = serve(path)
+    page.goto(f"{app.url}/mutual_plans?as_of=2026-07-01&deal=O1")
+    page.wait_for_selector("text=Overdue on the buyer's side", timeout=60_000)
+    _wait_ready(page)
+    page.wait_for_selector(".js-plotly-plot .scatterlayer .point", timeout=30_000)     # the step timeline drew
+    values = page.locator("[data-testid=stMetricValue]").all_inner_texts()
+    assert "40.0%" in values and "7 days" in values, values
+    buyer = page.locator("[data-testid=stColumn]", has_text="Overdue on the buyer's side").last.inner_text()
+    assert "Success criteria signed off" in buyer and "Proposal presented" not in buyer
+    screenshot(page, "mutual_plans_O1")
+    page.goto(f"{app.url}/mutual_plans?as_of=2026-07-01&deal=W1")
+    page.wait_for_selector("text=Onboarding hand-off", timeout=60_000)
+    _wait_ready(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="⬇ Onboarding hand-off (Excel)").click()
+    target = tmp_path / "handoff.xlsx"
+    download.value.save_as(target)
+    import openpyxl
+
+    assert openpyxl.load_workbook(target).sheetnames[0] == "Hand-off"
+    screenshot(page, "mutual_plans_W1")
+
+
+def test_win_loss_page_draws_intervals(tmp_path, serve, page):
+    from ..conftest import load_fixture
+
+    path = load_fixture(tmp_path / "wl.duckdb", "winloss")
+    app = serve(path)
+    page.goto(f"{app.url}/win_loss?by=segment")
+    page.wait_for_selector("text=Win rate by segment", timeout=60_000)
+    _wait_ready(page)
+    values = page.locator("[data-testid=stMetricValue]").all_inner_texts()
+    assert values[0] == "60.0%", values                                  # 6 won of 10
+    assert page.locator("text=67% of 6").count() >= 1                    # segment X: 4 of 6
+    screenshot(page, "win_loss_by_segment")

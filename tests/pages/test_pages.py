@@ -12,7 +12,8 @@ from kam_analytics.reports.stage_durations import stage_durations
 
 APP = str(Path(__file__).parent.parent.parent / "app.py")
 PAGES = ["views/overview.py", "views/stage_durations.py", "views/stage_velocity.py", "views/closing_plan.py",
-         "views/forecast.py", "views/risk.py", "views/import_files.py", "views/data.py", "views/settings.py"]
+         "views/forecast.py", "views/risk.py", "views/mutual_plans.py", "views/win_loss.py", "views/import_files.py",
+         "views/data.py", "views/settings.py"]
 
 
 def _open(monkeypatch, db_file, page=None, query=None):
@@ -223,3 +224,39 @@ def test_settings_page_shows_the_backtest_beside_the_thresholds(monkeypatch, tmp
     grid = at.dataframe[-1].value
     past = grid.set_index("flag").loc["past_close_date"]
     assert past["lift"] == "0.50" and past["win_rate_flagged"] == "66.7%"   # 2 of 3 won; 1 of 3 unflagged
+
+
+def test_win_loss_page_shows_the_report_numbers_and_keeps_filters_in_the_url(monkeypatch, tmp_path):
+    """tests/fixtures/winloss (worked out in tests/unit/test_win_loss.py): 6 won of 10 closed;
+    closed in 2026 Q1 W1, W2, L1, L2: 2 of 4; segment Y: W3 W4 won, L3 L4 lost."""
+    from ..conftest import load_fixture
+
+    path = load_fixture(tmp_path / "wl.duckdb", "winloss")
+    at = _open(monkeypatch, path, "views/win_loss.py")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Win rate (count)"] == "60.0%" and shown["Won"] == "6" and shown["Lost"] == "4"
+    at = _open(monkeypatch, path, "views/win_loss.py", query={"from": "2026-01-01", "to": "2026-03-31"})
+    assert {m.label: m.value for m in at.metric}["Win rate (count)"] == "50.0%"
+    at.selectbox(key="wl-segment").set_value("Y").run()
+    assert not at.exception
+    assert at.query_params["segment"] in ("Y", ["Y"])
+    # nothing of Y closed in Q1: the page says so instead of showing empty charts
+    assert any("No deal closed" in i.value for i in at.info)
+
+
+def test_mutual_plans_page_lists_health_and_offers_the_handoff(monkeypatch, tmp_path):
+    from ..conftest import load_fixture
+
+    path = load_fixture(tmp_path / "wl.duckdb", "winloss")
+    at = _open(monkeypatch, path, "views/mutual_plans.py", query={"as_of": "2026-07-01"})
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = {m.label: m.value for m in at.metric}
+    # O1 and O2 (O3's plan comes later); O2 signed by both: 50 %; O1 has an overdue buyer-side step
+    assert shown["Open mutual plans"] == "2" and shown["Signed by both sides"] == "50.0%"
+    assert shown["With overdue buyer-side steps"] == "1"
+    assert shown["Completion"] == "40.0%" and shown["Closing plan → mutual"] == "7 days"        # O1 picked
+    at = _open(monkeypatch, path, "views/mutual_plans.py", query={"as_of": "2026-07-01", "deal": "W1"})
+    assert not at.exception
+    assert any("Problem" in m.value and "=SUM(A1)" in m.value for m in at.markdown)
+    assert not any("offered once the deal is won" in c.value for c in at.caption)           # W1 is won
