@@ -76,3 +76,15 @@ def run_role(a: argparse.Namespace, roles: dict) -> bool:
         return False
     print(json.dumps(roles[a.role](), default=str))
     return True
+
+
+def run_sides(script: str, doc: str, generate, ours, pandas):
+    """A comparison benchmark's command line and three roles, each a function of the parsed
+    arguments: in a child process run the role asked for and return None; in the parent
+    generate (or reuse) the data, then run our side and the pandas side each in a fresh
+    process and return (arguments, ours, pandas)."""
+    a = parser(doc, ("generate", "ours", "pandas")).parse_args()
+    if run_role(a, {"generate": lambda: generate(a), "ours": lambda: ours(a), "pandas": lambda: pandas(a)}):
+        return None
+    child(script, "generate", a.workdir, "--deals", str(a.deals))
+    return a, child(script, "ours", a.workdir), child(script, "pandas", a.workdir)

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, child, cold_and_warm, export_parquet, parser, peak_rss_mb, print_table, run_role
+from common import ROOT, cold_and_warm, export_parquet, peak_rss_mb, print_table, run_sides
 
 sys.path.insert(0, str(ROOT))
 
@@ -238,14 +238,11 @@ def role_pandas(workdir: Path) -> dict:
 
 
 def main() -> None:
-    ap = parser(__doc__, ("generate", "ours", "pandas"))
-    a = ap.parse_args()
-    if run_role(a, {"generate": lambda: role_generate(a.workdir, a.deals), "ours": lambda: role_ours(a.workdir),
-                    "pandas": lambda: role_pandas(a.workdir)}):
+    sides = run_sides(__file__, __doc__, lambda a: role_generate(a.workdir, a.deals), lambda a: role_ours(a.workdir),
+                      lambda a: role_pandas(a.workdir))
+    if sides is None:
         return
-    child(__file__, "generate", a.workdir, "--deals", str(a.deals))
-    ours = child(__file__, "ours", a.workdir)
-    pdx = child(__file__, "pandas", a.workdir)
+    a, ours, pdx = sides
     o, p = ours["risk"], pdx["risk"]
     agree = "yes" if o["key"] == p["key"] else "NO"
     print(f"risk flags, {a.deals:,} deals, {o['key']['open_deals']:,} open at the data's date (seconds; each side "
