@@ -396,7 +396,8 @@ def map_steps(steps: pd.DataFrame, as_of) -> go.Figure:
     """A mutual plan's steps over time, step 1 on top: a grey line from the original to the
     current due date (a moved date), the current due date coloured by side, completion as a
     green tick, overdue steps as a red cross at their due date; a line marks the as-of."""
-    labels = [f"{n}. {s}" for n, s in zip(steps["step_no"], steps["step"])]
+    # "3. Step" unless the name carries its own number ("1. Recap …")
+    labels = [s if s[:1].isdigit() else f"{n}. {s}" for n, s in zip(steps["step_no"], steps["step"])]
     fig = go.Figure()
     noon = pd.Timedelta(hours=12)
     for y, o, d in zip(labels, steps["original_due_date"], steps["due_date"]):
@@ -445,8 +446,9 @@ def map_steps(steps: pd.DataFrame, as_of) -> go.Figure:
     fig.add_annotation(x=x, y=1, yref="paper", text=f"as of {formatting.when(as_of)}", showarrow=False,
                        yanchor="bottom", font={"size": 11})
     _layout(fig, "", "", height=max(240, 70 + 34 * len(steps)))
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.08, "xanchor": "left", "x": 0})
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10}, height=max(280, 110 + 34 * len(steps)),
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.12 - 1.5 / max(4, len(steps)),
+                              "xanchor": "left", "x": 0})
     fig.update_xaxes(type="date", tickformat="%d %b %Y", nticks=8)
     fig.update_yaxes(categoryorder="array", categoryarray=labels)
     return fig
