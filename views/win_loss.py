@@ -88,13 +88,11 @@ with _ui.guarded(), _ui.one_connection():
     seg_q = _ui.query_param("segment", "All", ["All", *segments])
     st.session_state.setdefault("wl-segment", seg_q)
     f = st.columns([1, 1, 2])
-    lo = first.date() if hasattr(first, "date") else first
-    hi = last.date() if hasattr(last, "date") else last
     date_from = f[0].date_input("Closed from", key="wl-from", value=None, min_value=date(1990, 1, 1),
                                 help=f"Deals closed on or after this day. Empty: every closed deal "
-                                     f"(first closed {formatting.when(lo)}).")
+                                     f"(first closed {formatting.when(first)}).")
     date_to = f[1].date_input("Closed to", key="wl-to", value=None, min_value=date(1990, 1, 1),
-                              help=f"Deals closed on or before this day (last closed {formatting.when(hi)}).")
+                              help=f"Deals closed on or before this day (last closed {formatting.when(last)}).")
     segment = f[2].selectbox("Segment", ["All", *segments], key="wl-segment", help="Type to search.")
     _ui.set_query_params(**{"from": date_from.isoformat() if date_from else None,
                             "to": date_to.isoformat() if date_to else None,

@@ -161,8 +161,7 @@ def handoff(con: duckdb.DuckDBPyConnection, deal_id: str) -> dict[str, pd.DataFr
         "select step_no, step, stage, side, owner, original_due_date, due_date, completed_date, status "
         "from plan_steps where deal_id = ? and plan_type = ? order by step_no", [str(deal_id), plan_type]).df()
     open_steps = steps[steps["completed_date"].isna() & (steps["status"].fillna("") != "rejected")]
-    frames = {"Hand-off": head, "Stakeholders": people, "Plan steps": steps,
-              "Open commitments": open_steps.reset_index(drop=True)}
+    frames = dict(zip(HANDOFF_SHEETS, (head, people, steps, open_steps.reset_index(drop=True))))
     for f in frames.values():
         f.attrs = {}
     return frames

@@ -67,7 +67,7 @@ def wilson(won, n, z: float = Z) -> tuple[np.ndarray, np.ndarray]:
     return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
 
 
-def _range(con, date_from, date_to, segment, as_of) -> tuple[dict, list[str]]:
+def _range(conf: dict, date_from, date_to, segment, as_of) -> tuple[dict, list[str]]:
     """The range's parameters and the note that says what it is. An explicit --as-of caps
     the range: only deals closed before it."""
     t0 = start_of(parse_date(date_from, "--from"))
@@ -77,7 +77,6 @@ def _range(con, date_from, date_to, segment, as_of) -> tuple[dict, list[str]]:
         t1 = cap
     if t0 is not None and t1 is not None and t1 <= t0:
         raise UsageError("--to must be on or after --from")
-    conf = settings.load(con)
     params = {"date_from": t0, "date_to": t1, "segment": segment or None, "currency": conf["currency"]}
     if t0 is None and t1 is None:
         what = "Every closed deal (won or lost), dated or not"
@@ -145,7 +144,7 @@ def win_loss(con: duckdb.DuckDBPyConnection, by: str | None = None, date_from=No
     Wilson interval, and by value."""
     conf = settings.load(con)
     dim = dims.resolve(con, by, conf)
-    params, notes = _range(con, date_from, date_to, segment, as_of)
+    params, notes = _range(conf, date_from, date_to, segment, as_of)
     query = _query("win_loss", dim)
     df = con.execute(query, models.used_params(query, {**params, **dim.params})).df()
     df = _rates(df)
@@ -173,7 +172,7 @@ def plan_effect(con: duckdb.DuckDBPyConnection, by: str = "has_mutual_plan", dat
     "Bands"), with the Wilson interval."""
     by = by or "has_mutual_plan"
     conf = settings.load(con)
-    params, notes = _range(con, date_from, date_to, segment, as_of)
+    params, notes = _range(conf, date_from, date_to, segment, as_of)
     query = _query("win_loss", dims.resolve(con, None, conf), fact=by)
     df = _rates(con.execute(query, models.used_params(query, params)).df())
     if by in ("has_mutual_plan", "plan_signed"):
@@ -194,7 +193,7 @@ def step_lateness(con: duckdb.DuckDBPyConnection, date_from=None, date_to=None, 
     """Per mutual-plan step (by normalised name) and outcome: steps, the share completed on
     time, the median late days and the share overdue at close: which steps slip before a loss."""
     conf = settings.load(con)
-    params, notes = _range(con, date_from, date_to, segment, as_of)
+    params, notes = _range(conf, date_from, date_to, segment, as_of)
     query = _query("step_lateness", dims.resolve(con, None, conf))
     df = con.execute(query, models.used_params(query, params)).df()
     # each group's name: its most frequent spelling over both outcomes (ties: the first by
@@ -234,7 +233,7 @@ def deals_behind(con: duckdb.DuckDBPyConnection, by: str | None = None, value=No
     (`fact`=`fact_value`), optionally of one outcome, with their plan facts: (rows, total)."""
     conf = settings.load(con)
     dim = dims.resolve(con, by, conf)
-    params, _notes = _range(con, date_from, date_to, segment, as_of)
+    params, _notes = _range(conf, date_from, date_to, segment, as_of)
     where = ["($outcome::varchar is null or outcome = $outcome::varchar)"]
     if by:
         where.append("dim::varchar is not distinct from $value::varchar")
@@ -254,7 +253,7 @@ def step_deals(con: duckdb.DuckDBPyConnection, step_key: str, outcome: str | Non
                date_to=None, segment: str | None = None, as_of=None, limit: int = 10_000) -> tuple[pd.DataFrame, int]:
     """The steps behind one row of step-lateness, each with its deal: (rows, total)."""
     conf = settings.load(con)
-    params, _notes = _range(con, date_from, date_to, segment, as_of)
+    params, _notes = _range(conf, date_from, date_to, segment, as_of)
     query = ("select deal_id, deal_name, owner, outcome, closed_date, step_no, step, side, original_due_date, "
              "due_date, completed_date, status, on_time, late_days, overdue as overdue_at_close from ("
              + _query("closed_steps", dims.resolve(con, None, conf)) + ") where step_key = $step_key "
