@@ -591,12 +591,20 @@ def _name_keys(con, names) -> pd.Series:
 
 
 def _account_ids(df: pd.DataFrame, con, aliases: dict | None = None) -> pd.DataFrame:
-    """account_id from the normalised name where the file gives only names; a name the user
-    merged into an existing account (an alias) takes that account's id."""
+    """account_id where the file gives only names: a name the user merged into an existing
+    account (an alias) takes that account's id; a name equal after normalisation to the one
+    account already of that name takes its id (DESIGN.md "Keys from names": an account plan
+    written for the CRM's "Alpha Foods" joins ACC-17, not a new account); else the
+    normalised name itself."""
     if "account_name" in df and ("account_id" not in df or df["account_id"].isna().any()):
         aliases = aliases or {}
         keys = _name_keys(con, df["account_name"]).set_axis(df.index)
-        derived = keys.map(aliases).astype("string").fillna(keys) if aliases else keys
+        known = dict(con.execute(
+            "select norm_key(account_name), min(account_id) from accounts "
+            "where norm_key(account_name) in (select unnest(?::varchar[])) group by 1 having count(*) = 1",
+            [list(keys.dropna().unique())]).fetchall())
+        derived = keys.map(known).astype("string").fillna(keys) if known else keys
+        derived = keys.map(aliases).astype("string").fillna(derived) if aliases else derived
         derived = derived.where(derived != "")
         df["account_id"] = df["account_id"].where(df["account_id"].notna(), derived) if "account_id" in df else derived
     return df
