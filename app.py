@@ -16,6 +16,10 @@ pg = st.navigation({
         st.Page("views/mutual_plans.py", title="Mutual plans", icon=":material/handshake:", url_path="mutual_plans"),
         st.Page("views/win_loss.py", title="Win-loss", icon=":material/emoji_events:", url_path="win_loss"),
     ],
+    "Accounts": [
+        st.Page("views/key_accounts.py", title="Key accounts", icon=":material/star:", url_path="key_accounts"),
+        st.Page("views/account.py", title="Account", icon=":material/apartment:", url_path="account"),
+    ],
     "Data": [
         st.Page("views/import_files.py", title="Import", icon=":material/upload_file:", url_path="import"),
         st.Page("views/data.py", title="Data", icon=":material/table:", url_path="data"),

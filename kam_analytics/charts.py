@@ -452,3 +452,95 @@ def map_steps(steps: pd.DataFrame, as_of) -> go.Figure:
     fig.update_xaxes(type="date", tickformat="%d %b %Y", nticks=8)
     fig.update_yaxes(categoryorder="array", categoryarray=labels)
     return fig
+
+
+RELATIONSHIP_COLORS = {1: "#dc2626", 2: "#f97316", 3: "#eab308", 4: "#22c55e", 5: "#15803d"}
+
+
+def portfolio(df: pd.DataFrame, currency: str = "") -> go.Figure:
+    """Key accounts: value of the last 12 months (x) against potential (y), bubble area =
+    open pipeline, colour = relationship strength (1 red … 5 green; grey when unknown)."""
+    fig = go.Figure()
+    biggest = float(df["open_pipeline"].max()) if len(df) and df["open_pipeline"].max() > 0 else 1.0
+    groups = [(k, df[df["relationship_strength"] == k]) for k in range(1, 6)]
+    groups.append((None, df[df["relationship_strength"].isna()]))
+    for k, g in groups:
+        if not len(g):
+            continue
+        name = f"{k} · {formatting.RELATIONSHIP.get(k, '')}" if k else "relationship unknown"
+        size = 8 + 42 * (g["open_pipeline"].clip(lower=0) / biggest) ** 0.5
+        hover = [f"<b>{n}</b> ({a})<br>value 12 m {formatting.number(v)} {currency}<br>potential "
+                 f"{formatting.number(p)} {currency} ({src})<br>open pipeline {formatting.number(o)} {currency}<br>"
+                 f"coverage {formatting.percent(c)}"
+                 for n, a, v, p, src, o, c in zip(g["account_name"], g["account_id"], g["value_12m"], g["potential"],
+                                                  g["potential_source"], g["open_pipeline"], g["coverage_score"])]
+        fig.add_trace(go.Scatter(
+            x=g["value_12m"], y=g["potential"], mode="markers", name=name, customdata=g["account_id"],
+            marker={"size": size, "color": RELATIONSHIP_COLORS.get(k, "#9ca3af"), "opacity": 0.75,
+                    "line": {"width": 1, "color": "white"}},
+            hovertext=hover, hoverinfo="text"))
+    fig = _layout(fig, "Portfolio: value of the last 12 months against potential",
+                  f"value, last 12 months ({currency})" if currency else "value, last 12 months", height=480)
+    fig.update_yaxes(autorange=True, title=f"potential ({currency})" if currency else "potential",
+                     separatethousands=True, rangemode="tozero")
+    fig.update_xaxes(rangemode="tozero")
+    fig.update_layout(legend={"title": {"text": "Relationship "}, "orientation": "h", "yanchor": "top", "y": -0.16,
+                              "xanchor": "left", "x": 0}, margin={"b": 60})
+    return fig
+
+
+def coverage_gaps(counts: pd.DataFrame) -> go.Figure:
+    """How many accounts miss each coverage criterion (columns `gap`, `accounts`)."""
+    fig = go.Figure(go.Bar(x=counts["accounts"], y=counts["gap"], orientation="h", marker_color=PALETTE[3],
+                           text=[formatting.number(v) for v in counts["accounts"]], textposition="auto",
+                           hovertemplate="%{y}: %{x} accounts<extra></extra>"))
+    fig = _layout(fig, "Coverage gaps: accounts missing each criterion", "accounts",
+                  height=120 + 40 * max(len(counts), 1))
+    return fig
+
+
+SENTIMENT_FILL = {"supporter": "#dcfce7", "neutral": "#f3f4f6", "detractor": "#fee2e2"}
+
+
+def _dot_text(value) -> str:
+    """A value inside a DOT double-quoted string: backslashes and quotes escaped, line breaks
+    as DOT's centred line break."""
+    text = "" if formatting.is_missing(value) else str(value)
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", " ").replace("\n", " ")
+
+
+def org_chart(people: pd.DataFrame, missing_managers: list[tuple[str, str]]) -> str:
+    """The account map as a Graphviz DOT org chart (top down): one box per person with title,
+    role and sentiment (fill: green supporter, grey neutral, red detractor; a thick border for
+    decision maker, economic buyer and champion), an arrow from manager to report; a manager
+    named in reports_to but missing from the map is a dashed grey box; the edges of a reporting
+    cycle are red and dashed (Graphviz draws cycles; the caller states them in words)."""
+    lines = ['digraph account_map {', '  rankdir=TB; nodesep=0.3; ranksep=0.45;',
+             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, color="#64748b"];',
+             '  edge [color="#94a3b8", arrowsize=0.7];']
+    ids = {}
+    for i, p in enumerate(people.itertuples(index=False)):
+        ids[p.name] = f"p{i}"
+        role = "" if formatting.is_missing(p.role) else str(p.role)
+        key = role in ("decision maker", "economic buyer", "champion")
+        label = "\\n".join(x for x in (_dot_text(p.name), _dot_text(p.title),
+                                        " · ".join(_dot_text(v) for v in (role, p.sentiment)
+                                                   if not formatting.is_missing(v) and str(v))) if x)
+        fill = SENTIMENT_FILL.get(p.sentiment, "#ffffff")
+        extra = ', penwidth=2.5, color="#1d4ed8"' if key else ""
+        if p.in_cycle:
+            extra = ', penwidth=2, color="#dc2626"'
+        lines.append(f'  {ids[p.name]} [label="{label}", fillcolor="{fill}"{extra}];')
+    ghosts = {}
+    for who, boss in missing_managers:
+        if boss not in ghosts:
+            ghosts[boss] = f"g{len(ghosts)}"
+            lines.append(f'  {ghosts[boss]} [label="{_dot_text(boss)}\\n(not on the map)", style="dashed,rounded", '
+                         'fillcolor="#ffffff", fontcolor="#6b7280"];')
+        lines.append(f'  {ghosts[boss]} -> {ids[who]} [style=dashed];')
+    for p in people.itertuples(index=False):
+        if not formatting.is_missing(p.manager) and p.manager in ids:
+            style = ' [color="#dc2626", style=dashed, constraint=false]' if p.in_cycle else ""
+            lines.append(f'  {ids[p.manager]} -> {ids[p.name]}{style};')
+    lines.append("}")
+    return "\n".join(lines)

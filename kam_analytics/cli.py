@@ -95,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
                                    "commitments still open, and the amount and close date, as one workbook.")
     p.add_argument("deal_id", metavar="DEAL_ID")
     p.add_argument("-o", "--output", metavar="FILE.xlsx", required=True)
+    p = sub.add_parser("account-plan", help="write an account's plan as the template workbook, with its numbers (xlsx)",
+                       description="The account plan template filled with the account's plan, action plan, goals "
+                                   "(with actual and progress from the deals) and account map, plus a Numbers sheet "
+                                   "(value of the last 12 months, open pipeline, potential, coverage) as of --as-of. "
+                                   "It imports back.")
+    p.add_argument("account", metavar="ACCOUNT", help="the account's ID or name")
+    p.add_argument("-o", "--output", metavar="FILE.xlsx", required=True)
+    p.add_argument("--lang", choices=("en", "it"), default="en", help="language of the template (default: en)")
+    p.add_argument("--as-of", dest="as_of", metavar="DATE", help="the numbers as of this day (default: the data's date)")
     return parser
 
 
@@ -235,6 +244,16 @@ def run(argv: list[str] | None = None) -> int:
         sys.stdout.write(f"wrote the onboarding hand-off of {args.deal_id} ({len(frames['Plan steps'])} steps, "
                          f"{len(frames['Open commitments'])} still open, {len(frames['Stakeholders'])} stakeholders) "
                          f"to {args.output}\n")
+        return ExitCode.OK
+
+    if args.command == "account-plan":
+        from .reports import accounts
+
+        with db.read(path, must_exist=True) as con:
+            account_id = accounts.resolve(con, args.account)
+            data = accounts.account_plan_workbook(con, account_id, args.lang, args.as_of)
+        _write(args.output, data)
+        sys.stdout.write(f"wrote the account plan of {account_id} to {args.output}\n")
         return ExitCode.OK
 
     if args.command == "report":

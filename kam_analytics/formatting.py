@@ -20,6 +20,10 @@ def is_missing(value) -> bool:
         return False
 
 
+# Relationship strength 1–5 in words (DESIGN.md "Key accounts").
+RELATIONSHIP = {1: "very weak", 2: "weak", 3: "moderate", 4: "strong", 5: "very strong"}
+
+
 def number(value, decimals: int = 0) -> str:
     if is_missing(value) or (isinstance(value, float) and math.isinf(value)):
         return DASH

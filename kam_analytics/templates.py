@@ -5,7 +5,7 @@ one the importer recognises, so a filled template imports back with every value 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from openpyxl import Workbook
@@ -228,6 +228,20 @@ def _localised(col: Col, value, lang: str):
     return value
 
 
+@dataclass
+class Sheet:
+    """One sheet of a template: its titles, key-value block and table, and optionally what
+    fills it (header field -> value; one dict per table row) and extra trailing columns
+    that the importer leaves aside (a refreshed export's figures)."""
+    title_en: str
+    title_it: str
+    kv: list
+    table: list
+    values: dict | None = None
+    rows: list[dict] | None = None
+    extra: list = field(default_factory=list)
+
+
 def build(kind: str, lang: str = "en", stages: list[str] | None = None, values: dict | None = None,
           rows: list[dict] | None = None) -> bytes:
     """A template workbook. With `values` (header field -> value) and `rows` (one dict of
@@ -235,6 +249,14 @@ def build(kind: str, lang: str = "en", stages: list[str] | None = None, values: 
     in the template's shape, which imports back (e.g. a generated closing plan)."""
     if kind not in KINDS:
         raise UsageError(f"unknown template {kind!r}; templates: {', '.join(KINDS)}")
+    return workbook([Sheet(*spec, values=values, rows=rows) for spec in KINDS[kind]], lang, stages)
+
+
+def workbook(sheets: list[Sheet], lang: str = "en", stages: list[str] | None = None,
+             numbers: tuple[str, list[tuple[str, object]]] | None = None) -> bytes:
+    """The workbook of `sheets` after the instructions sheet; `numbers` (title, [(label,
+    value)]) adds a sheet of `label:` value lines, which the importer reads as a key-value
+    block that is no table's header, so it imports nothing."""
     if lang not in LANGS:
         raise UsageError(f"--lang: expected en or it, got {lang!r}")
     stages = stages or DEFAULT_STAGES
@@ -256,8 +278,9 @@ def build(kind: str, lang: str = "en", stages: list[str] | None = None, values: 
         refs[name] = f"'{lists_ws.title}'!${letter}$2:${letter}${len(words) + 1}"
     lists_ws.sheet_state = "hidden"
     header_fill = PatternFill("solid", fgColor="DBEAFE")
-    for title_en, title_it, kv, table in KINDS[kind]:
-        ws = wb.create_sheet(title_en if lang == "en" else title_it)
+    for sheet in sheets:
+        kv, table, values, rows = sheet.kv, sheet.table, sheet.values, sheet.rows
+        ws = wb.create_sheet(sheet.title_en if lang == "en" else sheet.title_it)
         r = 1
         for col in kv:
             ws.cell(row=r, column=1, value=col.label(lang) + ":").font = Font(bold=True)
@@ -272,13 +295,15 @@ def build(kind: str, lang: str = "en", stages: list[str] | None = None, values: 
         if kv:
             r += 1
         header_row = r
-        for j, col in enumerate(table, start=1):
+        columns = [*table, *(sheet.extra if rows is not None else [])]
+        for j, col in enumerate(columns, start=1):
             c = ws.cell(row=header_row, column=j, value=col.label(lang))
-            c.font, c.fill = Font(bold=True), header_fill
+            c.font = Font(bold=True)
+            c.fill = header_fill if j <= len(table) else PatternFill("solid", fgColor="FEF3C7")
             ws.column_dimensions[c.column_letter].width = max(14, len(col.label(lang)) + 4)
         if rows is not None:
             for k, row in enumerate(rows):
-                for j, col in enumerate(table, start=1):
+                for j, col in enumerate(columns, start=1):
                     ws.cell(row=header_row + 1 + k, column=j, value=_localised(col, row.get(col.field), lang))
         else:
             examples = len(MUTUAL_PLAN_TEMPLATE) if table is STEPS else 1
@@ -298,6 +323,13 @@ def build(kind: str, lang: str = "en", stages: list[str] | None = None, values: 
         if kv:
             ws.column_dimensions["B"].width = max(ws.column_dimensions["B"].width or 0, 40)
         ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    if numbers is not None:
+        title, lines = numbers
+        ws = wb.create_sheet(title)
+        for i, (label, value) in enumerate(lines, start=1):
+            ws.cell(row=i, column=1, value=label + ":").font = Font(bold=True)
+            ws.cell(row=i, column=2, value=_localised(Col("", "", ""), value, lang))
+        ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 34, 60
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -10,6 +10,7 @@ from typing import Callable
 
 import pandas as pd
 
+from . import accounts as _accounts
 from . import forecast_quality as _quality
 from . import forecasting as _forecasting
 from . import mutual_plans as _mutual_plans
@@ -46,6 +47,9 @@ CLOSED_RANGE = (
     Option("--to", "date_to", "deals closed on or before this day"),
     Option("--segment", "segment", "only deals of this segment"),
 )
+
+SCOPE = Option("--scope", "scope", "key: the key accounts (tier key, strategic, chiave or strategico; without such "
+               "tiers, the accounts with an account plan); all: every account", ("key", "all"), "key")
 
 REPORTS: dict[str, Report] = {
     r.name: r
@@ -183,6 +187,23 @@ REPORTS: dict[str, Report] = {
             "Open deals' mutual action plans: steps, completion, overdue steps (buyer-side apart), buyer engagement, "
             "signed, and the deal's risk band.",
             (*_mutual_plans.MAP_HEALTH_KEYS, *_mutual_plans.MAP_HEALTH_EXTRA),
+        ),
+        Report(
+            "accounts",
+            _accounts.accounts,
+            "Key accounts: value of the last 12 months, potential, relationship, plan coverage (plan reviewed within "
+            "180 days; decision maker, economic buyer and champion on the map; no overdue actions) and the plan's "
+            "seven elements.",
+            (*_accounts.KEYS, *_accounts.EXTRA),
+            (SCOPE,),
+        ),
+        Report(
+            "account-goals",
+            _accounts.account_goals,
+            "The key accounts' goals with progress from the deals over the fiscal year of each goal's due date (won "
+            "amount, won deals, open pipeline, win rate); other metrics are not measurable from deals.",
+            (*_accounts.GOAL_KEYS, *_accounts.GOAL_EXTRA),
+            (SCOPE,),
         ),
     )
 }

@@ -38,9 +38,10 @@ def _as_of(con, as_of) -> datetime:
     return start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
 
 
-def _plan_facts(con, as_of_ts: datetime, deal_id: str | None = None) -> pd.DataFrame:
+def plan_facts(con, as_of_ts: datetime, deal_id: str | None = None, account_id: str | None = None) -> pd.DataFrame:
+    """sql/map_health.sql: the mutual plans' facts at the as-of (of one deal, or one account)."""
     query = models.compose("map_health")
-    return con.execute(query, {"as_of": as_of_ts, "deal_id": deal_id}).df()
+    return con.execute(query, {"as_of": as_of_ts, "deal_id": deal_id, "account_id": account_id}).df()
 
 
 def map_health(con: duckdb.DuckDBPyConnection, as_of=None) -> pd.DataFrame:
@@ -53,7 +54,7 @@ def map_health(con: duckdb.DuckDBPyConnection, as_of=None) -> pd.DataFrame:
     risk = _risk.facts(con, [as_of_ts], conf, only_mutual=True)
     score, band = _risk._score(risk, r)
     risk = risk.assign(risk_score=score, risk_band=band, unsigned_at_stage=risk["unsigned_plan"].astype(bool))
-    plans = _plan_facts(con, as_of_ts)
+    plans = plan_facts(con, as_of_ts)
     df = risk[["deal_id", "deal_name", "account_id", "owner", "segment", "stage", "amount", "close_date",
                "risk_score", "risk_band", "unsigned_at_stage"]].merge(plans, on="deal_id", how="inner")
     df = df.rename(columns={"plan_signed": "signed"})
@@ -105,7 +106,7 @@ def plan_detail(con: duckdb.DuckDBPyConnection, deal_id: str, as_of=None) -> dic
     deal = _deal(con, deal_id)
     plans = _plans(con, deal_id)
     mutual = plans[plans["plan_type"] == "mutual"]
-    facts = _plan_facts(con, as_of_ts, str(deal_id))
+    facts = plan_facts(con, as_of_ts, str(deal_id))
     query = ("with cutoffs as (select $deal_id::varchar as deal_id, $as_of::date as cutoff) "
              "select step_no, step, stage, side, owner, status, original_due_date, due_date, completed_date, "
              "on_time, late_days, overdue from (" + models.compose("mutual_steps") + ") "

@@ -74,11 +74,12 @@ def _stats_sql(con, as_ofs: list[datetime], conf: dict, cfg) -> tuple[str, dict]
 
 
 def facts(con: duckdb.DuckDBPyConnection, as_ofs: list[datetime], conf: dict | None = None,
-          closed_since: bool = False, only_mutual: bool = False) -> pd.DataFrame:
+          closed_since: bool = False, only_mutual: bool = False, account_id: str | None = None) -> pd.DataFrame:
     """sql/risk.sql: one row per (as_of, deal open then) with every flag's facts and flags.
     With `closed_since` (the back-test) only the deals closed by now, and only the columns
     the back-test sums: a quarter of the rows and a fifth of the columns to hand to pandas.
-    With `only_mutual` only the deals that have a mutual plan (map-health)."""
+    With `only_mutual` only the deals that have a mutual plan (map-health); with `account_id`
+    only that account's deals (the Account page)."""
     conf = conf or settings.load(con)
     cfg = settings.stage_config(con, conf)
     r = conf["risk"]
@@ -95,7 +96,7 @@ def facts(con: duckdb.DuckDBPyConnection, as_ofs: list[datetime], conf: dict | N
         # a configured stage not in the stage list: the flag cannot trip (said in the notes)
         "no_plan_pos": position.get(r["no_plan_stage"]), "unsigned_pos": position.get(r["unsigned_plan_stage"]),
         "min_contacts": int(r["single_threaded_contacts"]), "stale_days": float(r["stale_days"]),
-        "only_mutual": bool(only_mutual), **stats_params, **dim.params,
+        "only_mutual": bool(only_mutual), "account_id": account_id, **stats_params, **dim.params,
     }
     if closed_since:
         query = (f"select as_of, deal_id, status_now, closed_date, {', '.join(FLAGS)} from ({query}) "

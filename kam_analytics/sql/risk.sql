@@ -1,6 +1,7 @@
 -- risk: DESIGN.md "Risk flags", for every deal open at each as-of in $as_ofs (the risk report
 -- passes one, the back-test every fiscal-quarter start of its range: one pass over the history
--- for all of them). One row per (as_of, deal) with the facts behind each flag and the flags.
+-- for all of them). One row per (as_of, deal) with the facts behind each flag and the flags;
+-- $account_id (the Account page) keeps one account's deals.
 -- Facts that carry dates are taken as they stood at the as-of: the deal's state (its
 -- deal_states row in force, as sql/snapshot.sql takes it, with the running pushes and peak
 -- amount of that row), its open stage visit, its plans (created, converted, signed dates) and
@@ -17,7 +18,9 @@ in_force as (              -- each deal's open state row at each as-of; before i
            s.pushes_so_far, s.days_pushed_so_far, s.peak_amount
     from (select * from deal_states              -- closed states first out: few rows are joined
           where (stage is null or not (list_contains($won_stages, stage) or list_contains($lost_stages, stage)))
-            and (not $only_mutual or deal_id in (select deal_id from plans where plan_type = 'mutual'))) s
+            and (not $only_mutual or deal_id in (select deal_id from plans where plan_type = 'mutual'))
+            and ($account_id::varchar is null
+                 or deal_id in (select deal_id from deals where account_id = $account_id::varchar))) s
     join as_ofs a on s.changed_at < a.as_of and (s.next_at is null or s.next_at >= a.as_of)
     union all
     select a.as_of, s.deal_id, null as row_at, s.stage, s.amount, s.close_date, s.shape,
@@ -56,6 +59,7 @@ open_deals as (            -- deals existing and open at the as-of (not in a won
     select * from states_at   -- mutual plans' health (map-health) asks only for deals with a mutual plan
     where not list_contains($won_stages, stage) and not list_contains($lost_stages, stage)
       and (not $only_mutual or deal_id in (select deal_id from plans where plan_type = 'mutual'))
+      and ($account_id::varchar is null or account_id = $account_id::varchar)
 ),
 
 visits_at as (             -- the stage visit in force at the as-of

@@ -11,6 +11,19 @@ from .conftest import screenshot
 pytestmark = pytest.mark.browser
 
 
+def _open_fixture(tmp_path, serve, page, fixture: str, url: str, wait_text: str):
+    """Serve tests/fixtures/<fixture> and open `url` once `wait_text` shows; the app and the
+    database path."""
+    from ..conftest import load_fixture
+
+    path = load_fixture(tmp_path / f"{fixture}.duckdb", fixture)
+    app = serve(path)
+    page.goto(f"{app.url}/{url}")
+    page.wait_for_selector(f"text={wait_text}", timeout=60_000)
+    _wait_ready(page)
+    return app, path
+
+
 def _wait_ready(page):
     page.wait_for_selector("[data-testid=stApp]")
     page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000)
@@ -73,7 +86,7 @@ def test_every_page_with_demo_data_and_empty(demo_db_factory, tmp_path, serve, p
     for label, db_file in (("demo", demo_db_factory(2000, 7)), ("empty", tmp_path / "blank.duckdb")):
         app = serve(db_file)
         for path in ("", "stage_durations", "stage_velocity", "closing_plan", "forecast", "risk", "mutual_plans",
-                     "win_loss", "import", "data", "settings"):
+                     "win_loss", "key_accounts", "account", "import", "data", "settings"):
             page.goto(f"{app.url}/{path}")
             page.wait_for_selector("h1", timeout=30_000)
             _wait_ready(page)
@@ -169,13 +182,8 @@ def test_mutual_plans_page_shows_a_plan_and_its_overdue_steps(tmp_path, serve, p
     """tests/fixtures/winloss as of 2026-07-01 (worked out in tests/unit/test_win_loss.py): O1's
     plan is 40 % complete, its buyer-side step "Success criteria signed off" is overdue apart from
     the seller-side "Proposal presented"; a won deal offers the hand-off download."""
-    from ..conftest import load_fixture
-
-    path = load_fixture(tmp_path / "wl.duckdb", "winloss")
-    app = serve(path)
-    page.goto(f"{app.url}/mutual_plans?as_of=2026-07-01&deal=O1")
-    page.wait_for_selector("text=Overdue on the buyer's side", timeout=60_000)
-    _wait_ready(page)
+    app, _ = _open_fixture(tmp_path, serve, page, "winloss", "mutual_plans?as_of=2026-07-01&deal=O1",
+                           "Overdue on the buyer's side")
     page.wait_for_selector(".js-plotly-plot .scatterlayer .point", timeout=30_000)     # the step timeline drew
     values = page.locator("[data-testid=stMetricValue]").all_inner_texts()
     assert "40.0%" in values and "7 days" in values, values
@@ -196,14 +204,47 @@ def test_mutual_plans_page_shows_a_plan_and_its_overdue_steps(tmp_path, serve, p
 
 
 def test_win_loss_page_draws_intervals(tmp_path, serve, page):
-    from ..conftest import load_fixture
-
-    path = load_fixture(tmp_path / "wl.duckdb", "winloss")
-    app = serve(path)
-    page.goto(f"{app.url}/win_loss?by=segment")
-    page.wait_for_selector("text=Win rate by segment", timeout=60_000)
-    _wait_ready(page)
+    _open_fixture(tmp_path, serve, page, "winloss", "win_loss?by=segment", "Win rate by segment")
     values = page.locator("[data-testid=stMetricValue]").all_inner_texts()
     assert values[0] == "60.0%", values                                  # 6 won of 10
     assert page.locator("text=67% of 6").count() >= 1                    # segment X: 4 of 6
     screenshot(page, "win_loss_by_segment")
+
+
+def test_account_page_shows_coverage_map_and_overdue_actions(tmp_path, serve, page):
+    """tests/fixtures/accounts as of 2026-07-01 (worked out in tests/unit/test_accounts.py): Alpha
+    Foods' value of the last 12 months is 145,000 (A1 100,000 + A2 50,000 USD × 0.9), its coverage
+    4 of 5 (one overdue action); its map draws Hal Moore, named in reports_to but missing, as a
+    dashed box; Beta Motori's reporting cycle is said in words. The refreshed account plan
+    downloads and holds the numbers."""
+    app, _ = _open_fixture(tmp_path, serve, page, "accounts", "account?account=K1&as_of=2026-07-01",
+                           "Download the account plan")
+    page.wait_for_selector("[data-testid=stMetricValue]", timeout=30_000)
+    _wait_ready(page)
+    values = page.locator("[data-testid=stMetricValue]").all_inner_texts()
+    assert values[:2] == ["145,000", "60,000"] and "80%" in values, values
+    page.wait_for_selector("[data-testid=stGraphVizChart] svg", timeout=30_000)       # the org chart drew
+    chart = page.locator("[data-testid=stGraphVizChart] svg").text_content()
+    assert "Dana Cole" in chart and "(not on the map)" in chart
+    assert page.locator("text=Gus Hale reports to Hal Moore").count() == 1
+    assert page.locator("text=1 overdue").count() >= 1                               # the Exec briefing
+    with page.expect_download() as download:
+        page.get_by_role("button", name="⬇ Account plan (Excel template, refreshed)").click()
+    target = tmp_path / "plan.xlsx"
+    download.value.save_as(target)
+    import openpyxl
+
+    numbers = {r[0]: r[1] for r in openpyxl.load_workbook(target)["Numbers"].iter_rows(values_only=True)}
+    assert numbers["Value, last 12 months:"] == 145_000
+    screenshot(page, "account_K1")
+    page.goto(f"{app.url}/account?account=K2&as_of=2026-07-01")
+    page.wait_for_selector("text=Reporting cycle: Ivo Rana → Jon Sato → Ivo Rana", timeout=60_000)
+    _wait_ready(page)
+    page.wait_for_selector("[data-testid=stGraphVizChart] svg", timeout=30_000)
+    screenshot(page, "account_K2_cycle")
+    page.goto(f"{app.url}/key_accounts?as_of=2026-07-01")
+    page.wait_for_selector("text=Plan coverage", timeout=60_000)
+    _wait_ready(page)
+    assert page.locator("[data-testid=stMetricValue]").first.inner_text() == "3"      # K1, K2, K3
+    page.wait_for_selector(".js-plotly-plot .scatterlayer .point", timeout=30_000)
+    screenshot(page, "key_accounts_fixture")

@@ -12,7 +12,8 @@ from kam_analytics.reports.stage_durations import stage_durations
 
 APP = str(Path(__file__).parent.parent.parent / "app.py")
 PAGES = ["views/overview.py", "views/stage_durations.py", "views/stage_velocity.py", "views/closing_plan.py",
-         "views/forecast.py", "views/risk.py", "views/mutual_plans.py", "views/win_loss.py", "views/import_files.py",
+         "views/forecast.py", "views/risk.py", "views/mutual_plans.py", "views/win_loss.py", "views/key_accounts.py",
+         "views/account.py", "views/import_files.py",
          "views/data.py", "views/settings.py"]
 
 
