@@ -35,6 +35,7 @@ bench: $(VENV)/.dev
 	$(PY) bench/forecast.py --deals 1000000
 	$(PY) bench/risk.py --deals 1000000
 	$(PY) bench/win_loss.py --deals 1000000
+	$(PY) bench/accounts.py --deals 1000000
 	$(PY) bench/import.py --deals 1000000 --history-rows 8000000 --xlsx-rows 100000
 
 demo: $(VENV)/.runtime

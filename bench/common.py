@@ -79,12 +79,27 @@ def run_role(a: argparse.Namespace, roles: dict) -> bool:
 
 
 def run_sides(script: str, doc: str, generate, ours, pandas):
-    """A comparison benchmark's command line and three roles, each a function of the parsed
-    arguments: in a child process run the role asked for and return None; in the parent
+    """A comparison benchmark's command line and three roles, generate(workdir, deals),
+    ours(workdir) and pandas(workdir): in a child process run the role asked for and return None; in the parent
     generate (or reuse) the data, then run our side and the pandas side each in a fresh
     process and return (arguments, ours, pandas)."""
     a = parser(doc, ("generate", "ours", "pandas")).parse_args()
-    if run_role(a, {"generate": lambda: generate(a), "ours": lambda: ours(a), "pandas": lambda: pandas(a)}):
+    if run_role(a, {"generate": lambda: generate(a.workdir, a.deals), "ours": lambda: ours(a.workdir),
+                    "pandas": lambda: pandas(a.workdir)}):
         return None
     child(script, "generate", a.workdir, "--deals", str(a.deals))
     return a, child(script, "ours", a.workdir), child(script, "pandas", a.workdir)
+
+
+def export_world(workdir: Path, queries: dict[str, str], conf_name: str, conf) -> None:
+    """After the demo world is generated into workdir/velocity.duckdb (bench/velocity.py):
+    each query's rows to parquet for the pandas side, and conf(con, settings, stage config)
+    -> dict, with the as-of, to workdir/<conf_name>.json."""
+    from kam_analytics import db, models, settings
+
+    with db.read(workdir / "velocity.duckdb") as con:
+        export_parquet(con, workdir, queries)
+        loaded = settings.load(con)
+        extra = conf(con, loaded, settings.stage_config(con, loaded))
+        (workdir / f"{conf_name}.json").write_text(json.dumps({**extra,
+                                                               "as_of": models.default_as_of(con).isoformat()}))

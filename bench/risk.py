@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, cold_and_warm, export_parquet, peak_rss_mb, print_table, run_sides
+from common import ROOT, cold_and_warm, export_world, peak_rss_mb, print_table, run_sides
 
 sys.path.insert(0, str(ROOT))
 
@@ -32,23 +32,16 @@ def role_generate(workdir: Path, deals: int) -> dict:
     from velocity import role_generate as generate
 
     out = generate(workdir, deals)
-    from kam_analytics import db, models, settings
-
-    with db.read(workdir / "velocity.duckdb") as con:
-        export_parquet(con, workdir, {
-            "r_deals": "select deal_id, account_id, segment, created_date, close_date, stage, amount, champion, "
-                       "economic_buyer from deals",
-            "r_history": "select deal_id, changed_at, stage, amount, close_date, shape, seq from deal_history",
-            "r_plans": "select * exclude (batch_id) from plans",
-            "r_steps": "select deal_id, plan_type, side, due_date, completed_date, status from plan_steps",
-            "r_map": "select account_id, role from stakeholders",
-        })
-        conf = settings.load(con)
-        cfg = settings.stage_config(con, conf)
-        (workdir / "r_conf.json").write_text(json.dumps({
-            "open": list(cfg.open), "won": list(cfg.won), "lost": list(cfg.lost), "risk": conf["risk"],
-            "min_visits": conf["comparable_min_visits"], "by": conf["comparable_by"],
-            "as_of": models.default_as_of(con).isoformat()}))
+    export_world(workdir, {
+        "r_deals": "select deal_id, account_id, segment, created_date, close_date, stage, amount, champion, "
+                   "economic_buyer from deals",
+        "r_history": "select deal_id, changed_at, stage, amount, close_date, shape, seq from deal_history",
+        "r_plans": "select * exclude (batch_id) from plans",
+        "r_steps": "select deal_id, plan_type, side, due_date, completed_date, status from plan_steps",
+        "r_map": "select account_id, role from stakeholders",
+    }, "r_conf", lambda con, conf, cfg: {
+        "open": list(cfg.open), "won": list(cfg.won), "lost": list(cfg.lost), "risk": conf["risk"],
+        "min_visits": conf["comparable_min_visits"], "by": conf["comparable_by"]})
     return out
 
 
@@ -238,8 +231,7 @@ def role_pandas(workdir: Path) -> dict:
 
 
 def main() -> None:
-    sides = run_sides(__file__, __doc__, lambda a: role_generate(a.workdir, a.deals), lambda a: role_ours(a.workdir),
-                      lambda a: role_pandas(a.workdir))
+    sides = run_sides(__file__, __doc__, role_generate, role_ours, role_pandas)
     if sides is None:
         return
     a, ours, pdx = sides

@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, cold_and_warm, export_parquet, peak_rss_mb, print_table, run_sides
+from common import ROOT, cold_and_warm, export_world, peak_rss_mb, print_table, run_sides
 
 sys.path.insert(0, str(ROOT))
 
@@ -35,20 +35,14 @@ def role_generate(workdir: Path, deals: int) -> dict:
     from risk import role_generate as generate
 
     out = generate(workdir, deals)
-    from kam_analytics import db, models, settings
-
-    with db.read(workdir / "velocity.duckdb") as con:
-        export_parquet(con, workdir, {
-            "w_deals": "select deal_id, owner, status, amount, currency, close_date, closed_date from deals",
-            "w_plans": "select deal_id, plan_type, created_date, converted_date, seller_signed_date, "
-                       "buyer_signed_date from plans",
-            "w_steps": "select deal_id, plan_type, step_no, step, side, original_due_date, due_date, completed_date, "
-                       "status from plan_steps",
-            "w_fx": "select currency, rate, valid_from from fx_rates",
-        })
-        conf = settings.load(con)
-        (workdir / "w_conf.json").write_text(json.dumps({
-            "currency": conf["currency"], "as_of": models.default_as_of(con).isoformat()}))
+    export_world(workdir, {
+        "w_deals": "select deal_id, owner, status, amount, currency, close_date, closed_date from deals",
+        "w_plans": "select deal_id, plan_type, created_date, converted_date, seller_signed_date, "
+                   "buyer_signed_date from plans",
+        "w_steps": "select deal_id, plan_type, step_no, step, side, original_due_date, due_date, completed_date, "
+                   "status from plan_steps",
+        "w_fx": "select currency, rate, valid_from from fx_rates",
+    }, "w_conf", lambda con, conf, cfg: {"currency": conf["currency"]})
     return out
 
 
@@ -252,8 +246,7 @@ def role_pandas(workdir: Path) -> dict:
 
 
 def main() -> None:
-    sides = run_sides(__file__, __doc__, lambda a: role_generate(a.workdir, a.deals), lambda a: role_ours(a.workdir),
-                      lambda a: role_pandas(a.workdir))
+    sides = run_sides(__file__, __doc__, role_generate, role_ours, role_pandas)
     if sides is None:
         return
     a, ours, pdx = sides

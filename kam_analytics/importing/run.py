@@ -434,6 +434,10 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
             errors.append(msg)
             reports.append(FileReport(name, None, None, None, 0.0, "", notes=[msg]))
             continue
+        # key-value lines that head no table and are no plan's header (an export's Numbers
+        # sheet): said aloud, never taken for data
+        aside = [t for t in found if t.meta and not t.n_rows and _header_table(t) is None]
+        first_report = len(reports)
         for t in tables:
             # stage-date columns are recognised against the known stages and the file's own
             stage_names = list(cfg.stages)
@@ -491,6 +495,12 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
                                      f"new account unless merged (Import page, or --mapping "
                                      f'{{"*": {{"aliases": {{"{new}": "{acc}"}}}}}})')
             staged.append(_Staged(rep, m.kind, good, provided, m.stage_columns, snap, keep))
+        if aside and len(reports) > first_report:
+            for t in aside:
+                labels = ", ".join(repr(lbl) for lbl, _v, _r in list(t.meta.values())[:3])
+                reports[first_report].notes.append(
+                    f"{'sheet ' + repr(t.sheet) if t.sheet else 'the file'}: {len(t.meta)} key-value line(s) "
+                    f"({labels}{', …' if len(t.meta) > 3 else ''}) head no table and are no plan's header: not imported")
     return staged, rejects, reports, errors
 
 

@@ -448,7 +448,7 @@ def account_detail(con: duckdb.DuckDBPyConnection, account_id: str, as_of=None) 
         "goals": _goals(con, as_of_ts, conf, [account_id])[[*GOAL_KEYS, *GOAL_EXTRA]],
         "map": account_map(con, account_id), "actions": actions(con, account_id, as_of_ts),
         "deals": account_deals(con, account_id, as_of_ts, conf), "currency": conf["currency"],
-        "key": bool(len(_frame(con, as_of_ts, conf, "key", account_id))),
+        "key": bool(summary["key_account"]),
     }
 
 

@@ -14,7 +14,7 @@ with won_12m as (
         count(*) filter (where outcome = 'won') as won_deals_12m,
         count(*) filter (where outcome = 'won' and amount is not null and amount_conv is null) as won_without_rate
     from ({closed_deals}) c
-    where account_id is not null
+    where account_id is not null and ($account_id::varchar is null or account_id = $account_id::varchar)
     group by account_id
 ),
 
@@ -26,14 +26,14 @@ open_pipe as (              -- the pipeline as it stood at the as-of
         count(*) filter (where s.amount is not null and s.amount_base is null) as open_without_rate
     from ({snapshot}) s
     join deals d on d.deal_id = s.deal_id
-    where s.status = 'open' and d.account_id is not null
+    where s.status = 'open' and d.account_id is not null and ($account_id::varchar is null or d.account_id = $account_id::varchar)
     group by d.account_id
 ),
 
 latest_plan as (
     select *, count(*) over (partition by account_id) as plans
     from account_plans
-    where plan_date < $as_of::timestamp
+    where plan_date < $as_of::timestamp and ($account_id::varchar is null or account_id = $account_id::varchar)
     qualify row_number() over (partition by account_id order by plan_date desc) = 1
 ),
 
@@ -45,6 +45,7 @@ map as (
         bool_or(role = 'champion') as has_champion,
         count(*) as map_people
     from stakeholders
+    where ($account_id::varchar is null or account_id = $account_id::varchar)
     group by account_id
 ),
 
@@ -56,12 +57,14 @@ actions as (
                            and coalesce(status, '') not in ('done', 'rejected')
                            and (completed_date is null or completed_date >= $as_of::date)) as overdue_actions
     from account_actions
+    where ($account_id::varchar is null or account_id = $account_id::varchar)
     group by account_id
 ),
 
 goals as (
     select account_id, count(*) as goals
     from account_goals
+    where ($account_id::varchar is null or account_id = $account_id::varchar)
     group by account_id
 ),
 
@@ -87,6 +90,7 @@ final as (
         a.account_id, a.account_name, a.industry, a.segment, a.region, a.tier, a.account_owner,
         a.annual_revenue, a.revenue_potential, a.relationship_strength,
         case when a.key_tier then 'tier' when p.account_id is not null then 'account plan' end as key_reason,
+        a.key_tier or (not a.any_key_tier and p.account_id is not null) as key_account,
         coalesce(w.value_12m, 0) as value_12m,
         coalesce(w.won_deals_12m, 0) as won_deals_12m,
         coalesce(w.won_without_rate, 0) as won_without_rate,

@@ -64,3 +64,6 @@ def test_account_plan_export_imports_back_unchanged(tmp_path, lang):
     goals = next(f for f in result.files if f.kind == "account_goals")
     assert "not used" in goals.mapping
     assert date(2026, 3, 1) in {r[1] for r in before["account_plans"]}
+    # the Numbers sheet is said aloud, not imported
+    numbers = "sheet 'Numbers'" if lang == "en" else "sheet 'Numeri'"
+    assert any(numbers in n and "not imported" in n for f in result.files for n in f.notes)

@@ -261,3 +261,35 @@ def test_mutual_plans_page_lists_health_and_offers_the_handoff(monkeypatch, tmp_
     assert not at.exception
     assert any("Problem" in m.value and "=SUM(A1)" in m.value for m in at.markdown)
     assert not any("offered once the deal is won" in c.value for c in at.caption)           # W1 is won
+
+
+def test_key_accounts_page_numbers_and_filters(monkeypatch, tmp_path):
+    """tests/fixtures/accounts at 2026-07-01 (tests/unit/test_accounts.py): three key accounts,
+    value 145,000 + 25,000 = 170,000, open pipeline 60,000 + 70,000 over 4 deals; the owner
+    filter Bo Chen keeps K2 and K3 (25,000)."""
+    from ..conftest import load_fixture
+
+    path = load_fixture(tmp_path / "acc.duckdb", "accounts")
+    at = _open(monkeypatch, path, "views/key_accounts.py", {"as_of": "2026-07-01"})
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Accounts"] == "3" and shown["Value 12 m (EUR)"] == "170k" and shown["Open pipeline (EUR)"] == "130k"
+    assert shown["Median coverage"] == "60.0%"                    # 0.2, 0.6, 0.8
+    at.multiselect(key="acc-owner").set_value(["Bo Chen"]).run()
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Accounts"] == "2" and shown["Value 12 m (EUR)"] == "25k"
+    assert at.query_params["owner"] in ("Bo Chen", ["Bo Chen"])          # AppTest keeps str or list
+    at.segmented_control(key="acc-scope").set_value("all").run()
+    assert {m.label: m.value for m in at.metric}["Accounts"] == "2"     # S1 is Ann Lee's: still filtered out
+
+
+def test_account_page_numbers(monkeypatch, tmp_path):
+    from ..conftest import load_fixture
+
+    path = load_fixture(tmp_path / "acc.duckdb", "accounts")
+    at = _open(monkeypatch, path, "views/account.py", {"as_of": "2026-07-01", "account": "K2"})
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Value 12 m (EUR)"] == "25,000" and shown["Potential (EUR)"] == "70,000"
+    assert shown["Relationship"] == "2 · weak" and shown["Coverage"] == "60%"
+    assert any("Reporting cycle: Ivo Rana → Jon Sato → Ivo Rana" in w.value for w in at.warning)
