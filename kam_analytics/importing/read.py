@@ -160,6 +160,64 @@ def read_grids(path: Path, display_name: str | None = None) -> list[Grid]:
 
 
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
+# Caps on what a workbook may make us read (issue 10: a zip bomb, or a sheet of millions of cells,
+# must not take the process past 2 GB). xlsx/xlsm/ods are zip files: their directory is read
+# first, and nothing is inflated when the parts add up to more than MAX_BOOK_BYTES or a large
+# part is compressed beyond MAX_RATIO (real sheets compress 5-30 times). A worksheet's declared
+# dimension is checked against MAX_CELLS before it is loaded (about 150 bytes a cell once read;
+# larger tables belong in a csv, read column-wise).
+MAX_BOOK_BYTES = 1 << 30
+MAX_RATIO = 200
+RATIO_FROM_BYTES = 64 << 20
+MAX_CELLS = 10_000_000
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.decode():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _inspect_zip(path: Path, name: str) -> dict[str, int]:
+    """The zip's directory checked before anything is inflated: damaged or truncated archives,
+    zip bombs and oversized parts are refused with a message. Returns each worksheet part's
+    declared cell count (xlsx), read from the part's first bytes."""
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{name}: the file is damaged or truncated ({exc}); expected an xlsx, xlsm or ods "
+                         "workbook - save it again from the spreadsheet program") from None
+    with zf:
+        infos = zf.infolist()
+        total = sum(i.file_size for i in infos)
+        if total > MAX_BOOK_BYTES:
+            raise InputError(f"{name}: the workbook unpacks to {total / (1 << 20):,.0f} MB, over the "
+                             f"{MAX_BOOK_BYTES >> 20:,} MB this importer reads from a workbook; export the table as "
+                             "csv (read column-wise, any size) or split the workbook")
+        for i in infos:
+            if i.file_size > RATIO_FROM_BYTES and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+                raise InputError(f"{name}: the part {i.filename!r} unpacks {i.file_size / max(i.compress_size, 1):,.0f}"
+                                 f" times its packed size ({i.file_size / (1 << 20):,.0f} MB), which no real sheet "
+                                 "does (a zip bomb?); the file was not read")
+        cells = {}
+        for i in infos:
+            if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"):
+                try:
+                    with zf.open(i) as f:
+                        head = f.read(4096)
+                except Exception as exc:  # noqa: BLE001 - a damaged part: said as such
+                    raise InputError(f"{name}: the part {i.filename!r} is damaged ({exc}); save the workbook "
+                                     "again from the spreadsheet program") from None
+                m = _DIMENSION.search(head)
+                if m and m.group(3):
+                    rows = int(m.group(4)) - int(m.group(2)) + 1
+                    cols = _column_number(m.group(3)) - _column_number(m.group(1)) + 1
+                    cells[i.filename] = rows * cols
+        return cells
 
 
 def _read_book(path: Path, name: str) -> list[Grid]:
@@ -170,6 +228,7 @@ def _read_book(path: Path, name: str) -> list[Grid]:
         # an OLE container holding an EncryptionInfo stream: Office's password encryption
         raise InputError(f"{name}: the workbook is password-protected (encrypted); save it without a "
                          "password to open it here (sheet protection alone is fine)")
+    cells = _inspect_zip(path, name) if head[:2] == b"PK" else {}
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine's errors are plain exceptions with a reason
@@ -178,13 +237,28 @@ def _read_book(path: Path, name: str) -> list[Grid]:
     # hidden sheets (drop-down lists, lookups) and chart sheets are not the user's data
     visible = {m.name for m in wb.sheets_metadata
                if str(m.visible).endswith("Visible") and str(m.typ).endswith("WorkSheet")}
+    big = max(cells.values(), default=0)
     for sheet in [s for s in wb.sheet_names if s in visible]:
+        if big > MAX_CELLS:
+            n = _declared_cells(wb, sheet, cells)
+            if n > MAX_CELLS:
+                raise InputError(f"{name}, sheet {sheet!r}: the sheet declares {n:,} cells, over the "
+                                 f"{MAX_CELLS:,} this importer reads from one sheet; export it as csv (read "
+                                 "column-wise, any size) or split it")
         try:
             rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
         except Exception as exc:
             raise InputError(f"{name}, sheet {sheet!r}: cannot be read ({exc})") from None
         grids.append(Grid(name, sheet, [[_cell_text(v) for v in r] for r in rows]))
     return grids
+
+
+def _declared_cells(wb, sheet: str, cells: dict[str, int]) -> int:
+    """The declared cell count of `sheet`: its part is the n-th worksheet of the workbook
+    (sheetN.xml in the sheet order, as Excel and openpyxl write them); the largest when the
+    parts do not follow that order."""
+    part = f"xl/worksheets/sheet{wb.sheet_names.index(sheet) + 1}.xml"
+    return cells.get(part, max(cells.values(), default=0))
 
 
 def _is_footer(first_cell: str) -> bool:
