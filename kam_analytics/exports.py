@@ -88,7 +88,6 @@ def to_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
     """One sheet per DataFrame. Text is written as text (never a formula); list values are
     joined with '; '. A sheet named 'About' can carry the report's parameters."""
     from openpyxl import Workbook
-    from openpyxl.cell.cell import TYPE_STRING
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -104,15 +103,24 @@ def to_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
                     continue
                 if isinstance(v, str) and ("T" in v or "-" in v) and _looks_like_date(v):
                     v = _to_date(v)
-                cell = ws.cell(row=r, column=c, value=v)
-                if isinstance(v, str):
-                    cell.data_type = TYPE_STRING  # "=..." stays text, never a formula
+                put(ws, r, c, v)
         for c, name in enumerate(df.columns, start=1):
             ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = max(10, min(40, len(str(name)) + 2))
         ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def put(ws, row: int, column: int, value):
+    """Write a value into an openpyxl cell: text stays text ("=SUM(A1)" is never a formula,
+    DESIGN.md "Exports"); numbers, dates and booleans as they are. Returns the cell."""
+    from openpyxl.cell.cell import TYPE_STRING
+
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = TYPE_STRING
+    return cell
 
 
 def _looks_like_date(text: str) -> bool:

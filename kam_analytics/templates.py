@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .errors import UsageError
+from .exports import put
 from .settings import MUTUAL_PLAN_TEMPLATE
 
 LANGS = ("en", "it")
@@ -273,7 +274,7 @@ def workbook(sheets: list[Sheet], lang: str = "en", stages: list[str] | None = N
     for j, (name, words) in enumerate(lists.items(), start=1):
         lists_ws.cell(row=1, column=j, value=name)
         for i, v in enumerate(words, start=2):
-            lists_ws.cell(row=i, column=j, value=v)
+            put(lists_ws, i, j, v)
         letter = lists_ws.cell(row=1, column=j).column_letter
         refs[name] = f"'{lists_ws.title}'!${letter}$2:${letter}${len(words) + 1}"
     lists_ws.sheet_state = "hidden"
@@ -285,7 +286,7 @@ def workbook(sheets: list[Sheet], lang: str = "en", stages: list[str] | None = N
         for col in kv:
             ws.cell(row=r, column=1, value=col.label(lang) + ":").font = Font(bold=True)
             v = _example(col, lang, stages) if values is None else _localised(col, values.get(col.field), lang)
-            cell = ws.cell(row=r, column=2, value=v)
+            cell = put(ws, r, 2, v)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             if col.choices:
                 dv = DataValidation(type="list", formula1=refs[col.choices], allow_blank=True)
@@ -304,7 +305,7 @@ def workbook(sheets: list[Sheet], lang: str = "en", stages: list[str] | None = N
         if rows is not None:
             for k, row in enumerate(rows):
                 for j, col in enumerate(columns, start=1):
-                    ws.cell(row=header_row + 1 + k, column=j, value=_localised(col, row.get(col.field), lang))
+                    put(ws, header_row + 1 + k, j, _localised(col, row.get(col.field), lang))
         else:
             examples = len(MUTUAL_PLAN_TEMPLATE) if table is STEPS else 1
             for k in range(examples):
@@ -328,7 +329,7 @@ def workbook(sheets: list[Sheet], lang: str = "en", stages: list[str] | None = N
         ws = wb.create_sheet(title)
         for i, (label, value) in enumerate(lines, start=1):
             ws.cell(row=i, column=1, value=label + ":").font = Font(bold=True)
-            ws.cell(row=i, column=2, value=_localised(Col("", "", ""), value, lang))
+            put(ws, i, 2, _localised(Col("", "", ""), value, lang))
         ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 34, 60
     buf = io.BytesIO()
     wb.save(buf)

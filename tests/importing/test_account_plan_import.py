@@ -67,3 +67,32 @@ def test_account_plan_export_imports_back_unchanged(tmp_path, lang):
     # the Numbers sheet is said aloud, not imported
     numbers = "sheet 'Numbers'" if lang == "en" else "sheet 'Numeri'"
     assert any(numbers in n and "not imported" in n for f in result.files for n in f.notes)
+
+
+def test_formula_text_stays_text_in_the_export_and_imports_back(tmp_path):
+    """DESIGN.md "Exports": a plan's text that looks like a formula is written as text, never a
+    formula, and imports back as it was."""
+    import duckdb
+    from openpyxl import load_workbook
+
+    path = load_fixture(tmp_path / "acc.duckdb", "accounts")
+    con = duckdb.connect(str(path))
+    con.execute("""update account_plans set objective = '=HYPERLINK("http://example.invalid","open me")' """
+                "where account_id = 'K1' and plan_date = '2026-03-01'")
+    con.execute("update account_actions set notes = '+cmd|'' /C calc''!A0' where account_id = 'K1' "
+                "and action_step = 'QBR'")
+    con.close()
+    with db.read(path) as con:
+        data = accounts.account_plan_workbook(con, "K1", "en", as_of="2026-07-01")
+        before = con.execute("select objective from account_plans where account_id = 'K1' order by plan_date").fetchall()
+    out = tmp_path / "k1.xlsx"
+    out.write_bytes(data)
+    ws = load_workbook(out)["Account plan"]
+    cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value[:1] in "=+"]
+    assert {c.value[:10] for c in cells} == {"=HYPERLINK", "+cmd|' /C "}
+    assert all(c.data_type == "s" for c in cells)                    # text, never a formula
+    result = import_files(path, [out])
+    assert result.status == "unchanged", result.message
+    with db.read(path) as con:
+        assert con.execute("select objective from account_plans where account_id = 'K1' "
+                           "order by plan_date").fetchall() == before
