@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .. import exports, formatting, models, periods, settings, templates
+from .. import formatting, models, periods, settings, templates
 from ..dates import parse_date, start_of
 from ..errors import InputError, UsageError
 from ..importing.read import norm
