@@ -147,7 +147,7 @@ def accounts(con: duckdb.DuckDBPyConnection, as_of=None, scope: str = "key") -> 
     df = _finish(_frame(con, as_of_ts, conf, scope))
     df = df.sort_values(["coverage_score", "value_12m", "account_name"], ascending=[True, False, True])
     out = df[[*KEYS, *EXTRA]].reset_index(drop=True)
-    notes = [_scope_note(con, scope, out),
+    notes = [_scope_note(scope, out),
              f"Value: won amount closed from {_frame_from(as_of_ts).date()} to before {as_of_ts.date()}, in "
              f"{conf['currency']}. Potential: {DEFINITIONS['potential']} at the as-of.",
              "Coverage score: " + DEFINITIONS["coverage_score"] + f" ({len(COVERAGE)} criteria, each a yes/no column).",
@@ -167,7 +167,7 @@ def _frame_from(as_of_ts: datetime) -> datetime:
         return as_of_ts.replace(year=as_of_ts.year - 1, day=28)
 
 
-def _scope_note(con, scope: str, out: pd.DataFrame) -> str:
+def _scope_note(scope: str, out: pd.DataFrame) -> str:
     if scope == "all":
         return f"Every account ({len(out):,})."
     if len(out) and (out["key_reason"] == "tier").any():
@@ -223,18 +223,18 @@ def _goals(con, as_of_ts: datetime, conf: dict, account_ids: list[str]) -> pd.Da
                   "fy_ends": sel["_fy_end"].tolist()}
         query = _query("account_goal_actuals")
         facts = con.execute(query, models.used_params(query, params)).df()
-        facts["fy_start"] = pd.to_datetime(facts["fy_start"]).dt.date
-        look = facts.set_index(["account_id", "fy_start"])
-        column = {"won amount": "won_amount", "won deals": "won_deals", "open pipeline": "open_pipeline",
-                  "win rate": "win_rate"}
-        for i in np.flatnonzero(m).tolist():
-            row = look.loc[(goals["account_id"].iat[i], goals["_fy_start"].iat[i])]
-            v = row[column[keys[i]]]
-            actual[i] = np.nan if v is None or pd.isna(v) else float(v)
-            if keys[i] == "win rate" and pd.isna(v):
-                notes[i] = "no deal of the account closed in the year yet"
-            if keys[i] == "won amount" and int(row["without_rate"]):
-                notes[i] = f"{int(row['without_rate'])} won deal(s) without a rate into {conf['currency']}: not counted"
+        facts["_fy_start"] = pd.to_datetime(facts.pop("fy_start")).dt.date
+        got = goals[["account_id", "_fy_start"]].merge(facts, on=["account_id", "_fy_start"], how="left")
+        key_of = np.array(keys, dtype=object)
+        for key, column in (("won amount", "won_amount"), ("won deals", "won_deals"),
+                            ("open pipeline", "open_pipeline"), ("win rate", "win_rate")):
+            pick = key_of == key
+            actual[pick] = got.loc[pick, column].astype("float64").to_numpy()
+        for i in np.flatnonzero((key_of == "win rate") & np.isnan(actual)).tolist():
+            notes[i] = "no deal of the account closed in the year yet"
+        without = got["without_rate"].fillna(0).to_numpy()
+        for i in np.flatnonzero((key_of == "won amount") & (without > 0)).tolist():
+            notes[i] = f"{int(without[i])} won deal(s) without a rate into {conf['currency']}: not counted"
     target = goals["target_value"].astype("float64").to_numpy().copy()
     for i in np.flatnonzero(m).tolist():
         if keys[i] == "win rate" and target[i] > 1:
@@ -256,7 +256,7 @@ def account_goals(con: duckdb.DuckDBPyConnection, as_of=None, scope: str = "key"
     as_of_ts = _as_of(con, as_of)
     chosen = _frame(con, as_of_ts, conf, scope)
     out = _goals(con, as_of_ts, conf, chosen["account_id"].tolist())[[*GOAL_KEYS, *GOAL_EXTRA]]
-    notes = [_scope_note(con, scope, chosen),
+    notes = [_scope_note(scope, chosen),
              "Progress: " + DEFINITIONS["progress"] + f"; amounts in {conf['currency']}.",
              "Measurable metrics: " + ", ".join(GOAL_METRICS) + "; other metrics show \"not measurable from deals\"."]
     out.attrs.update({"report": "account-goals", "as_of": as_of_ts, "notes": notes})
