@@ -61,6 +61,12 @@ def unquote(s: pd.Series) -> pd.Series:
     return s.where(~s.str.match(r"^'[=+\-@\t\r]", na=False), s.str[1:])
 
 
+# A number written with a decimal comma (1.234,56; 1234,5; 12) or a decimal point (1,234.56;
+# 1234.5; 1e6); the thousands separator, where used, groups three digits.
+_COMMA_DECIMAL = r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?"
+_DOT_DECIMAL = r"[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+
+
 def to_number(s: pd.Series, header: str, delimiter: str | None = None) -> Converted:
     plain = _arrow_cast(s, "float") if len(s) > 100_000 else None
     if plain is not None:
@@ -78,12 +84,18 @@ def to_number(s: pd.Series, header: str, delimiter: str | None = None) -> Conver
     any_comma = t.str.contains(",", na=False, regex=False).any()
     if last_comma.any() or comma_decimal.any() or (delimiter == ";" and any_comma and not (both & ~last_comma).any()):
         dec, note = ",", "decimal comma"
-        t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        shape = _COMMA_DECIMAL
     else:
         dec, note = ".", None
-        t = t.str.replace(",", "", regex=False)
+        shape = _DOT_DECIMAL
+    # every value must be written the column's one way: '2,345.67' in a decimal-comma column
+    # is not read as 2.34567, it is a bad value
+    fits = t.str.fullmatch(shape, na=False)
+    t = (t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False) if dec == ","
+         else t.str.replace(",", "", regex=False))
     num = pd.to_numeric(t, errors="coerce").astype("float64")
     num = num.where(~pct, num / 100.0)
+    num = num.where(fits)
     bad = s.notna() & num.isna()
     return Converted(num, bad, "a number such as 1234.56" if dec == "." else "a number such as 1.234,56",
                      f"{header}: {note}" if note and s.notna().any() else None)
@@ -197,6 +209,26 @@ def _all_match(s: pd.Series, pattern: str) -> bool:
 
     arr = pa.array(s, type=pa.large_string(), from_pandas=True)
     return bool(pc.all(pc.match_substring_regex(arr, pattern), skip_nulls=True).as_py() is not False)
+
+
+def to_probability(s: pd.Series, header: str, delimiter: str | None = None) -> Converted:
+    """A probability as a fraction: '40%' and 40 are 0.4, 0.4 stays; outside 0-100 % is bad."""
+    c = to_number(s, header, delimiter)
+    pct = s.astype("string").str.strip().str.endswith("%", na=False)
+    v = c.values.where(pct | ~(c.values > 1), c.values / 100.0)
+    off = v.notna() & ~v.between(0, 1)
+    return Converted(v.where(~off), c.bad | off, "a probability from 0 to 100 %", c.note)
+
+
+_CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "US$": "USD", "£": "GBP", "¥": "JPY", "CHF": "CHF", "FR.": "CHF"}
+
+
+def to_currency(s: pd.Series) -> Converted:
+    """An ISO 4217 code (EUR, usd), or one of the common signs (€, $, £)."""
+    t = s.astype("string").str.strip().str.upper()
+    t = t.map(lambda v: _CURRENCY_SIGNS.get(v, v) if isinstance(v, str) else v).astype("string")
+    ok = t.str.fullmatch(r"[A-Z]{3}", na=False)
+    return Converted(t.where(ok), s.notna() & ~ok, "a three-letter currency code such as EUR or USD")
 
 
 def to_text(s: pd.Series) -> Converted:

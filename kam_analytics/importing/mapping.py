@@ -45,6 +45,8 @@ class Mapping:
     columns: dict[str, str | None]                 # header as written -> field (None: not used)
     stage_columns: dict[str, str] = field(default_factory=dict)   # header -> stage entered
     alternatives: list[tuple[str, float]] = field(default_factory=list)
+    # (header, field): a header that means a field another column already maps to
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def fields(self) -> dict[str, str]:
@@ -84,18 +86,22 @@ def detect(table: Table, stage_names: list[str], override: dict | None = None) -
             continue
         cols: dict[str, str | None] = {}
         used: set[str] = set()
+        clash = []
         for h in table.headers:
             nh = norm(h)
-            match = next((f for f, xs in fields.items() if nh in xs and f not in used), None)
+            means = [f for f, xs in fields.items() if nh in xs]
+            match = next((f for f in means if f not in used), None)
             if match:
                 used.add(match)
+            elif means:
+                clash.append((h, means[0]))
             cols[h] = match
         required = TABLES[kind][1]
         hit = sum(1 for r in required if r in used or (r == "account_name" and "account_id" in used))
         conf = hit / len(required)
-        candidates.append((conf, len(used), kind, cols))
+        candidates.append((conf, len(used), kind, cols, clash))
     candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
-    conf, _n, kind, cols = candidates[0]
+    conf, _n, kind, cols, clash = candidates[0]
     for h, f in (override.get("columns") or {}).items():
         if h in cols:
             cols[h] = f or None
@@ -110,8 +116,18 @@ def detect(table: Table, stage_names: list[str], override: dict | None = None) -
         required = TABLES[kind][1]
         used = set(f for f in cols.values() if f)
         conf = sum(1 for r in required if r in used or (r == "account_name" and "account_id" in used)) / len(required)
-    alts = [(k, c) for c, _, k, _ in candidates[1:4] if c > 0]
-    return Mapping(kind, conf, cols, stage_cols, alts)
+    alts = [(k, c) for c, _, k, _, _ in candidates[1:4] if c > 0]
+    told = override.get("columns") or {}
+    unresolved = []
+    for h, f in clash:
+        if h in told:
+            continue                      # the user said what this column is
+        if f not in cols.values():
+            cols[h] = f                   # the other column was set aside by the user: this one is it
+        else:
+            unresolved.append((h, f))
+    clash = unresolved
+    return Mapping(kind, conf, cols, stage_cols, alts, clash)
 
 
 def describe(m: Mapping) -> str:

@@ -39,12 +39,25 @@ def norm(text) -> str:
 
 
 @dataclass
+class Problem:
+    """A cell (or a whole row, col None) the reader found wrong: a formula error, a value too
+    long for a cell, a row with more values than the header has columns. Row and column are
+    the grid's (0-based); a table turns them into the row and header the user sees."""
+    row: int
+    col: int | None
+    value: str | None
+    reason: str
+    mapped_only: bool = False        # only a problem when the column is imported
+
+
+@dataclass
 class Grid:
     file: str
     sheet: str | None
     rows: list[list[str | None]]     # text cells; None or '' when empty
     delimiter: str | None = None
     encoding: str | None = None
+    problems: list[Problem] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +74,8 @@ class Table:
     delimiter: str | None = None
     banner: list[str] = field(default_factory=list)      # title lines above (a report's date)
     frame: "pd.DataFrame | None" = None                  # column-read data (large text files), else None
+    # (spreadsheet row, header or None for the whole row, value, reason, only when the column is imported)
+    problems: list[tuple[int, str | None, str | None, str, bool]] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
@@ -104,16 +119,43 @@ def _cell_text(v) -> str | None:
     return s or None
 
 
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _line_of(raw: bytes, pos: int) -> int:
+    return raw.count(b"\n", 0, pos) + 1
+
+
 def _decode(raw: bytes, name: str) -> tuple[str, str]:
-    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(f"{name}: this is not a text table (it holds binary data); expected csv, tsv, txt, xlsx, xls or ods")
+    """The text of a file: UTF-8 (with or without BOM), UTF-16 with a BOM, else cp1252. A
+    file that mixes UTF-8 with another encoding, or holds a few NUL bytes in its text, is
+    refused with the line that shows it (decoding it either way would change letters)."""
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if not utf16 and b"\x00" in raw:
+        nul = raw.index(b"\x00")
+        if raw.count(b"\x00") > len(raw) // 100 or b"\x00" in raw[:64] and raw[:4].count(b"\x00") > 1:
+            raise InputError(f"{name}: this is not a text table (it holds binary data); expected csv, tsv, txt, "
+                             "xlsx, xls or ods")
+        line = _line_of(raw, nul)
+        start = raw.rfind(b"\n", 0, nul) + 1
+        end = raw.find(b"\n", nul)
+        shown = raw[start:end if end >= 0 else len(raw)].decode("utf-8", "replace").replace("\x00", "\\x00")
+        raise InputError(f"{name}, row {line}: the text holds NUL bytes (\\x00), which no text table has: "
+                         f"{shown[:120]!r}; expected plain text. The file was damaged or saved as binary: remove "
+                         "them or export the file again")
     for enc in ("utf-8-sig", "utf-16"):
-        if enc == "utf-16" and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if enc == "utf-16" and not utf16:
             continue
         try:
             return raw.decode(enc), ("utf-8" if enc == "utf-8-sig" else enc)
-        except UnicodeDecodeError:
-            pass
+        except UnicodeDecodeError as exc:
+            if enc == "utf-8-sig" and (m := _UTF8_SEQUENCE.search(raw)):
+                bad_line, good_line = _line_of(raw, exc.start), _line_of(raw, m.start())
+                good = raw[m.start():m.end()].decode("utf-8")
+                raise InputError(f"{name}, row {bad_line}: the file mixes encodings: row {good_line} holds UTF-8 "
+                                 f"text ({good!r}) but row {bad_line} has the byte 0x{raw[exc.start]:02X}, which is "
+                                 "not UTF-8 (a value pasted from another file?); expected one encoding. Save the "
+                                 "file again as UTF-8 (in Excel: CSV UTF-8)") from None
     try:
         return raw.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
@@ -136,6 +178,46 @@ def _delimiter(sample: str) -> str:
     return best
 
 
+MAX_CELL_CHARS = 32_767      # the most a spreadsheet cell holds (Excel's limit)
+MAX_COLUMNS = 2_000          # wider than any CRM export we know (HubSpot's all-properties: ~600)
+csv.field_size_limit(1 << 30)   # long values are read, then refused by MAX_CELL_CHARS with their row
+
+
+def _parse_text(text: str, delim: str, name: str) -> list[list[str]]:
+    """Rows of a text table. A quote that opens a value and is never closed would swallow
+    every line after it into one cell: refused with the row and column where it opens."""
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+    # an odd number of quotes and a last row whose value runs over lines: the quote never closed
+    if rows and text.count('"') % 2 and any("\n" in v for v in rows[-1]):
+        k = len(rows) - 1
+        j = next(j for j, v in enumerate(rows[k]) if "\n" in v)
+        header = next((r for r in rows if any(v.strip() for v in r)), [])
+        col = f", column {header[j]!r}" if j < len(header) and header[j].strip() and k > 0 else ""
+        swallowed = rows[k][j].count("\n")
+        raise InputError(f"{name}, row {k + 1}{col}: a quote (\") opens the value {rows[k][j][:60]!r} and is never "
+                         f"closed, so {swallowed:,} line(s) after it would run into that one cell; expected a "
+                         "closing quote. Close the quote or remove it, then import again")
+    return rows
+
+
+def _long_cells(rows: list[list], cut: bool = False) -> list[Problem]:
+    """Values longer than a spreadsheet cell holds. `cut`: the reader already cut values at
+    that length (calamine does, in a workbook), so a value of exactly that length was longer."""
+    limit = MAX_CELL_CHARS - 1 if cut else MAX_CELL_CHARS
+    out = []
+    for i, r in enumerate(rows):
+        if r and max(len(v) if v else 0 for v in r) > limit:
+            for j, v in enumerate(r):
+                if v and len(v) > limit:
+                    what = (f"a value of {len(v):,} characters; expected at most {MAX_CELL_CHARS:,} (the most a "
+                            "spreadsheet cell holds)") if not cut else (
+                            f"a value that reaches the {MAX_CELL_CHARS:,} characters a spreadsheet cell holds (a "
+                            "longer one is cut there when read); expected a shorter value")
+                    out.append(Problem(i, j, v[:60] + "…", what, True))
+                    r[j] = v[:MAX_CELL_CHARS]
+    return out
+
+
 def read_grids(path: Path, display_name: str | None = None) -> list[Grid]:
     name = display_name or path.name
     ext = path.suffix.lower()
@@ -154,8 +236,8 @@ def read_grids(path: Path, display_name: str | None = None) -> list[Grid]:
         text, enc = _decode(raw, name)
         delim = "\t" if ext == ".tsv" else _delimiter(text[:65536])
         # cells stay as read ('' is missing): stripping happens column-wise when values convert
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
-        return [Grid(name, None, rows, delim, enc)]
+        rows = _parse_text(text, delim, name)
+        return [Grid(name, None, rows, delim, enc, _long_cells(rows))]
     raise InputError(f"{name}: unsupported file type {ext!r}; expected csv, tsv, txt, xlsx, xlsm, xls or ods")
 
 
@@ -193,6 +275,10 @@ def _inspect_zip(path: Path, name: str) -> dict[str, int]:
                          "workbook - save it again from the spreadsheet program") from None
     with zf:
         infos = zf.infolist()
+        names = {i.filename for i in infos}
+        if not names & {"xl/workbook.xml", "xl/workbook.bin", "content.xml"}:
+            raise InputError(f"{name}: this zip holds no workbook (no xl/workbook.xml or content.xml; "
+                             f"{len(names)} other file(s)); expected an xlsx, xlsm or ods workbook")
         total = sum(i.file_size for i in infos)
         if total > MAX_BOOK_BYTES:
             raise InputError(f"{name}: the workbook unpacks to {total / (1 << 20):,.0f} MB, over the "
@@ -220,6 +306,10 @@ def _inspect_zip(path: Path, name: str) -> dict[str, int]:
         return cells
 
 
+_SIGNATURES = [(b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+               (b"%PDF", "a PDF document"), (b"{\\rtf", "an RTF document"), (b"<", "HTML or XML text (some CRMs name an HTML report .xls: export it as csv or xlsx instead)")]
+
+
 def _read_book(path: Path, name: str) -> list[Grid]:
     from python_calamine import CalamineWorkbook
 
@@ -228,6 +318,11 @@ def _read_book(path: Path, name: str) -> list[Grid]:
         # an OLE container holding an EncryptionInfo stream: Office's password encryption
         raise InputError(f"{name}: the workbook is password-protected (encrypted); save it without a "
                          "password to open it here (sheet protection alone is fine)")
+    if head[:2] != b"PK" and head != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        what = next((w for sig, w in _SIGNATURES if head.startswith(sig)), None)
+        if what:
+            raise InputError(f"{name}: this is not a spreadsheet: its content is {what} (a renamed file?); expected "
+                             "an xlsx, xlsm, xls or ods workbook")
     cells = _inspect_zip(path, name) if head[:2] == b"PK" else {}
     try:
         wb = CalamineWorkbook.from_path(str(path))
@@ -249,16 +344,67 @@ def _read_book(path: Path, name: str) -> list[Grid]:
             rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
         except Exception as exc:
             raise InputError(f"{name}, sheet {sheet!r}: cannot be read ({exc})") from None
-        grids.append(Grid(name, sheet, [[_cell_text(v) for v in r] for r in rows]))
+        grid_rows = [[_cell_text(v) for v in r] for r in rows]
+        del rows
+        problems = _long_cells(grid_rows, cut=True)
+        if head[:2] == b"PK":
+            for (i, j), err in _error_cells(path, _sheet_part(wb, sheet)).items():
+                if i < len(grid_rows) and j < len(grid_rows[i]):
+                    grid_rows[i][j] = err
+                    problems.append(Problem(i, j, err, f"the cell holds the formula error {err} (a broken link to "
+                                            "another file, a division by zero or a lookup that found nothing); "
+                                            "expected a value. Fix the formula, or paste the values", True))
+        grids.append(Grid(name, sheet, grid_rows, problems=problems))
     return grids
 
 
+# A cell whose formula failed: Excel writes t="e" and the error text (#REF!, #DIV/0! ...) as its
+# value; calamine reads it as an empty cell, so the sheet's xml is searched for them (in chunks:
+# a sheet part is never held whole).
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\st="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>.*?</f>)?<v>([^<]*)</v>', re.S)
+
+
+def _error_cells(path: Path, part: str) -> dict[tuple[int, int], str]:
+    import zipfile
+
+    out: dict[tuple[int, int], str] = {}
+    with zipfile.ZipFile(path) as zf:
+        if part not in zf.namelist():
+            return out
+        tail = b""
+        with zf.open(part) as f:
+            while chunk := f.read(4 << 20):
+                buf = tail + chunk
+                if b't="e"' in buf:
+                    for m in _ERROR_CELL.finditer(buf):
+                        out[(int(m.group(2)) - 1, _column_number(m.group(1)) - 1)] = m.group(3).decode(errors="replace")
+                tail = buf[-8192:]     # a cell cut at the chunk's edge is whole in the next buffer
+    return out
+
+
+def pictures_note(path: Path) -> str:
+    """', and its pictures or drawings are not read' for a workbook that holds some."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if any(n.startswith(("xl/media/", "xl/drawings/", "Pictures/")) for n in zf.namelist()):
+                return ": its sheets hold pictures or drawings, which are not read - only cells are"
+    except (zipfile.BadZipFile, OSError):
+        pass
+    return ""
+
+
+def _sheet_part(wb, sheet: str) -> str:
+    """A sheet's part: the n-th worksheet of the workbook (sheetN.xml in the sheet order, as
+    Excel and openpyxl write them)."""
+    return f"xl/worksheets/sheet{wb.sheet_names.index(sheet) + 1}.xml"
+
+
 def _declared_cells(wb, sheet: str, cells: dict[str, int]) -> int:
-    """The declared cell count of `sheet`: its part is the n-th worksheet of the workbook
-    (sheetN.xml in the sheet order, as Excel and openpyxl write them); the largest when the
-    parts do not follow that order."""
-    part = f"xl/worksheets/sheet{wb.sheet_names.index(sheet) + 1}.xml"
-    return cells.get(part, max(cells.values(), default=0))
+    """The declared cell count of `sheet`; the largest when the parts do not follow the
+    sheet order."""
+    return cells.get(_sheet_part(wb, sheet), max(cells.values(), default=0))
 
 
 def _is_footer(first_cell: str) -> bool:
@@ -284,6 +430,9 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
     are a banner or a key-value block. Data runs to the next blank row followed by another
     header, or to the end; total/footer lines are left out and said aloud."""
     rows = grid.rows
+    by_row: dict[int, list[Problem]] = {}
+    for p in grid.problems:
+        by_row.setdefault(p.row, []).append(p)
     tables: list[Table] = []
     i = 0
     meta: dict[str, tuple[str, str, int]] = {}
@@ -310,8 +459,12 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
         # the header: trim columns to its extent
         width = max(j for j, v in enumerate(row) if v and v.strip()) + 1
         start = min(j for j, v in enumerate(row) if v and v.strip())
+        if width - start > MAX_COLUMNS:
+            where = f", sheet {grid.sheet!r}" if grid.sheet else ""
+            raise InputError(f"{grid.file}{where}, header row {i + 1}: the table has {width - start:,} columns, over "
+                             f"the {MAX_COLUMNS:,} this importer reads; export only the columns you need")
         headers = [((row[j] or "").strip() or f"column {j + 1}") for j in range(start, width)]
-        data, numbers, skipped = [], [], []
+        data, numbers, skipped, found = [], [], [], []
         k = i + 1
         while k < len(rows):
             r = rows[k]
@@ -333,9 +486,19 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
                 continue
             data.append(cells)
             numbers.append(k + 1)
+            if grid.delimiter and (len(r) > width or start) and any(
+                    v and v.strip() for j, v in enumerate(r) if j < start or j >= width):
+                outside = [v for j, v in enumerate(r) if (j < start or j >= width) and v and v.strip()]
+                found.append((k + 1, None, ", ".join(outside)[:200],
+                              f"the row has {len(r)} values but the header row has "
+                              f"{len(headers)} columns, so {len(outside)} value(s) belong to no column; expected "
+                              "one value per column (a delimiter inside a value that is not quoted?)", False))
+            for p in by_row.get(k, ()):
+                inside = p.col is not None and start <= p.col < width
+                found.append((k + 1, headers[p.col - start] if inside else None, p.value, p.reason, p.mapped_only))
             k += 1
         tables.append(Table(grid.file, grid.sheet, i + 1, headers, data, numbers, dict(meta), skipped, grid.delimiter,
-                            banner))
+                            banner, problems=found))
         meta, banner = {}, []
         i = k
     if meta:   # a key-value block with no table below it (a plan's or account plan's header)
@@ -413,6 +576,8 @@ def _fast_text_tables(path: Path, name: str, ext: str, known_headers: set[str]) 
         return None   # not UTF-8 throughout, an unterminated quote...: the row-wise reader says what
     if invalid or table.num_rows == 0:
         return None
+    if any((pc.max(pc.utf8_length(table.column(j))).as_py() or 0) > MAX_CELL_CHARS for j in range(width)):
+        return None   # a value too long for a cell: the row-wise reader names its row
     first = [[table.column(j)[i].as_py() for j in range(width)] for i in range(min(len(t.rows), 5))]
     if first != [[v if v != "" else None for v in r] for r in t.rows[:5]]:
         return None

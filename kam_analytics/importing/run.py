@@ -23,7 +23,7 @@ from . import coerce
 from .fields import (FILE_ONLY_TYPES, LOAD_ORDER, LOGGED_FIELDS, PLAN_TYPE_WORDS, RELATIONSHIP_WORDS, ROLE_WORDS, SENTIMENT_WORDS, SIDE_WORDS,
                      STATUS_WORDS, TABLES)
 from .mapping import MIN_CONFIDENCE, Mapping, describe, detect, known_headers, synonyms
-from .read import Table, norm, read_tables, release_arrow_memory
+from .read import Table, norm, pictures_note, read_tables, release_arrow_memory
 
 PREVIEW_ROWS = 20
 AMOUNT_FIELDS = {"amount", "annual_revenue", "revenue_potential", "list_price", "rate", "commit", "best_case"}
@@ -145,6 +145,7 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
     bad = pd.Series(False, index=raw.index)
     notes = []
     date_formats = (overrides or {}).get("date_formats", {})
+    said = {(row, header) for row, header, *_ in t.problems}
     for header, fld in m.columns.items():
         if not fld:
             continue
@@ -155,6 +156,8 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
             c = coerce.to_words(s, words, "relationship strength (1-5 or a word)")
         elif fld == "status" and m.kind in ("account_actions", "plan_steps"):
             c = coerce.to_words(s, STATUS_WORDS, "status")
+        elif fld == "currency":
+            c = coerce.to_currency(s)
         elif fld == "side":
             c = coerce.to_words(s, SIDE_WORDS, "side")
         elif fld == "sentiment":
@@ -169,10 +172,10 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
             c = coerce.Converted(vals.astype(object), s.notna() & vals.isna(),
                                  "a stage of the saved list (" + ", ".join(dict.fromkeys(stage_map.values()))
                                  + "); add new stages in Settings")
+        elif fld == "probability":
+            c = coerce.to_probability(s, header, delimiter)
         elif ty in ("DOUBLE", "INTEGER", "BIGINT"):
             c = coerce.to_number(s, header, delimiter)
-            if fld == "probability":
-                c.values = c.values.where(~(c.values > 1), c.values / 100.0)
             if ty != "DOUBLE":
                 frac = c.values.notna() & (c.values != c.values.round())
                 c.bad = c.bad | frac
@@ -186,7 +189,8 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
         if c.note:
             notes.append(c.note)
         for i in raw.index[c.bad]:
-            _reject(rejects, t, t.row_numbers[i], header, s[i], f"expected {c.expected}")
+            if (t.row_numbers[i], header) not in said:     # a formula error is said once, as such
+                _reject(rejects, t, t.row_numbers[i], header, s[i], f"expected {c.expected}")
         bad |= c.bad
         out[fld] = c.values
     for h, stage in m.stage_columns.items():
@@ -204,6 +208,13 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
         if "plan_type" not in out:
             out["plan_type"] = "mutual"
             notes.append("no plan type given: taken as a mutual plan")
+    if t.problems:   # what the reader found: formula errors, over-long values, values under no column
+        position = {r: i for i, r in zip(raw.index, t.row_numbers)}
+        for row, header, value, reason, mapped_only in t.problems:
+            if mapped_only and not (header in m.columns and (m.columns[header] or header in m.stage_columns)):
+                continue
+            _reject(rejects, t, row, header, value, reason)
+            bad.at[position[row]] = True
     out["_row"] = t.row_numbers
     return out, {"bad": bad, "notes": notes, "raw": raw}
 
@@ -231,10 +242,10 @@ def _parse_logged_values(t: Table, m: Mapping, raw: pd.DataFrame, out: pd.DataFr
             if not sel.any():
                 continue
             s = out.loc[sel, which]
-            if fld in ("amount", "probability"):
+            if fld == "amount":
                 c = coerce.to_number(s, headers[which], delimiter)
-                if fld == "probability":
-                    c.values = c.values.where(~(c.values > 1), c.values / 100.0)
+            elif fld == "probability":
+                c = coerce.to_probability(s, headers[which], delimiter)
             elif fld == "close_date":
                 c = coerce.to_date(s, headers[which], t.file)
             elif fld == "stage" and stage_map is not None:
@@ -308,7 +319,7 @@ def _validate(t: Table, m: Mapping, df: pd.DataFrame, raw: pd.DataFrame, rejects
             continue
         missing = raw[headers[col]].isna() if col in headers else df[col].isna()  # absent, not unreadable
         for i in df.index[missing]:
-            _reject(rejects, t, int(df.at[i, "_row"]), headers.get(col, col), None, f"{col} is required")
+            _reject(rejects, t, int(df.at[i, "_row"]), headers.get(col, col), None, f"{col} is required; expected a value")
         bad |= missing
     for f in AMOUNT_FIELDS & set(df.columns):
         neg = df[f].notna() & (df[f] < 0)
@@ -358,9 +369,10 @@ def _with_context(t: Table) -> Table:
         frame = t.frame.assign(**{f"__ctx{i}": v for i, (_l, v) in enumerate(extra)})
         frame.columns = [*t.headers, *(lbl for lbl, _ in extra)]
         return Table(t.file, t.sheet, t.header_row, list(frame.columns), [], t.row_numbers, t.meta, t.skipped,
-                     t.delimiter, t.banner, frame)
+                     t.delimiter, t.banner, frame, t.problems)
     return Table(t.file, t.sheet, t.header_row, [*t.headers, *(lbl for lbl, _ in extra)],
-                 [[*r, *(v for _, v in extra)] for r in t.rows], t.row_numbers, t.meta, t.skipped, t.delimiter)
+                 [[*r, *(v for _, v in extra)] for r in t.rows], t.row_numbers, t.meta, t.skipped, t.delimiter,
+                 problems=t.problems)
 
 
 def _header_table(t: Table) -> Table | None:
@@ -375,6 +387,27 @@ def _header_table(t: Table) -> Table | None:
             values = [v for _l, v, _r in t.meta.values()]
             first_row = min(r for _l, _v, r in t.meta.values())
             return Table(t.file, t.sheet, first_row, labels, [values], [first_row], {}, [], t.delimiter)
+    return None
+
+
+def _column_letters(j: int) -> str:
+    out = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _repeated_headers(headers: list[str]) -> str | None:
+    """'the header 'Amount' is on columns F and G' for the first header written twice."""
+    seen: dict[str, list[int]] = {}
+    for j, h in enumerate(headers):
+        seen.setdefault(h.strip().casefold(), []).append(j)
+    for h, cols in seen.items():
+        if len(cols) > 1:
+            letters = " and ".join(f"{_column_letters(j)} ({j + 1})" for j in cols)
+            return f"the header {headers[cols[0]]!r} is on columns {letters}"
     return None
 
 
@@ -430,7 +463,7 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
         tables += [_with_context(t) for t in found if t.n_rows]
         if not tables:
             msg = (f"{name}: no table with data rows was found (a header row and at least one row "
-                   "below it); the file yields no rows")
+                   f"below it){pictures_note(path)}; the file yields no rows")
             errors.append(msg)
             reports.append(FileReport(name, None, None, None, 0.0, "", notes=[msg]))
             continue
@@ -452,6 +485,19 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
             if rep.remembered:
                 rep.notes.append("mapping as confirmed for an earlier file with the same headers")
             reports.append(rep)
+            where = f"{name}{', sheet ' + repr(t.sheet) if t.sheet else ''}, header row {t.header_row}"
+            repeated = _repeated_headers(t.headers)
+            if repeated:
+                errors.append(f"{where}: {repeated}; expected each column to have its own header. Rename one of "
+                              "them in the file")
+                continue
+            if m.conflicts:
+                h, f = m.conflicts[0]
+                other = next(o for o, g in m.columns.items() if g == f)
+                errors.append(f"{where}: the columns {other!r} and {h!r} both mean {f}; expected one column for it. "
+                              f"Delete one, or say which to use with --mapping FILE.json, e.g. "
+                              f'{{"{name}": {{"columns": {{"{h}": null}}}}}} (on the Import page: set it to not used)')
+                continue
             taken: dict[str, str] = {}
             twice = None
             for h, f in m.columns.items():

@@ -1,0 +1,73 @@
+"""Run every file of the bad-file corpus through the importer in one process, as a user
+would: the CLI (`import FILE`) and the Import page's preview. For each file: exit status,
+what the user read (stderr), whether a traceback or an unexpected exception escaped, a digest
+of every data table before and after, and how many attempts the import log holds. The
+process's peak RSS at the end bounds every file's (no file may take it over 2 GB).
+
+    python -m tests.bad_files.run_corpus DB OUT.json FILE...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import resource
+import sys
+import traceback
+from pathlib import Path
+
+from kam_analytics import db
+from kam_analytics.cli import main as cli
+from kam_analytics.importing.run import preview
+
+
+def digest(path: Path) -> dict[str, str]:
+    """Every data table, whole and in order, as one hash per table."""
+    out = {}
+    with db.read(path) as con:
+        for t in (*db.DATA_TABLES, "stage_visits"):
+            h = hashlib.sha256()
+            for row in con.execute(f'select * from "{t}" order by all').fetchall():
+                h.update(repr(row).encode())
+            out[t] = h.hexdigest()
+    return out
+
+
+def attempts(path: Path) -> int:
+    with db.read(path) as con:
+        return con.execute("select count(*) from import_batches").fetchone()[0]
+
+
+def run(path: Path, files: list[Path]) -> list[dict]:
+    results = []
+    for f in files:
+        before, tried = digest(path), attempts(path)
+        err, out = io.StringIO(), io.StringIO()
+        escaped = None
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            try:
+                code = cli(["--db", str(path), "import", str(f)])
+            except BaseException:  # noqa: BLE001 - what escaped is the finding
+                code, escaped = None, traceback.format_exc()
+        try:   # the Import page's first step on an upload
+            page = preview(path, [f], [f.name])
+            page_status, page_rejects = page.status, len(page.rejects)
+            page_text = page.message + " " + " ".join(
+                page.rejects.apply(lambda r: " ".join(str(v) for v in r.values), axis=1))
+        except BaseException:  # noqa: BLE001
+            page_status, page_rejects, page_text = None, 0, ""
+            escaped = (escaped or "") + traceback.format_exc()
+        results.append({"file": f.name, "exit": code, "stderr": err.getvalue(), "stdout": out.getvalue(),
+                        "escaped": escaped, "same": digest(path) == before, "attempts": attempts(path) - tried,
+                        "page_status": page_status, "page_rejects": page_rejects,
+                        "page_text": page_text})
+    return results
+
+
+if __name__ == "__main__":
+    db_path, out_path, *names = sys.argv[1:]
+    res = run(Path(db_path), [Path(n) for n in names])
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    Path(out_path).write_text(json.dumps({"files": res, "peak_rss_mb": peak_mb}, ensure_ascii=False))
