@@ -3,7 +3,16 @@ kam_analytics/."""
 
 import streamlit as st
 
+from views import _ui
+
 st.set_page_config(page_title="KAM Analytics", page_icon="📈", layout="wide")
+
+signed_in = False
+with _ui.guarded():
+    signed_in = _ui.role() is not None
+if not signed_in:       # sign-in is configured and nobody is signed in: that page only
+    st.navigation([st.Page("views/sign_in.py", title="Sign in", icon=":material/login:", url_path="sign_in")]).run()
+    st.stop()
 
 pg = st.navigation({
     "": [st.Page("views/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True)],
@@ -25,5 +34,7 @@ pg = st.navigation({
         st.Page("views/data.py", title="Data", icon=":material/table:", url_path="data"),
         st.Page("views/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
     ],
-})
+}, expanded=True)      # every page in view: Import, Data and Settings are not hidden behind "View more"
+_ui.account_sidebar()
+_ui.begin_rerun()
 pg.run()

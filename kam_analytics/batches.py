@@ -84,6 +84,11 @@ def undo(path, batch_id: int, cascade: bool = False) -> list[int]:
             raise InputError(f"no batch {batch_id}; `batches` lists them")
         if row[0] != "loaded":
             raise InputError(f"batch {batch_id} is {row[0]}: there is nothing to undo")
+        action = b.con.execute("select action from import_batches where batch_id = ?", [batch_id]).fetchone()[0]
+        if action in ("forget", "restore"):
+            raise InputError(f"batch {batch_id} ({action}) cannot be undone: "
+                             + ("it removed a person and keeps no copy of the name" if action == "forget" else
+                                "it replaced the whole database; restore another backup instead"))
         order: list[int] = []
 
         def collect(bid: int) -> None:

@@ -104,7 +104,56 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE.xlsx", required=True)
     p.add_argument("--lang", choices=("en", "it"), default="en", help="language of the template (default: en)")
     p.add_argument("--as-of", dest="as_of", metavar="DATE", help="the numbers as of this day (default: the data's date)")
+
+    p = sub.add_parser("backup", help="write the whole database to a zip (csv or parquet per table, with the schema "
+                                      "version)")
+    p.add_argument("-o", "--output", metavar="FILE.zip", required=True)
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                   help="csv (opens anywhere; text a spreadsheet would run gets a leading ') or parquet (exact types)")
+    p = sub.add_parser("restore", help="replace the whole database with a backup zip (one transaction)")
+    p.add_argument("file", metavar="FILE.zip")
+    p.add_argument("--replace", action="store_true", help="replace a database that holds data (all of it)")
+    p = sub.add_parser("forget", help="remove a person (stakeholder, owner) everywhere their name is written",
+                       description="Deletes the person's own rows (stakeholders, owners) and writes 'removed person N' "
+                                   "wherever else the name is (owners of deals and plans, managers, reports-to, "
+                                   "forecast calls, quotas, notes, the import log), as one batch that keeps no copy "
+                                   "of the name and cannot be undone. Without --yes it lists the places only.")
+    p.add_argument("name", metavar="NAME", help="the person's name as written (case and spacing ignored)")
+    p.add_argument("--yes", action="store_true", help="remove it (without: list where the name is, change nothing)")
+    sub.add_parser("hash-password", help="read a password (typed, or from standard input) and print its bcrypt hash "
+                                         "for .streamlit/secrets.toml or $KAM_USERS")
     return parser
+
+
+def _data_commands(path, args) -> int:
+    """backup, restore and forget: the whole database, and the people in it."""
+    from . import backup, people
+
+    if args.command == "backup":
+        m = backup.export(path, Path(args.output), args.format)
+        rows = sum(m["tables"].values())
+        sys.stdout.write(f"wrote {len(m['tables'])} tables ({rows:,} rows, {args.format}, schema "
+                         f"{m['schema_version']}) to {args.output}\n")
+    elif args.command == "restore":
+        m = backup.restore(path, Path(args.file), replace=args.replace)
+        sys.stdout.write(f"restored {sum(m['tables'].values()):,} rows in {len(m['tables'])} tables from {args.file} "
+                         f"(backup of {m.get('created_at', '?')}, schema {m['schema_version']})\n")
+    else:
+        if not args.yes:
+            with db.read(path, must_exist=True) as con:
+                found = people.places(con, args.name)
+            if not found:
+                raise InputError(f"the name {args.name!r} is not in the database: nothing to remove")
+            for f in found:
+                sys.stdout.write(f"  {f['table']}.{f['column']}: {f['rows']:,} row(s), {f['change']}\n")
+            sys.stdout.write("nothing changed: run again with --yes to remove the name everywhere (it cannot be "
+                             "undone)\n")
+            return ExitCode.OK
+        batch_id, found = people.forget(path, args.name)
+        sys.stdout.write(f"removed everywhere as batch {batch_id}: {sum(f['rows'] for f in found):,} row(s) in "
+                         f"{len({f['table'] for f in found})} table(s); the name now reads 'removed person "
+                         f"{batch_id}'\n")
+    return ExitCode.OK
 
 
 def _plan(path, args) -> int:
@@ -234,6 +283,18 @@ def run(argv: list[str] | None = None) -> int:
 
     if args.command == "plan":
         return _plan(path, args)
+
+    if args.command in ("backup", "restore", "forget"):
+        return _data_commands(path, args)
+
+    if args.command == "hash-password":
+        import getpass
+
+        from . import auth
+
+        password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+        sys.stdout.write(auth.hash_password(password) + "\n")
+        return ExitCode.OK
 
     if args.command == "handoff":
         from .reports import mutual_plans

@@ -55,7 +55,10 @@ def to_json(df: pd.DataFrame) -> str:
 
 
 def safe_text(value: str) -> str:
-    return "'" + value if value.startswith(_RISKY_START) else value
+    """A leading ' before text a spreadsheet would run (DESIGN.md "Exports"), and before text
+    that already starts with quotes and then such a character ("'=x" -> "''=x"), so that the
+    importer, taking one quote off, gives back exactly what was written."""
+    return "'" + value if value.lstrip("'").startswith(_RISKY_START) else value
 
 
 def _cell_text(value) -> str:

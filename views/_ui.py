@@ -24,9 +24,29 @@ def path() -> str:
     return str(db.db_path())
 
 
+def begin_rerun() -> None:
+    """Called by app.py before each page runs: the page's first read pins the data version,
+    and every read of the rerun is of that version (see cached), so a page never mixes the
+    data before and after a write that lands while it draws."""
+    _SHARED.pinned = None
+    _SHARED.pinning = True
+
+
+class _Stale(Exception):
+    """The database moved on while this rerun was drawing: start the rerun again."""
+
+
 def data_version() -> int:
-    """Opens the database for a moment: every write bumps this, so caches key on it. Inside
-    one_connection it is read once for the block, on the block's connection."""
+    """The version the rerun is pinned to, else the database's (opened for a moment). Every
+    write bumps it, so caches key on it."""
+    if getattr(_SHARED, "pinning", False):
+        if _SHARED.pinned is None:
+            _SHARED.pinning = False
+            try:
+                _SHARED.pinned = data_version()
+            finally:
+                _SHARED.pinning = True
+        return _SHARED.pinned
     if getattr(_SHARED, "open", None) is not None:
         if _SHARED.version is None:
             _SHARED.version = db.data_version(_connection(path(), None))
@@ -76,11 +96,18 @@ def cached(db_file: str, version: int, func_path: str, kwargs: tuple):
 
     func = getattr(importlib.import_module(module_name), func_name)
     with ExitStack() as stack:
-        return func(_connection(db_file, stack), **dict(kwargs))
+        con = _connection(db_file, stack)
+        if db.data_version(con) != version:      # a write landed since the rerun began: never cache a mix
+            raise _Stale
+        return func(con, **dict(kwargs))
 
 
 def read(func_path: str, **kwargs):
-    return cached(path(), data_version(), func_path, tuple(sorted(kwargs.items())))
+    try:
+        return cached(path(), data_version(), func_path, tuple(sorted(kwargs.items())))
+    except _Stale:
+        begin_rerun()
+        st.rerun()
 
 
 @contextmanager
@@ -96,7 +123,8 @@ def guarded():
 
 
 def data_as_of(summary_date: date | None) -> None:
-    st.caption(f"Data as of **{formatting.when(summary_date)}**" if summary_date else "No data loaded yet")
+    version = f" · data version {data_version()}"
+    st.caption((f"Data as of **{formatting.when(summary_date)}**" if summary_date else "No data loaded yet") + version)
 
 
 def loaded_summary(empty_message: str | None = None) -> dict:
@@ -104,7 +132,7 @@ def loaded_summary(empty_message: str | None = None) -> dict:
     needs deals shows it, links to the Overview and stops when none are loaded."""
     s = read("kam_analytics.overview.summary")
     if s["data_date"] is None and s["counts"]["rows"].sum():
-        st.caption("Data as of: no dated history, creation or closing yet")
+        st.caption(f"Data as of: no dated history, creation or closing yet · data version {data_version()}")
     else:
         data_as_of(s["data_date"])
     if empty_message and not s["deals"]:
@@ -205,3 +233,68 @@ def keep(df, **picks):
         if values:
             df = df[df[column].isin(values)]
     return df
+
+
+# --- who may change data (kam_analytics/auth.py) ---------------------------------------------
+
+def _users() -> dict:
+    from kam_analytics import auth
+
+    try:
+        secrets = st.secrets.to_dict()
+    except Exception:  # noqa: BLE001 - no secrets.toml at all: nothing configured there
+        secrets = {}
+    return auth.load_users(secrets)
+
+
+def _oidc() -> dict | None:
+    """Streamlit's OIDC sign-in ([auth] in secrets.toml, an identity provider) with roles by
+    e-mail from [kam_oidc_roles] (default viewer). Documented, not tested: it needs a provider."""
+    try:
+        secrets = st.secrets.to_dict()
+    except Exception:  # noqa: BLE001
+        return None
+    return secrets.get("kam_oidc_roles", {}) if "auth" in secrets else None
+
+
+def sign_in_configured() -> bool:
+    return bool(_users()) or _oidc() is not None
+
+
+def role() -> str | None:
+    """'analyst' or 'viewer' for the signed-in user; everyone is an analyst when no sign-in is
+    configured; None when sign-in is configured and nobody is signed in yet."""
+    if not _users():
+        roles = _oidc()
+        if roles is None:
+            return "analyst"
+        if not st.user.is_logged_in:
+            return None
+        st.session_state["kam_user"] = st.user.get("email") or st.user.get("name")
+        return roles.get(st.session_state["kam_user"], "viewer")
+    return st.session_state.get("kam_role")
+
+
+def may_change_data() -> bool:
+    from kam_analytics import auth
+
+    return auth.may_change_data(role())
+
+
+def viewer_note(what: str) -> None:
+    """Said where a viewer meets something only analysts may do."""
+    st.info(f"{what} is for analysts; you are signed in as {st.session_state.get('kam_user')} (viewer).",
+            icon=":material/lock:")
+
+
+def account_sidebar() -> None:
+    if not sign_in_configured():
+        st.sidebar.caption("Open: no sign-in configured")
+        return
+    st.sidebar.caption(f"Signed in as **{st.session_state.get('kam_user')}** ({role()})")
+    if st.sidebar.button("Sign out", key="sign-out"):
+        for k in ("kam_user", "kam_role"):
+            st.session_state.pop(k, None)
+        if not _users():
+            st.logout()
+        st.rerun()

@@ -123,7 +123,10 @@ with _ui.guarded():
                    f"{a['champion'] or a['economic_buyer']}. It can be undone on the Import page.")
         agreed = st.checkbox(f"The buyer ({a['champion']}, economic buyer {a['economic_buyer']}) has agreed "
                              "these dates", key="agreed")
-        if st.button("Convert to mutual plan", type="primary", disabled=not agreed, key="convert"):
+        if not _ui.may_change_data():
+            _ui.viewer_note("Storing a mutual plan")
+        if st.button("Convert to mutual plan", type="primary", disabled=not agreed or not _ui.may_change_data(),
+                     key="convert"):
             with _ui.guarded():
                 batch_id, _ = closing_plan.convert_to_mutual(_ui.path(), a["deal_id"],
                                                              as_of=as_of.isoformat() if as_of else None, stat=stat)

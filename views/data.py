@@ -4,6 +4,7 @@ SQL (at most 10,000 rows drawn; the count says how many match)."""
 import tempfile
 from pathlib import Path
 
+import pandas as _pd
 import streamlit as st
 
 from views import _ui
@@ -48,3 +49,64 @@ with _ui.guarded():
             n = browse.export_csv(con, table, target, search or None, col_arg, value or None)
         st.download_button(f"⬇ {table}.csv ({formatting.number(n)} rows)", target.read_bytes(), f"{table}.csv",
                            "text/csv", key="export-dl")
+
+    st.divider()
+    st.subheader("The whole database", help="A zip of one file per table (every data table, the import history "
+                 "and its undo records) with a manifest naming the schema version. csv opens anywhere: text a "
+                 "spreadsheet would run as a formula gets a leading ', which a restore takes off again. parquet "
+                 "keeps the exact types.")
+    b1, b2 = st.columns(2)
+    with b1:
+        fmt = st.radio("Backup format", ["csv", "parquet"], horizontal=True, key="backup-format")
+        if st.button("Prepare a backup of everything", key="backup"):
+            from kam_analytics import backup
+
+            target = Path(tempfile.mkdtemp(prefix="kam-backup-")) / f"kam-backup-{fmt}.zip"
+            with st.status("Writing every table…", expanded=False) as status:
+                m = backup.export(_ui.path(), target, fmt,
+                                  progress=lambda share, table: status.update(label=f"Writing {table}… {share:.0%}"))
+                status.update(label=f"{len(m['tables'])} tables, {formatting.number(sum(m['tables'].values()))} rows",
+                              state="complete")
+            st.download_button(f"⬇ {target.name}", target.read_bytes(), target.name, "application/zip",
+                               key="backup-dl")
+    with b2:
+        if _ui.may_change_data():
+            upload = st.file_uploader("Restore a backup (replaces all data)", type=["zip"], key="restore-file")
+            replace = st.checkbox("Yes, replace every table and the import history", key="restore-sure")
+            if st.button("Restore", disabled=upload is None or not replace, key="restore"):
+                from kam_analytics import backup
+
+                src = Path(tempfile.mkdtemp(prefix="kam-restore-")) / "backup.zip"
+                src.write_bytes(upload.getvalue())
+                with st.status("Restoring…", expanded=False) as status:
+                    m = backup.restore(_ui.path(), src, replace=True, name=upload.name,
+                                       progress=lambda share, table: status.update(label=f"Loading {table}… {share:.0%}"))
+                    status.update(label="Restored", state="complete")
+                st.success(f"Restored {formatting.number(sum(m['tables'].values()))} rows from {upload.name} "
+                           f"(backup of {m.get('created_at', '?')}).")
+        else:
+            st.caption("Restoring a backup is for analysts.")
+
+    st.subheader("Remove a person", help="A stakeholder or an owner who asks to be forgotten: their own rows "
+                 "(stakeholders, owners) are deleted; wherever else the name is written (deal and plan owners, "
+                 "managers, reports-to, forecast calls, quotas, notes, the import history) it becomes "
+                 "'removed person N'. One batch, which keeps no copy of the name and cannot be undone.")
+    who = st.text_input("Name, as written (case and spacing do not matter)", key="forget-name")
+    if who.strip():
+        from kam_analytics import people
+
+        with db.read(_ui.path()) as con:
+            found = people.places(con, who)
+        if not found:
+            st.info(f"{who!r} is not written anywhere in the database.", icon=":material/info:")
+        else:
+            st.caption(f"{who!r} is written in {len(found)} place(s):")
+            _ui.table(_pd.DataFrame(found))
+            if _ui.may_change_data():
+                sure = st.checkbox("Yes, remove this name everywhere; I know it cannot be undone", key="forget-sure")
+                if st.button("Remove everywhere", disabled=not sure, key="forget"):
+                    batch_id, done = people.forget(_ui.path(), who)
+                    st.success(f"Removed as batch {batch_id}: {formatting.number(sum(f['rows'] for f in done))} "
+                               f"row(s); the name now reads 'removed person {batch_id}'.")
+            else:
+                st.caption("Removing a person is for analysts.")

@@ -56,8 +56,12 @@ with _ui.guarded():
                 f"⬇ {kind.replace('-', ' ')}", _template(kind, lang, stages), f"{kind}-{lang}.xlsx",
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"tpl-{kind}",
                 width="stretch")
-    uploads = st.file_uploader("Files to import", accept_multiple_files=True, key="uploads",
-                               type=sorted(e.lstrip(".") for e in TEXT_EXT | BOOK_EXT))
+    if _ui.may_change_data():
+        uploads = st.file_uploader("Files to import", accept_multiple_files=True, key="uploads",
+                                   type=sorted(e.lstrip(".") for e in TEXT_EXT | BOOK_EXT))
+    else:
+        _ui.viewer_note("Importing and undoing")
+        uploads = None
     overrides: dict = st.session_state.setdefault("import_overrides", {})
     if uploads:
         from kam_analytics.importing import run
@@ -145,7 +149,7 @@ with _ui.guarded():
         _ui.table(hist[["batch_id", "action", "description", "finished_at", "status", "rows_loaded", "rows_rejected", "files"]],
                   column_config={"finished_at": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm")})
         loaded = hist[hist["status"] == "loaded"]
-        if len(loaded):
+        if len(loaded) and _ui.may_change_data():
             c1, c2, c3 = st.columns([2, 2, 1])
             bid = c1.selectbox("Undo a batch", list(loaded["batch_id"]), key="undo-batch",
                                format_func=lambda b: f"{b} — {loaded.set_index('batch_id').at[b, 'description']}")

@@ -9,6 +9,10 @@ st.title("KAM Analytics")
 st.caption("Key-account and deal-plan analytics: stage velocity, forecasts, deals at risk, mutual plans.")
 
 with _ui.guarded():
+    if not _ui.sign_in_configured():
+        st.caption(":material/lock_open: Open on this machine: no sign-in is configured, so anyone who can reach "
+                   "this address may import and change data. README \"Sign-in\" says how to add viewers and "
+                   "analysts.")
     s = _ui.loaded_summary()
     if not s["deals"]:
         st.info("The database is empty. Load the demo data to look around, or bring your own files.",
@@ -18,7 +22,8 @@ with _ui.guarded():
             st.subheader("Try it with demo data")
             st.write("A realistic, generated sales world: about 5,000 deals over two years with stage "
                      "histories, closing and mutual plans, key accounts with account plans and maps.")
-            if st.button("Load the demo data", type="primary", key="load-demo"):
+            if st.button("Load the demo data", type="primary", key="load-demo", disabled=not _ui.may_change_data(),
+                         help=None if _ui.may_change_data() else "Loading data is for analysts"):
                 from kam_analytics import demo
 
                 with st.status("Loading the demo data…", expanded=True) as status:

@@ -64,6 +64,8 @@ with _ui.guarded():
     conf = _ui.read("kam_analytics.settings.load")
     cfg = _ui.read("kam_analytics.settings.stage_config")
     dims = _ui.read("kam_analytics.dims.names")
+    if not _ui.may_change_data():
+        _ui.viewer_note("Changing settings")
     if msg := st.session_state.pop("settings-saved", None):
         st.success(msg, icon=":material/check_circle:")
     for warning in _ui.read("kam_analytics.settings.mismatches"):
@@ -91,7 +93,7 @@ with _ui.guarded():
                     "type": st.column_config.SelectboxColumn("type", options=TYPES, required=True, default="open"),
                 })
             label = "Confirm this stage list" if cfg.inferred and cfg.stages else "Save the stage list"
-            if st.form_submit_button(label, type="primary"):
+            if st.form_submit_button(label, type="primary", disabled=not _ui.may_change_data()):
                 with _ui.guarded():
                     records = edited.astype(object).where(edited.notna(), None).to_dict("records")
                     _saved("the stage list", settings.save(_ui.path(), settings.stage_changes(records)))
@@ -117,7 +119,7 @@ with _ui.guarded():
             bands = st.text_input("Size bands (lower bounds)", ", ".join(f"{x:g}" for x in conf["size_bands"]),
                                   help="size_band puts a deal's amount in these bands, lower bound inclusive: "
                                        "10000, 50000, 250000 gives <10k, 10k-50k, 50k-250k, >=250k. 10k and 1m work.")
-            if st.form_submit_button("Save", type="primary"):
+            if st.form_submit_button("Save", type="primary", disabled=not _ui.may_change_data()):
                 with _ui.guarded():
                     changes = {"fiscal_year_start_month": months.index(fy) + 1, "currency": currency.strip().upper(),
                                "min_sample": int(min_sample), "revisit_rule": rule,
@@ -146,7 +148,7 @@ with _ui.guarded():
                     "side": st.column_config.SelectboxColumn("side", options=["buyer", "seller", "joint"], required=True),
                     "stage": st.column_config.SelectboxColumn("stage", options=stage_opts, required=True),
                 })
-            if st.form_submit_button("Save", type="primary"):
+            if st.form_submit_button("Save", type="primary", disabled=not _ui.may_change_data()):
                 with _ui.guarded():
                     steps = [r for r in edited_t.astype(object).where(edited_t.notna(), None).to_dict("records")
                              if any(r.values())]
@@ -181,7 +183,7 @@ with _ui.guarded():
                                       height=35 * (len(weights) + 1) + 3,
                                       column_config={"weight": st.column_config.NumberColumn("weight", min_value=0.0,
                                                                                              step=0.5)})
-            if st.form_submit_button("Save", type="primary"):
+            if st.form_submit_button("Save", type="primary", disabled=not _ui.may_change_data()):
                 with _ui.guarded():
                     new = {**{k: int(v) for k, v in values.items()}, "amount_dropped_share": share / 100,
                            "no_plan_stage": no_plan, "unsigned_plan_stage": unsigned,

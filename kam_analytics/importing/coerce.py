@@ -58,7 +58,7 @@ def _arrow_cast(s: pd.Series, typ: str) -> pd.Series | None:
 
 def unquote(s: pd.Series) -> pd.Series:
     """Text the product exported with a protective leading ' comes back as it was."""
-    return s.where(~s.str.match(r"^'[=+\-@\t\r]", na=False), s.str[1:])
+    return s.where(~s.str.match(r"^'+[=+\-@\t\r]", na=False), s.str[1:])
 
 
 # A number written with a decimal comma (1.234,56; 1234,5; 12) or a decimal point (1,234.56;

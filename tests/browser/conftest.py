@@ -43,11 +43,11 @@ def browser():
 
 
 class App:
-    def __init__(self, db_file: Path):
+    def __init__(self, db_file: Path, env: dict | None = None):
         self.db_file = db_file
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "KAM_DB": str(db_file)}
+        env = {**os.environ, "KAM_DB": str(db_file), **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
@@ -77,11 +77,14 @@ class App:
 def serve(tmp_path):
     apps = []
 
-    def start(db_file: Path) -> App:
+    def start(db_file: Path, env: dict | None = None, share: bool = False) -> App:
+        """Serve a copy of `db_file` (or, with `share`, the file itself: several apps on one file)."""
         copy = tmp_path / f"served_{len(apps)}.duckdb"
-        if Path(db_file).exists():
+        if share:
+            copy = Path(db_file)
+        elif Path(db_file).exists():
             shutil.copy(db_file, copy)
-        app = App(copy)
+        app = App(copy, env)
         apps.append(app)
         return app
 

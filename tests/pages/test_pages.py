@@ -293,3 +293,69 @@ def test_account_page_numbers(monkeypatch, tmp_path):
     assert shown["Value 12 m (EUR)"] == "25,000" and shown["Potential (EUR)"] == "70,000"
     assert shown["Relationship"] == "2 · weak" and shown["Coverage"] == "60%"
     assert any("Reporting cycle: Ivo Rana → Jon Sato → Ivo Rana" in w.value for w in at.warning)
+
+
+def _signed_in(monkeypatch, db_file, role, page):
+    """The app with sign-in configured ($KAM_USERS) and a user of `role` signed in."""
+    import bcrypt
+
+    hashed = bcrypt.hashpw(b"not used here", bcrypt.gensalt(4)).decode()
+    monkeypatch.setenv("KAM_USERS", f"ann:analyst:{hashed};bo:viewer:{hashed}")
+    monkeypatch.setenv("KAM_DB", str(db_file))
+    at = AppTest.from_file(APP, default_timeout=60)
+    if role:
+        at.session_state["kam_user"], at.session_state["kam_role"] = {"analyst": "ann", "viewer": "bo"}[role], role
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def test_nobody_signed_in_sees_only_the_sign_in_page(monkeypatch, demo_db_factory):
+    at = _signed_in(monkeypatch, demo_db_factory(2000, 7), None, None)
+    assert not at.exception and [t.value for t in at.text_input] == ["", ""]
+    assert any(b.label == "Sign in" for b in at.button)
+    assert not at.metric                                           # no data shown before signing in
+
+
+@pytest.mark.parametrize("page", ["views/import_files.py", "views/settings.py", "views/data.py"])
+def test_a_viewer_reads_but_cannot_change_data(monkeypatch, demo_db_factory, page):
+    at = _signed_in(monkeypatch, demo_db_factory(2000, 7), "viewer", page)
+    assert not at.exception and not at.error
+    said = " ".join(i.value for i in at.info) + " ".join(c.value for c in at.caption)
+    assert "for analysts" in said
+    writes = [b for b in at.button if b.label in ("Save", "Confirm this stage list", "Save the stage list")]
+    assert all(b.disabled for b in writes) and (writes or page != "views/settings.py")
+    assert not [b for b in at.button if b.label in ("Restore", "Undo", "Load")]
+    if page == "views/import_files.py":
+        assert not [u for u in at.get("file_uploader")] and not at.selectbox
+
+
+def test_an_analyst_may_import_and_the_overview_says_when_it_is_open(monkeypatch, demo_db_factory):
+    at = _signed_in(monkeypatch, demo_db_factory(2000, 7), "analyst", "views/import_files.py")
+    assert not at.exception and at.get("file_uploader") and not at.info
+    monkeypatch.delenv("KAM_USERS")
+    at = _open(monkeypatch, demo_db_factory(2000, 7))
+    assert any("no sign-in is configured" in c.value for c in at.caption)
+
+
+def test_data_page_removes_a_person_and_backs_up(monkeypatch, tmp_path):
+    from ..conftest import load_fixture
+
+    path = load_fixture(tmp_path / "acc.duckdb", "accounts")
+    at = _open(monkeypatch, path, "views/data.py")
+    at.text_input(key="forget-name").input("eli park").run()
+    assert not at.exception and not at.error
+    shown = at.dataframe[-1].value
+    # tests/fixtures/accounts: his stakeholder row, Fay Moss's reports_to, the QBR action
+    assert sorted(zip(shown["table"], shown["column"], shown["rows"])) == [
+        ("account_actions", "external_stakeholders", 1), ("stakeholders", "name", 1), ("stakeholders", "reports_to", 1)]
+    assert at.button(key="forget").disabled
+    at.checkbox(key="forget-sure").check().run()
+    at.button(key="forget").click().run()
+    assert any("removed person 2" in s.value for s in at.success), [s.value for s in at.success]
+    with db.read(path) as con:
+        assert con.execute("select count(*) from stakeholders where name = 'Eli Park'").fetchone()[0] == 0
+    at.button(key="backup").click().run()
+    assert not at.exception and not at.error
+    assert at.get("download_button")                                       # the zip is offered

@@ -66,3 +66,13 @@ def test_data_page_export_is_safe_and_complete(tmp_path):
     got = list(_csv.DictReader(open(tmp_path / "a.csv", encoding="utf-8")))
     assert n == 2 and got[0]["account_name"] == "'=HYPERLINK(\"x\")" and got[0]["annual_revenue"] == "-5.0"
     assert total == 1 and rows.iloc[0]["account_id"] == "a2"
+
+
+def test_text_that_starts_with_a_quote_comes_back_exactly():
+    """"'=x" is written "''=x"; the importer takes one quote off: "'=x" again. Plain text
+    starting with a quote is left alone both ways."""
+    from kam_analytics.importing.coerce import unquote
+
+    written = [exports.safe_text(v) for v in ["'=x", "''+y", "'plain", "=z", "it's"]]
+    assert written == ["''=x", "'''+y", "'plain", "'=z", "it's"]
+    assert list(unquote(pd.Series(written, dtype="string"))) == ["'=x", "''+y", "'plain", "=z", "it's"]
