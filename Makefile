@@ -29,14 +29,7 @@ test: $(VENV)/.dev
 	$(PY) -m pytest
 
 bench: $(VENV)/.dev
-	$(PY) bench/stage_durations.py --deals 1000000
-	$(PY) bench/velocity.py --deals 1000000
-	$(PY) bench/plan.py --deals 1000000
-	$(PY) bench/forecast.py --deals 1000000
-	$(PY) bench/risk.py --deals 1000000
-	$(PY) bench/win_loss.py --deals 1000000
-	$(PY) bench/accounts.py --deals 1000000
-	$(PY) bench/import.py --deals 1000000 --history-rows 8000000 --xlsx-rows 100000
+	$(PY) bench/all.py --deals 1000000
 
 demo: $(VENV)/.runtime
 	$(PY) -m kam_analytics demo --if-empty

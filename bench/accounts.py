@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, cold_and_warm, export_world, peak_rss_mb, print_table, run_sides
+from common import ROOT, cold_and_warm, export_world, peak_rss_mb, print_table, record, run_sides
 
 sys.path.insert(0, str(ROOT))
 
@@ -266,9 +266,12 @@ def main() -> None:
             bad.append(f"{name}: ours {o['key']} pandas {p}")
         rows.append((name, f"{o['cold_s']:.2f}", f"{o['warm_s']:.2f}", agree))
     print_table(("report", "ours cold", "ours warm", "agrees with pandas"), rows)
+    for name in ("accounts", "accounts --scope all", "account-goals"):
+        record(f"{name}, warm", ours[name]["warm_s"], None, "< 1 s", ours[name]["warm_s"] < 1)
     together = sum(ours[k]["warm_s"] for k in ("accounts", "accounts --scope all", "account-goals"))
     print(f"the three reports warm together: ours {together:.2f} s, pandas {pdx['s']:.2f} s "
           f"({pdx['s'] / together:.1f}×)")
+    record("accounts, account-goals together", together, pdx["s"], ">= 5x", pdx["s"] / together >= 5)
     print(f"peak RSS: ours {ours['peak_rss_mb']:,.0f} MB, pandas {pdx['peak_rss_mb']:,.0f} MB")
     if bad:
         sys.exit("the two sides disagree:\n" + "\n".join(bad))

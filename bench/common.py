@@ -13,6 +13,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def record(figure: str, ours, pandas=None, target: str = "", ok: bool | None = None, unit: str = "s") -> None:
+    """One line of the table bench/all.py prints (figure, ours, pandas, ratio, target,
+    pass/fail), appended to $KAM_BENCH_SUMMARY when all.py runs this script."""
+    import os
+
+    path = os.environ.get("KAM_BENCH_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"figure": figure, "ours": ours, "pandas": pandas, "target": target, "ok": ok,
+                                "unit": unit}) + "\n")
+
+
+def report_target(figure: str, ours: float, pandas: float | None, limit: float, ratio: float | None = 5.0) -> None:
+    """record() for a report with the usual target: under `limit` seconds and at least
+    `ratio` times faster than pandas."""
+    ok = ours < limit and (ratio is None or pandas is None or pandas / ours >= ratio)
+    record(figure, ours, pandas, f"< {limit:g} s" + (f", >= {ratio:g}x" if ratio else ""), ok)
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 

@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, child, run_role, parser, peak_rss_mb, print_table
+from common import ROOT, child, parser, peak_rss_mb, print_table, record, report_target, run_role
 
 sys.path.insert(0, str(ROOT))
 
@@ -190,6 +190,8 @@ def main() -> None:
     rows.append(("pandas: reading its parquet input, apart (s)", "", f"{pdx['read_s']:.2f}", "", ""))
     rows.append(("peak RSS (MB)", f"{ours['peak_rss_mb']:,.0f}", f"{pdx['peak_rss_mb']:,.0f}", "", "< 1,500"))
     print_table(rows[0], rows[1:], left=(0, 4))
+    report_target("plan, warm in process (median)", ours["warm_s"], pdx["plan_s"], 0.2, None)
+    record("plan peak RSS", ours["peak_rss_mb"], pdx["peak_rss_mb"], "< 1,500 MB", ours["peak_rss_mb"] < 1500, "MB")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, cold_and_warm, export_world, peak_rss_mb, print_table, run_sides
+from common import ROOT, cold_and_warm, export_world, peak_rss_mb, print_table, record, report_target, run_sides
 
 sys.path.insert(0, str(ROOT))
 
@@ -243,6 +243,8 @@ def main() -> None:
                 [("risk", f"{o['cold_s']:.2f}", f"{o['warm_s']:.2f}", f"{p['s']:.2f}", f"{p['s'] / o['warm_s']:.1f}×",
                   agree)])
     b = ours["backtest"]
+    report_target("risk, warm", o["warm_s"], p["s"], 2, None)
+    record(f"risk-backtest, {b['quarters']} quarters", b["s"], None, "< 20 s", b["s"] < 20)
     print(f"risk-backtest: {b['quarters']} quarter starts, {b['evaluations']:,} evaluations, {b['s']:.2f} s "
           "(one pass for all quarter starts)")
     print(f"peak RSS: ours {ours['peak_rss_mb']:,.0f} MB, pandas {pdx['peak_rss_mb']:,.0f} MB")

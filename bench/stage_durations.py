@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, child, run_role, cold_and_warm, parser, peak_rss_mb, print_table
+from common import ROOT, child, cold_and_warm, parser, peak_rss_mb, print_table, record, report_target, run_role
 
 sys.path.insert(0, str(ROOT))
 
@@ -148,6 +148,11 @@ def main() -> None:
         ("results agree", "yes" if agree and ours["view_matches"] else "NO", "", "", ""),
     ]
     print_table(("figure", "ours", "pandas", "ratio", "target"), rows)
+    report_target("stage-durations, warm", ours["warm_s"], pdx["compute_s"], 1)
+    record("stage-durations peak RSS", ours["peak_rss_mb"], pdx["peak_rss_mb"], "< 1,500 MB",
+           ours["peak_rss_mb"] < 1500, "MB")
+    record("stage-durations agree with pandas", agree and ours["view_matches"], None, "yes",
+           bool(agree and ours["view_matches"]), "")
 
 if __name__ == "__main__":
     main()

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, child, run_role, cold_and_warm, parser, peak_rss_mb, print_table
+from common import ROOT, child, cold_and_warm, parser, peak_rss_mb, print_table, record, report_target, run_role
 
 sys.path.insert(0, str(ROOT))
 
@@ -140,6 +140,10 @@ def main() -> None:
     rows.append(("pandas: reading its parquet input, apart (s)", "", f"{pdx['read_s']:.2f}", "", ""))
     rows.append(("peak RSS (MB)", f"{ours['peak_rss_mb']:,.0f}", f"{pdx['peak_rss_mb']:,.0f}", "", "< 1,500"))
     print_table(rows[0], rows[1:], left=(0, 4))
+    for name in ("conversion", "cycle"):
+        report_target(f"{name}, warm", ours[name]["warm_s"], pdx[name + "_s"], 1)
+    record("conversion/cycle peak RSS", ours["peak_rss_mb"], pdx["peak_rss_mb"], "< 1,500 MB",
+           ours["peak_rss_mb"] < 1500, "MB")
 
 if __name__ == "__main__":
     main()
