@@ -66,10 +66,13 @@ def _stats_sql(con, as_ofs: list[datetime], conf: dict, cfg) -> tuple[str, dict]
     as-of asked, else computed live (the back-test's quarter starts, all in one query)."""
     if len(as_ofs) == 1 and models.get_meta(con, "stage_stats_key") == closing_plan._stats_key(as_ofs[0], conf, cfg):
         return "select s.*, a.as_of from stage_stats s cross join as_ofs a", {}
-    # computed on its own first (a temp table): one query holding both needs twice the memory
+    # computed on its own first (a temp table): one query holding both needs twice the memory.
+    # One as-of at a time: the per-stage quantiles are holistic aggregates DuckDB cannot spill,
+    # and 8 quarter starts at 1,000,000 deals together need more than the 1 GB cap (bench/risk.py)
     query, dim = closing_plan._stats_query(con, conf)
-    con.execute(f"create or replace temp table kam_risk_stats as {query}",
-                closing_plan._stats_params(cfg, list(as_ofs), dim))
+    for i, as_of in enumerate(as_ofs):
+        con.execute(f"create or replace temp table kam_risk_stats as {query}" if i == 0 else
+                    f"insert into temp.kam_risk_stats {query}", closing_plan._stats_params(cfg, [as_of], dim))
     return "select * from temp.kam_risk_stats", {}
 
 
