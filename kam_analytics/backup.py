@@ -15,6 +15,8 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from . import db, models
 from .errors import InputError
 
@@ -135,7 +137,7 @@ def restore(path, zip_path: Path, replace: bool = False, name: str | None = None
             con.execute("set memory_limit = ?", [db.WRITE_MEMORY_LIMIT])
             con.begin()
             try:
-                for i, table in enumerate(reversed(TABLES)):
+                for table in reversed(TABLES):
                     con.execute(f"delete from {_q(table)}")
                 for i, table in enumerate(manifest["tables"]):
                     _load(con, table, Path(tmp) / f"{table}.{fmt}", fmt)
@@ -158,8 +160,6 @@ def restore(path, zip_path: Path, replace: bool = False, name: str | None = None
                 con.rollback()
                 if isinstance(exc, InputError):
                     raise
-                import duckdb
-
                 if isinstance(exc, duckdb.Error):
                     raise InputError(f"{name}: the backup could not be restored ({str(exc).splitlines()[0]}); "
                                      "nothing was changed") from None

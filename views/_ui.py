@@ -41,12 +41,13 @@ def data_version() -> int:
     write bumps it, so caches key on it."""
     if getattr(_SHARED, "pinning", False):
         if _SHARED.pinned is None:
-            _SHARED.pinning = False
-            try:
-                _SHARED.pinned = data_version()
-            finally:
-                _SHARED.pinning = True
+            _SHARED.pinned = _current_version()
         return _SHARED.pinned
+    return _current_version()
+
+
+def _current_version() -> int:
+    """The database's version now; inside one_connection read once, on the block's connection."""
     if getattr(_SHARED, "open", None) is not None:
         if _SHARED.version is None:
             _SHARED.version = db.data_version(_connection(path(), None))
@@ -237,23 +238,23 @@ def keep(df, **picks):
 
 # --- who may change data (kam_analytics/auth.py) ---------------------------------------------
 
+def _secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # noqa: BLE001 - no secrets.toml at all: nothing configured there
+        return {}
+
+
 def _users() -> dict:
     from kam_analytics import auth
 
-    try:
-        secrets = st.secrets.to_dict()
-    except Exception:  # noqa: BLE001 - no secrets.toml at all: nothing configured there
-        secrets = {}
-    return auth.load_users(secrets)
+    return auth.load_users(_secrets())
 
 
 def _oidc() -> dict | None:
     """Streamlit's OIDC sign-in ([auth] in secrets.toml, an identity provider) with roles by
     e-mail from [kam_oidc_roles] (default viewer). Documented, not tested: it needs a provider."""
-    try:
-        secrets = st.secrets.to_dict()
-    except Exception:  # noqa: BLE001
-        return None
+    secrets = _secrets()
     return secrets.get("kam_oidc_roles", {}) if "auth" in secrets else None
 
 

@@ -95,8 +95,7 @@ with _ui.guarded():
     if who.strip():
         from kam_analytics import people
 
-        with db.read(_ui.path()) as con:
-            found = people.places(con, who)
+        found = _ui.read("kam_analytics.people.places", name=who)
         if not found:
             st.info(f"{who!r} is not written anywhere in the database.", icon=":material/info:")
         else:

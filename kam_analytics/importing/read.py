@@ -256,10 +256,9 @@ _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d
 
 
 def _column_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters.decode():
-        n = n * 26 + ord(ch) - 64
-    return n
+    from openpyxl.utils import column_index_from_string
+
+    return column_index_from_string(letters.decode())
 
 
 def _inspect_zip(path: Path, name: str) -> dict[str, int]:

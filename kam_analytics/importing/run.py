@@ -390,15 +390,6 @@ def _header_table(t: Table) -> Table | None:
     return None
 
 
-def _column_letters(j: int) -> str:
-    out = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
 def _repeated_headers(headers: list[str]) -> str | None:
     """'the header 'Amount' is on columns F and G' for the first header written twice."""
     seen: dict[str, list[int]] = {}
@@ -406,7 +397,9 @@ def _repeated_headers(headers: list[str]) -> str | None:
         seen.setdefault(h.strip().casefold(), []).append(j)
     for h, cols in seen.items():
         if len(cols) > 1:
-            letters = " and ".join(f"{_column_letters(j)} ({j + 1})" for j in cols)
+            from openpyxl.utils import get_column_letter
+
+            letters = " and ".join(f"{get_column_letter(j + 1)} ({j + 1})" for j in cols)
             return f"the header {headers[cols[0]]!r} is on columns {letters}"
     return None
 
