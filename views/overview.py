@@ -54,7 +54,7 @@ with _ui.guarded():
                  f"({formatting.when(b['finished_at'])}, {formatting.number(b['rows_loaded'])} rows).")
     cfg = s["stages"]
     if cfg is not None:
-        label = "Stage list (inferred from the data — confirm it in Settings once that page arrives)" \
+        label = "Stage list (inferred from the data — confirm it in Settings)" \
             if cfg.inferred else "Stage list (saved)"
         st.write(f"**{label}:** " + " → ".join(cfg.stages))
 
