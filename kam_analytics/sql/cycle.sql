@@ -5,7 +5,7 @@ with closed as (
     select
         {dim} as dim,
         case when list_contains($won_stages, d.stage) then 'won' else 'lost' end as outcome,
-        date_diff('day', d.created_date, d.closed_date)::double as days
+        date_diff('day', d.created_date, d.closed_date) as days
     from deals d
     {joins}
     where (list_contains($won_stages, d.stage) or list_contains($lost_stages, d.stage))
@@ -13,10 +13,15 @@ with closed as (
       and d.created_date is not null
 ),
 
-split as (
-    select dim, outcome, days from closed
-    union all
-    select dim, 'all', days from closed
+figures as (               -- one pass: per (dim, outcome) and per dim over both outcomes
+    select
+        dim,
+        case when grouping(outcome) = 1 then 'all' else outcome end as outcome,
+        count(days) as deals,
+        avg(days) as mean_days,
+        median(days) as median_days
+    from closed
+    group by grouping sets ((dim, outcome), (dim))
 ),
 
 outcomes as (
@@ -24,21 +29,20 @@ outcomes as (
 ),
 
 dims as (
-    select distinct dim from closed
+    select distinct dim from figures
     union
     select null where $by_dim = false
 ),
 
-final as (
+final as (                 -- every outcome of every dim, 0 deals where there were none
     select
         dims.dim, o.outcome, o.outcome_order,
-        count(s.days) as deals,
-        avg(s.days) as mean_days,
-        median(s.days) as median_days
+        coalesce(f.deals, 0) as deals,
+        f.mean_days,
+        f.median_days
     from dims
     cross join outcomes o
-    left join split s on s.dim is not distinct from dims.dim and s.outcome = o.outcome
-    group by all
+    left join figures f on f.dim is not distinct from dims.dim and f.outcome = o.outcome
 )
 
 select * from final
