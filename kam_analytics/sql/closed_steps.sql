@@ -1,18 +1,17 @@
 -- closed_steps: the mutual-plan steps of the closed deals of the range (sql/closed_range.sql),
--- each as it stood at its deal's closing (sql/mutual_steps.sql at the deal's cutoff).
-with closed as materialized (      -- read twice: computed once
+-- each as it stood at its deal's closing (sql/mutual_steps.sql at the deal's cutoff), with
+-- its deal's outcome, name, owner and closed date (carried through the cutoffs: one join).
+with closed as (
     {closed_range}
 ),
 
 cutoffs as (
-    select deal_id, cutoff from closed
+    select deal_id, cutoff, outcome, deal_name, owner, closed_date from closed
 ),
 
 final as (
-    select s.*, c.outcome, c.deal_name, c.owner, c.closed_date
-    from ({mutual_steps}) s
-    join closed c using (deal_id)
-    where s.step_no is not null
+    select * from ({mutual_steps})
+    where step_no is not null
 )
 
 select * from final

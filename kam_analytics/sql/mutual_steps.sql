@@ -1,5 +1,6 @@
 -- mutual_steps: DESIGN.md "Plan steps", one row per step of each deal's mutual plan as it
--- stood at the deal's cutoff (a CTE `cutoffs(deal_id, cutoff)` in scope, a date: the as-of's
+-- stood at the deal's cutoff (a CTE `cutoffs(deal_id, cutoff, ...)` in scope, whose further
+-- columns are carried onto each row; the cutoff is a date: the as-of's
 -- day for an open deal (as-ofs are the start of a day), the day after its closed_date for a
 -- closed one, so that what happened on the closing day counts and nothing later does). Plan
 -- and step dates are dates, so the comparisons stay date against date. A plan created at or after the cutoff did not exist yet;
@@ -9,7 +10,7 @@
 -- status not rejected, due_date before the cutoff; late_days: completed - original due date;
 -- due_passed: original due date (else due date) before the cutoff (buyer engagement's base).
 select
-    c.deal_id, c.cutoff, p.seller_signed_date, p.buyer_signed_date,
+    c.*, p.seller_signed_date, p.buyer_signed_date,
     coalesce(p.seller_signed_date < c.cutoff and p.buyer_signed_date < c.cutoff, false) as plan_signed,
     s.step_no, s.step, k.step_key, s.stage, s.side, s.owner, s.status,
     s.original_due_date, s.due_date,
