@@ -40,7 +40,7 @@ DATA_TABLES = (
     "plans", "plan_steps", "forecast_calls", "quotas", "settings",
 )
 # Tables derived from the data and rebuilt in the same transaction as every write.
-DERIVED_TABLES = ("deal_states", "stage_visits", "stage_stats")
+DERIVED_TABLES = ("deal_states", "deals_without_history", "stage_visits", "stage_stats")
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:

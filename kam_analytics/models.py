@@ -47,7 +47,10 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
 
     if touched & {"deals", "deal_history"}:
         con.execute("delete from deal_states")
-        con.execute(f"insert into deal_states select * from ({sql('deal_states')})")
+        con.execute(f"insert into deal_states by name select * from ({sql('deal_states')})")
+        con.execute("delete from deals_without_history")
+        con.execute("insert into deals_without_history select deal_id from deals d "
+                    "where not exists (select 1 from deal_history h where h.deal_id = d.deal_id)")
         con.execute("delete from stage_visits")
         con.execute(f"insert into stage_visits select * from ({sql('stage_visits')})")
     # Facts derived from the whole data set, kept in meta so reports need not rescan it.

@@ -1,7 +1,10 @@
 -- deal_states: a deal's state at each changed_at (DESIGN.md "Time in stage": rows sharing a
 -- changed_at keep their import order and only the last of them is the state then; the earlier
 -- ones are corrections), with its position, the next state's time, the previous close date and
--- the running pushes, pull-ins, days pushed, first close date and peak amount up to it.
+-- the running pushes, pull-ins, days pushed, first close date and peak amount up to it, and
+-- beside it the deal fields a snapshot needs (its created, closed date and currency, and its
+-- current stage, amount, close date and forecast category, for a state row without them), so
+-- that a snapshot is one filtered scan of this table.
 -- Materialised at every write (models.refresh_derived); snapshot, pushes and stage_visits read it.
 with states as (
     select
@@ -27,7 +30,7 @@ ordered as (
     window w as (partition by deal_id order by changed_at)
 ),
 
-final as (                 -- running figures up to each row (DESIGN.md "Push"; the peak amount)
+running as (               -- running figures up to each row (DESIGN.md "Push"; the peak amount)
     select
         *,
         (count(*) filter (where close_date > previous_close_date) over w)::integer as pushes_so_far,
@@ -38,6 +41,16 @@ final as (                 -- running figures up to each row (DESIGN.md "Push"; 
         max(amount) over w as peak_amount
     from ordered
     window w as (partition by deal_id order by changed_at rows between unbounded preceding and current row)
+),
+
+final as (
+    select
+        r.*,
+        d.created_date, d.closed_date, d.currency,
+        d.stage as deal_stage, d.amount as deal_amount, d.close_date as deal_close_date,
+        d.forecast_category as deal_forecast_category
+    from running r
+    join deals d using (deal_id)
 )
 
 select * from final

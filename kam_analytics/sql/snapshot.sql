@@ -5,35 +5,27 @@
 -- date, forecast category or probability: those come from the deal's current values.
 -- Amounts are also given in the settings currency $currency (DESIGN.md "Currency"): the
 -- fx_rates rate valid at the deal's close_date, else its latest rate; null when none.
-with last_before as (       -- the state in force at $as_of
-    select * from deal_states
-    where changed_at < $as_of and (next_at is null or next_at >= $as_of)
-),
-
-first_rows as (            -- deals whose first row is at or after $as_of: their first state
-    select * from deal_states
-    where row_no = 1 and changed_at >= $as_of
-),
-
-picked as (
-    select deal_id, stage, amount, close_date, forecast_category, probability, shape from last_before
-    union all
-    select deal_id, stage, amount, close_date, forecast_category, probability, shape from first_rows
-),
-
-states_at as (
+with states_at as (         -- one scan: the deal_states row in force, with the deal's fields beside it
     select
-        d.deal_id,
-        coalesce(p.stage, d.stage) as stage,
-        case when p.deal_id is null or p.shape = 'wide' then d.amount else p.amount end as amount,
-        case when p.deal_id is null or p.shape = 'wide' then d.close_date else p.close_date end as close_date,
-        case when p.deal_id is null or p.shape = 'wide' then d.forecast_category else p.forecast_category end
-            as forecast_category,
-        case when p.deal_id is null or p.shape = 'wide' then null else p.probability end as probability,
+        deal_id,
+        coalesce(stage, deal_stage) as stage,
+        case when shape = 'wide' then deal_amount else amount end as amount,
+        case when shape = 'wide' then deal_close_date else close_date end as close_date,
+        case when shape = 'wide' then deal_forecast_category else forecast_category end as forecast_category,
+        case when shape = 'wide' then null else probability end as probability,
+        upper(coalesce(nullif(trim(currency), ''), $currency)) as currency,
+        closed_date
+    from deal_states
+    where created_date < $as_of
+      and (changed_at < $as_of or row_no = 1)             -- the last row before $as_of, or the
+      and (next_at is null or next_at >= $as_of)          -- first row when none is before it
+    union all
+    select                  -- deals without history: their current fields
+        d.deal_id, d.stage, d.amount, d.close_date, d.forecast_category, null as probability,
         upper(coalesce(nullif(trim(d.currency), ''), $currency)) as currency,
         d.closed_date
     from deals d
-    left join picked p using (deal_id)
+    join deals_without_history n using (deal_id)
     where d.created_date < $as_of
 ),
 

@@ -35,8 +35,8 @@ no_history_visits as (
         d.deal_id, 1 as visit_no, d.stage, d.created_date::timestamp as started_at,
         null::timestamp as ended_at, false as has_history
     from deals d
+    join deals_without_history n using (deal_id)    -- built just before, with deal_states
     where d.stage is not null and d.created_date is not null
-      and not exists (select 1 from deal_history h where h.deal_id = d.deal_id)
 ),
 
 final as (
