@@ -229,25 +229,30 @@ def range_inputs(con: duckdb.DuckDBPyConnection, period: str | None = None, as_o
 def simulate(amounts: np.ndarray, q: np.ndarray, runs: int, seed: int, chunk: int = 16,
              block: int = 256) -> np.ndarray:
     """The total of each run: every deal adds its amount with probability q, independently.
-    A small chunk of deals at a time (chunk × runs uniform draws stay in the CPU cache); each
+    A deal is won in a run when a uniform 32-bit draw falls below q × 2**32 (q to within
+    2**-33): raw generator output, two draws per 64-bit word, about twice as fast as float
+    draws. A small chunk of deals at a time (chunk × runs draws stay in the CPU cache); each
     block of chunks draws from its own stream spawned from `seed`, so the result does not
     depend on how the two threads share the blocks (numpy releases the GIL while it draws)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    keep = q > 0
-    amounts, q = amounts[keep].astype("float64"), q[keep].astype("float64")
-    q32 = q.astype(np.float32)
+    amounts, q = amounts.astype("float64"), q.astype("float64")
+    totals = np.full(runs, amounts[q >= 1].sum())       # q = 1: won in every run, no draw needed
+    keep = (q > 0) & (q < 1)
+    amounts, q = amounts[keep], q[keep]
+    below = np.minimum(np.round(q * 2.0**32), 2.0**32 - 1).astype(np.uint32)[:, None]
     starts = list(range(0, len(q), block))
     streams = np.random.SeedSequence(seed).spawn(len(starts))
+    words = (runs + 1) // 2
 
     def one(i: int) -> np.ndarray:
-        rng, total = np.random.default_rng(streams[i]), np.zeros(runs)
+        bits, total = np.random.default_rng(streams[i]).bit_generator, np.zeros(runs)
         for s in range(starts[i], min(starts[i] + block, len(q)), chunk):
             e = min(s + chunk, starts[i] + block, len(q))
-            total += amounts[s:e] @ (rng.random((e - s, runs), dtype=np.float32) < q32[s:e, None])
+            draws = bits.random_raw((e - s) * words).view(np.uint32).reshape(e - s, 2 * words)[:, :runs]
+            total += amounts[s:e] @ (draws < below[s:e])
         return total
 
-    totals = np.zeros(runs)
     with ThreadPoolExecutor(max_workers=2) as pool:
         for part in pool.map(one, range(len(starts))):
             totals += part
