@@ -42,17 +42,19 @@ def share_snapshots(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("set variable kam_share_snapshots = true")
 
 
-def with_snapshots(con: duckdb.DuckDBPyConnection, query: str, params: dict, **slots: str) -> tuple[str, dict]:
+def with_snapshots(con: duckdb.DuckDBPyConnection, query: str, params: dict, once: tuple[str, ...] = (),
+                   **slots: str) -> tuple[str, dict]:
     """`query` with each {slot} filled by the snapshot at params[slot's as-of parameter],
     and the parameters the result uses. On a read-only connection that asked for it
     (share_snapshots) each snapshot is made once into a temp table and shared by every query
     of that connection at the same as-of: the Forecast page reads four reports at one date.
     Otherwise, and always on a read-write connection (the data may change under it), the
-    snapshot is inlined."""
+    snapshot is inlined; so are the slots named in `once`, which no other report of the
+    connection asks for (making the table would cost more than it saves)."""
     shared = con.execute("select current_setting('access_mode') = 'read_only' "
                          "and coalesce(getvariable('kam_share_snapshots'), false)").fetchone()[0]
     for slot, as_of_param in slots.items():
-        if shared:
+        if shared and slot not in once:
             key = repr((params[as_of_param], *(params[k] for k in _SNAPSHOT_PARAMS)))
             table = "kam_snapshot_" + hashlib.sha1(key.encode()).hexdigest()[:16]
             made = con.execute("select count(*) from duckdb_tables() where temporary and table_name = ?",
@@ -253,8 +255,8 @@ def waterfall_deals(con: duckdb.DuckDBPyConnection, date_from=None, date_to=None
     conf = settings.load(con)
     name, w0, w1, t0, t1 = waterfall_window(con, date_from, date_to, period, conf, as_of)
     params = {"t0": t0, "t1": t1, "w0": w0.date(), "w1": w1.date(), **_base_params(con, conf)}
-    df = con.execute(*with_snapshots(con, models.sql("waterfall"), params, snapshot_t0="t0",
-                                     snapshot_t1="t1")).df()
+    df = con.execute(*with_snapshots(con, models.sql("waterfall"), params, once=("snapshot_t0",),
+                                     snapshot_t0="t0", snapshot_t1="t1")).df()
     df.attrs.update({"period": name, "from": t0, "to": t1, "currency": conf["currency"]})
     return df
 
