@@ -130,11 +130,12 @@ def accuracy_history(con: duckdb.DuckDBPyConnection, count: int = 8) -> pd.DataF
     rows = []
     first = con.execute("select min(least(created_date, close_date)) from deals").fetchone()[0]
     start_month = int(settings.load(con)["fiscal_year_start_month"])
-    for name in past_periods(con, count):
-        _, p1 = periods.bounds(name, start_month)
-        if first is None or p1 <= first:
-            continue
-        rows.append(forecast_accuracy(con, name))
+    with forecasting.snapshots_inlined(con):        # each quarter start is read once
+        for name in past_periods(con, count):
+            _, p1 = periods.bounds(name, start_month)
+            if first is None or p1 <= first:
+                continue
+            rows.append(forecast_accuracy(con, name))
     return (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=list(ACCURACY_KEYS)))
 
 

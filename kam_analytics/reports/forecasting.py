@@ -7,6 +7,7 @@ forecast accuracy, attainment and the forecast range (forecast_quality.py) use i
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from datetime import datetime
 
 import duckdb
@@ -40,6 +41,19 @@ def share_snapshots(con: duckdb.DuckDBPyConnection) -> None:
     forecast range with its forecasts). A lone report is faster with its snapshot inlined,
     where DuckDB pushes the report's filters into it."""
     con.execute("set variable kam_share_snapshots = true")
+
+
+@contextmanager
+def snapshots_inlined(con: duckdb.DuckDBPyConnection):
+    """Inside the block every snapshot is inlined even on a sharing connection: for a loop
+    that reads each as-of once (the accuracy history's quarter starts), where shared tables
+    would only fill memory."""
+    was = con.execute("select coalesce(getvariable('kam_share_snapshots'), false)").fetchone()[0]
+    con.execute("set variable kam_share_snapshots = false")
+    try:
+        yield
+    finally:
+        con.execute(f"set variable kam_share_snapshots = {'true' if was else 'false'}")
 
 
 def with_snapshots(con: duckdb.DuckDBPyConnection, query: str, params: dict, once: tuple[str, ...] = (),
