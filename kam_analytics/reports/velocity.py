@@ -18,7 +18,8 @@ def _query(name: str, dim) -> str:
     shared reached_per_deal model)."""
     if name == "cycle":
         return models.sql(name).format(dim=dim.expr, joins=dim.joins)
-    per_deal = models.sql("reached_per_deal").format(dim=dim.expr, joins=dim.joins)
+    scope_join = "join deal_scope s using (deal_id)" if dim.name else "cross join (select null as dim) s"
+    per_deal = models.sql("reached_per_deal").format(dim=dim.expr, joins=dim.joins, scope_join=scope_join)
     return models.sql(name).replace("{reached_per_deal}", per_deal)
 
 

@@ -1,7 +1,8 @@
 -- reached_per_deal: each deal closed as of $as_of (DESIGN.md "Reached"), with its outcome
 -- and the furthest open stage its history holds (1-based position in $open_stages, 0 when
 -- none): it reached open stage S when it was won or its furthest position is at least S's.
--- {dim} and {joins} come from dims.py's whitelist; every value is a parameter.
+-- {dim} and {joins} come from dims.py's whitelist; every value is a parameter. Without a
+-- split the deals are not joined at all: stage_visits holds only deals that exist.
 with deal_scope as (
     select d.deal_id, {dim} as dim
     from deals d
@@ -21,10 +22,10 @@ per_deal as (             -- one pass over the history as it stood at $as_of
     group by deal_id
 ),
 
-final as (
+final as (                -- joined with deal_scope only for a split (reports/velocity.py)
     select p.deal_id, s.dim, p.outcome, coalesce(p.furthest, 0) as furthest
     from per_deal p
-    join deal_scope s using (deal_id)
+    {scope_join}
     where p.outcome is not null
 )
 
