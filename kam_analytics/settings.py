@@ -353,15 +353,30 @@ def stage_config(con: duckdb.DuckDBPyConnection, conf: dict | None = None) -> St
     conf = conf or load(con)
     if conf.get("stages"):
         stages = tuple(conf["stages"])
-        won = tuple(conf.get("won_stages") or [s for s in stages if is_won_name(s)])
-        lost = tuple(conf.get("lost_stages") or [s for s in stages if is_lost_name(s) and s not in won])
-        return StageConfig(stages, won, lost, inferred=False)
+        return StageConfig(stages, *_closed_of(stages, conf), inferred=False)
     from . import models
 
     stages = tuple(models.infer_stage_order(con))
-    won = tuple(s for s in stages if is_won_name(s))
-    lost = tuple(s for s in stages if is_lost_name(s) and s not in won)
-    return StageConfig(stages, won, lost, inferred=True)
+    return StageConfig(stages, *_closed_of(stages, {}), inferred=True)
+
+
+def closed_stages(con: duckdb.DuckDBPyConnection, conf: dict | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The won and the lost stages of stage_config, without the inferred order: for a write
+    that derives from them before the order is inferred (models.refresh_derived). Inferred,
+    they are the won and lost names among every stage in the data, as stage_config's."""
+    conf = conf or load(con)
+    if conf.get("stages"):
+        return _closed_of(tuple(conf["stages"]), conf)
+    names = [r[0] for r in con.execute("select distinct stage from deals where stage is not null union "
+                                       "select distinct stage from deal_history where stage is not null "
+                                       "order by 1").fetchall()]
+    return _closed_of(tuple(names), {})
+
+
+def _closed_of(stages: tuple[str, ...], conf: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    won = tuple(conf.get("won_stages") or [s for s in stages if is_won_name(s)])
+    lost = tuple(conf.get("lost_stages") or [s for s in stages if is_lost_name(s) and s not in won])
+    return won, lost
 
 
 STAGE_TYPES = ("open", "won", "lost")

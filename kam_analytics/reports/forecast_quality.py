@@ -200,8 +200,7 @@ def range_inputs(con: duckdb.DuckDBPyConnection, period: str | None = None, as_o
     pairs = sorted({(s, int(b)) for s, b in groups} | {(s, 0) for s in cfg.open})
     obs = con.execute(models.sql("close_within"), {
         "as_of": a, "remaining_s": remaining_s, "pair_stages": [p[0] for p in pairs],
-        "pair_bins": [p[1] for p in pairs], "won_stages": base["won_stages"], "lost_stages": base["lost_stages"],
-    }).df()
+        "pair_bins": [p[1] for p in pairs]}).df()
     table = {(s, int(b)): (int(v), int(c)) for s, b, v, c in zip(obs["stage"], obs["age_bin"], obs["visits"],
                                                                  obs["closed_within"])}
     pooled_v = sum(v for (s, b), (v, c) in table.items() if b == 0 and s in cfg.open)

@@ -3,24 +3,11 @@
 -- remaining time $remaining_s (seconds) before $as_of, and how many of their deals closed
 -- (won or lost) within that time of reaching the age. Bin 0 is the stage alone (measured
 -- from the visit's start). A deal closed when its first closed-stage visit began (its
--- closed_date when it has no history); nothing after $as_of is used (no look-ahead). Counted
--- through each visit's span of bins (one pass over the visits, then a small join), not by
--- joining every visit to every bin.
+-- closed_date when it has no history): the visits' closed_at, used only when before $as_of;
+-- nothing after $as_of is used (no look-ahead). Counted through each visit's span of bins
+-- (one pass over the visits, then a small join), not by joining every visit to every bin.
 with pairs as (
     select unnest($pair_stages) as stage, unnest($pair_bins) as age_bin
-),
-
-closings as (
-    select deal_id, min(started_at) as closed_at
-    from stage_visits
-    where has_history and started_at < $as_of
-      and (list_contains($won_stages, stage) or list_contains($lost_stages, stage))
-    group by deal_id
-    union all
-    select d.deal_id, d.closed_date::timestamp as closed_at
-    from deals d
-    join stage_visits v on v.deal_id = d.deal_id and not v.has_history
-    where d.status <> 'open' and d.closed_date < $as_of
 ),
 
 per_visit as (             -- each past visit of an asked stage: the bins it is observed in and
@@ -31,11 +18,10 @@ per_visit as (             -- each past visit of an asked stage: the bins it is 
         floor(least(epoch(least(coalesce(v.ended_at, $as_of), $as_of)) - epoch(v.started_at),
                     epoch($as_of) - epoch(v.started_at) - $remaining_s) / 2592000)::integer as b_hi,
         -- closed within the remaining time of reaching b × 30 days: b ≥ b_lo (null: not closed)
-        case when c.closed_at is not null      -- (greatest() would skip a null)
-             then greatest(0, ceil((epoch(c.closed_at) - epoch(v.started_at) - $remaining_s) / 2592000))::integer
+        case when v.closed_at < $as_of      -- (greatest() would skip a null)
+             then greatest(0, ceil((epoch(v.closed_at) - epoch(v.started_at) - $remaining_s) / 2592000))::integer
         end as b_lo
     from stage_visits v
-    left join closings c on c.deal_id = v.deal_id
     where v.started_at < $as_of and list_contains($pair_stages, v.stage)
 ),
 

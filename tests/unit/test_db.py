@@ -57,6 +57,30 @@ def test_stage_list_is_inferred_until_saved(tiny_db):
     assert list(df["stage"]) == ["Lead", "Propose", "Qualify"]
 
 
+def test_each_visit_carries_its_deals_first_closing_and_follows_the_settings(tiny_db):
+    def closings(path):
+        with db.read(path) as con:
+            return dict(con.execute("select deal_id, any_value(closed_at)::varchar from stage_visits "
+                                    "group by deal_id").fetchall())
+
+    # tiny fixture, inferred stages (closed: Closed Won, Closed Lost): D1's first Closed Won
+    # row is 2026-01-15, D2's Closed Lost 2026-01-12 18:00; D3, D5, D6 and D4 (no history,
+    # in Qualify) are open: no closing; D7 has no created_date, so no visit at all
+    assert closings(tiny_db) == {"D1": "2026-01-15 00:00:00", "D2": "2026-01-12 18:00:00", "D3": None,
+                                 "D4": None, "D5": None, "D6": None}
+    # Qualify saved as a won stage: a deal's first closing is now its first Qualify visit.
+    # D1 2026-01-03 12:00; D3 01-11; D5 01-02; D6 01-21; D2's Qualify row (01-06) shares its
+    # time with a later Propose row, so it was never a state: still its Closed Lost, 01-12 18:00;
+    # D4 is in Qualify without history and has no closed_date: no time to close at
+    settings.save(tiny_db, {"stages": ["Lead", "Propose", "Qualify", "Closed Won", "Closed Lost"],
+                            "won_stages": ["Qualify", "Closed Won"], "lost_stages": ["Closed Lost"]})
+    assert closings(tiny_db) == {"D1": "2026-01-03 12:00:00", "D2": "2026-01-12 18:00:00",
+                                 "D3": "2026-01-11 00:00:00", "D4": None, "D5": "2026-01-02 00:00:00",
+                                 "D6": "2026-01-21 00:00:00"}
+    with db.read(tiny_db) as con:
+        assert con.execute("select status from deals where deal_id = 'D3'").fetchone()[0] == "won"
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"stages": []}, "non-empty list"),
     ({"stages": ["A", "a"]}, "listed twice"),
