@@ -9,17 +9,24 @@ with deal_scope as (
     {joins}
 ),
 
-per_deal as (             -- one pass over the history as it stood at $as_of
-    select
-        deal_id,
+stage_kinds as (          -- each listed stage: its position if open, its outcome if closed
+    select unnest($open_stages) as stage, generate_subscripts($open_stages, 1) as position, null as outcome
+    union all
+    select unnest($won_stages), null, 'won'
+    union all
+    select unnest($lost_stages), null, 'lost'
+),
+
+per_deal as (             -- one pass over the history as it stood at $as_of; a visit of a stage
+    select                -- in no list adds nothing, so the join may drop it
+        v.deal_id,
         -- the visit not yet ended at $as_of, when a closed stage, is the deal's outcome
-        max(case when list_contains($won_stages, stage) then 'won'
-                 when list_contains($lost_stages, stage) then 'lost' end)
-            filter (where ended_at is null or ended_at >= $as_of) as outcome,
-        max(list_position($open_stages, stage)) filter (where list_contains($open_stages, stage)) as furthest
-    from stage_visits
-    where started_at < $as_of
-    group by deal_id
+        max(k.outcome) filter (where v.ended_at is null or v.ended_at >= $as_of) as outcome,
+        max(k.position) as furthest
+    from stage_visits v
+    join stage_kinds k using (stage)
+    where v.started_at < $as_of
+    group by v.deal_id
 ),
 
 final as (                -- joined with deal_scope only for a split (reports/velocity.py)
