@@ -26,11 +26,12 @@ per_owner_raw as (        -- per owner as written (cheap), normalised below on f
             as won_amount,
         coalesce(sum(s.amount_base) filter (
             where s.status = 'open' and s.close_date >= $p0 and s.close_date < $p1), 0) as open_amount,
-        count(*) filter (where s.status in ('won', 'open') and s.amount_base is null and s.amount is not null)
-            as without_rate
+        count(*) filter (where s.amount_base is null and s.amount is not null) as without_rate
     from snap s
     join deals d on d.deal_id = s.deal_id
-    group by all
+    where (s.status = 'won' and s.closed_date >= $p0 and s.closed_date < $p1 and s.closed_date < $as_of)
+       or (s.status = 'open' and s.close_date >= $p0 and s.close_date < $p1)   -- the rows summed above:
+    group by all                                                                 -- a join of few deals
 ),
 
 per_owner as (

@@ -109,6 +109,7 @@ def test_attainment(fc_db, by, expected):
     assert got.keys() == expected.keys()
     for k, v in expected.items():
         assert got[k] == pytest.approx(v)
+    assert any(n.startswith("1 deal(s) have no rate into EUR") for n in df.attrs["notes"])    # F9, open in Q1
 
 
 def test_attainment_of_a_month_with_the_quota_met(fc_db):
@@ -119,6 +120,8 @@ def test_attainment_of_a_month_with_the_quota_met(fc_db):
                                       "won_amount": 3_000, "attainment": 1.5, "open_amount": 0, "coverage": None}]
     # Ann has F8 (close 02-28) open in M02 and no quota for it; Cy has nothing in M02
     assert any("1 owner(s) with deals in FY2026-M02 have no quota" in n for n in df.attrs["notes"])
+    # F9 (GBP, no rate) closes 03-01, outside M02: not one of the month's figures, so no rate note
+    assert not any("no rate" in n for n in df.attrs["notes"])
     with db.read(fc_db) as con, pytest.raises(UsageError, match="--by: expected one of owner, manager, team"):
         attainment(con, "FY2026-Q1", by="region")
 
