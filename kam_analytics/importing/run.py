@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import db, settings
@@ -304,6 +305,22 @@ def _field_log_history(con, st: _Staged) -> pd.DataFrame:
     return rows[["deal_id", "changed_at", *fields, "_order"]]
 
 
+def _key_text(s: pd.Series) -> pd.Series:
+    """A key as compared for duplicates: stripped and case-folded. Arrow lower-cases the
+    column at once (for ASCII text the same as casefold); Python's casefold, a call per
+    value, runs only on the values that are not ASCII ("Straße" and "STRASSE" are one key)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = s.astype("string").str.strip()
+    ascii_ = pc.string_is_ascii(pa.array(t, type=pa.large_string(), from_pandas=True))
+    other = ~np.asarray(pc.fill_null(ascii_, True).to_numpy(zero_copy_only=False), dtype=bool)
+    out = t.str.lower()
+    if other.any():
+        out[other] = t[other].str.casefold()
+    return out
+
+
 def _validate(t: Table, m: Mapping, df: pd.DataFrame, raw: pd.DataFrame, rejects: list) -> pd.Series:
     """Row rules on converted values; messages quote the cell as written in the file."""
     bad = pd.Series(False, index=df.index)
@@ -333,9 +350,9 @@ def _validate(t: Table, m: Mapping, df: pd.DataFrame, raw: pd.DataFrame, rejects
         bad |= off
     key_cols = [k for k in keys if k in df] or (["account_name"] if keys and keys[0] == "account_id" and "account_name" in df else [])
     if key_cols and len(key_cols) == len([k for k in keys if k in df or k == "account_id"]):
-        norm_key = df[key_cols[0]].astype("string").str.strip().str.casefold()
+        norm_key = _key_text(df[key_cols[0]])
         for k in key_cols[1:]:
-            norm_key = norm_key + "\x1f" + df[k].astype("string").str.strip().str.casefold()
+            norm_key = norm_key + "\x1f" + _key_text(df[k])
         dup = norm_key.duplicated(keep="first") & df[key_cols].notna().all(axis=1)
         if dup.any():   # name the row each duplicate repeats (only duplicates are looked at)
             firsts = df.loc[norm_key.isin(set(norm_key[dup])) & ~dup, "_row"]

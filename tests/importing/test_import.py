@@ -106,6 +106,22 @@ def test_importing_the_same_files_again_changes_nothing(maven_db):
         assert db.data_version(con) == version
 
 
+def test_keys_that_differ_only_in_case_and_spaces_are_one_key(tiny_db, tmp_path):
+    # compared stripped and case-folded: "STRASSE-1 " is "Straße-1" (ß folds to ss), "n5" is "N5"
+    bad = write_csv(tmp_path / "deals.csv", [
+        ["Deal ID", "Deal Name", "Stage", "Amount", "Close Date"],
+        ["Straße-1", "First", "Lead", "1000", "2026-02-01"],
+        ["N5", "Other", "Lead", "1000", "2026-02-01"],
+        [" STRASSE-1 ", "Same key in capitals", "Lead", "10", "2026-02-01"],
+        ["n5", "Same key in lower case", "Lead", "10", "2026-02-01"],
+    ])
+    result = import_files(tiny_db, [bad])
+    assert result.status == "rejected"
+    rej = {r.row_number: r.reason for r in result.rejects.itertuples()}
+    assert set(rej) == {4, 5}
+    assert "first at row 2" in rej[4] and "first at row 3" in rej[5]
+
+
 def test_bad_rows_reject_the_whole_batch_and_leave_every_table(tiny_db, tmp_path):
     bad = write_csv(tmp_path / "deals.csv", [
         ["Deal ID", "Deal Name", "Stage", "Amount", "Close Date"],
