@@ -200,3 +200,6 @@ def test_forecast_range_is_seeded(range_db):
 def test_simulate_always_and_never():
     totals = simulate(np.array([5.0, 7.0, 11.0]), np.array([1.0, 0.0, 1.0]), runs=100, seed=1)
     assert (totals == 16.0).all()                   # q = 1 always adds, q = 0 never
+    # q is used to the nearest 1/65,536: 2⁻¹⁸ rounds to 0 (never), 1 − 2⁻¹⁸ to 1 (always)
+    totals = simulate(np.array([5.0, 7.0]), np.array([2.0**-18, 1 - 2.0**-18]), runs=1000, seed=1)
+    assert (totals == 7.0).all()
