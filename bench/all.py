@@ -45,8 +45,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--deals", type=int, default=1_000_000)
     ap.add_argument("--only", nargs="*", choices=SCRIPTS, help="run these scripts only")
+    ap.add_argument("--workdir", type=Path, help="the scripts' data and the table here, not in bench/out (the "
+                                                 "test suite's small run keeps the full-size data apart)")
     a = ap.parse_args()
-    out_dir = ROOT / "bench" / "out"
+    out_dir = a.workdir or ROOT / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = out_dir / "summary.jsonl"
     summary.unlink(missing_ok=True)
@@ -57,6 +59,8 @@ def main() -> None:
         args = [sys.executable, str(ROOT / "bench" / f"{name}.py"), "--deals", str(a.deals)]
         if name == "import":
             args += ["--history-rows", str(8 * a.deals), "--xlsx-rows", str(max(1, a.deals // 10))]
+        if a.workdir and name != "bad_files":       # the corpus script keeps its files apart itself
+            args += ["--workdir", str(a.workdir / name)]
         print(f"\n=== bench/{name}.py", flush=True)
         t = time.perf_counter()
         r = subprocess.run(args, cwd=ROOT, env=env)
