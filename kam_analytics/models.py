@@ -42,8 +42,8 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
     """Rebuild what is derived from the tables a batch touched, inside its transaction.
     Measured at 1,000,000 deals (bench/stage_durations.py): a materialised stage_visits
     table makes stage-durations several times faster than windowing the raw history on
-    every report, for about 1.5 s once per write. A settings write rebuilds it too: each
-    visit carries its deal's first closing, and which stages close is a setting."""
+    every report, for about 1.5 s once per write. A settings write that changes which stages
+    are won or lost rebuilds it too: each visit carries its deal's first closing."""
     from . import settings
 
     if touched & {"deals", "deal_history"}:
@@ -54,14 +54,17 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
                     "where not exists (select 1 from deal_history h where h.deal_id = d.deal_id)")
     if touched & {"deals", "deal_history", "settings"}:
         # which stages close a deal is a setting: the deals' status and each visit's
-        # closed_at (its deal's first closing) follow it
+        # closed_at (its deal's first closing) follow it; a save of other settings keeps them
         won, lost = settings.closed_stages(con)
-        con.execute("update deals set status = case when list_contains($won, stage) then 'won' "
-                    "when list_contains($lost, stage) then 'lost' else 'open' end",
-                    {"won": list(won), "lost": list(lost)})
-        con.execute("delete from stage_visits")
-        con.execute(f"insert into stage_visits by name select * from ({sql('stage_visits')})",
-                    {"closed_stages": [*won, *lost]})
+        closed_key = json.dumps([won, lost])
+        if touched & {"deals", "deal_history"} or get_meta(con, "closed_stages") != closed_key:
+            con.execute("update deals set status = case when list_contains($won, stage) then 'won' "
+                        "when list_contains($lost, stage) then 'lost' else 'open' end",
+                        {"won": list(won), "lost": list(lost)})
+            con.execute("delete from stage_visits")
+            con.execute(f"insert into stage_visits by name select * from ({sql('stage_visits')})",
+                        {"closed_stages": [*won, *lost]})
+            set_meta(con, "closed_stages", closed_key)
     # Facts derived from the whole data set, kept in meta so reports need not rescan it.
     set_meta(con, "inferred_stages", json.dumps(_infer_stage_order(con)))
     d = con.execute(sql("data_date")).fetchone()[0]

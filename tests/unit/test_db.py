@@ -79,6 +79,14 @@ def test_each_visit_carries_its_deals_first_closing_and_follows_the_settings(tin
                                  "D6": "2026-01-21 00:00:00"}
     with db.read(tiny_db) as con:
         assert con.execute("select status from deals where deal_id = 'D3'").fetchone()[0] == "won"
+    # a save of another setting keeps them; undoing the stage list brings the first ones back
+    settings.save(tiny_db, {"min_sample": 3})
+    assert closings(tiny_db)["D3"] == "2026-01-11 00:00:00"
+    with db.read(tiny_db) as con:
+        stage_batch = [b for b in list_batches(con).to_dict("records") if "stages" in b["description"]][-1]
+    undo(tiny_db, stage_batch["batch_id"])
+    assert closings(tiny_db) == {"D1": "2026-01-15 00:00:00", "D2": "2026-01-12 18:00:00", "D3": None,
+                                 "D4": None, "D5": None, "D6": None}
 
 
 @pytest.mark.parametrize("changes, message", [
