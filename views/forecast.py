@@ -133,7 +133,7 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
             pick = st.selectbox("Bar", list(labels), index=list(labels).index("Pushed out"), key="wf-bar")
             rows = forecasting.bar_deals(wf.attrs["deals"], labels[pick])
             deals = forecasting.with_labels(rows, _ui.read("kam_analytics.reports.forecasting.deal_labels",
-                                                           ids="\n".join(rows["deal_id"])))
+                                                           ids="\x1f".join(rows["deal_id"])))
             st.caption(f"{formatting.number(len(deals))} deals")
             _ui.table(deals, column_config={c: st.column_config.NumberColumn(c.replace("_", " "), format="localized")
                                             for c in ("start_amount", "change", "final_amount")})

@@ -229,3 +229,15 @@ def test_a_read_only_connection_shares_one_snapshot_per_as_of(fc_db):
     for a, b in zip(shared, inlined):
         pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_frame_equal(alone, shared[0])
+
+
+def test_deal_labels_take_the_ids_as_a_tuple_or_as_one_string(fc_db):
+    from kam_analytics.reports.forecasting import deal_labels
+
+    with db.read(fc_db) as con:
+        as_tuple = deal_labels(con, ("F12", "F9")).sort_values("deal_id").to_dict("records")
+        as_string = deal_labels(con, "F12\x1fF9").sort_values("deal_id").to_dict("records")
+        none = deal_labels(con, "")
+    # F12 is Bo Chan's (see the fixture above), F9 the pound deal without a rate, Ann Lee's
+    assert [(r["deal_id"], r["owner"]) for r in as_tuple] == [("F12", "Bo Chan"), ("F9", "Ann Lee")]
+    assert as_string == as_tuple and len(none) == 0
