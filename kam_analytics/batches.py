@@ -78,13 +78,13 @@ def undo(path, batch_id: int, cascade: bool = False) -> list[int]:
     first), as one new batch. Returns the batch ids undone."""
     with db.batch(path, "undo", f"undo of batch {batch_id}") as b:
         row = b.con.execute(
-            "select status from import_batches where batch_id = ?", [batch_id]
+            "select status, action from import_batches where batch_id = ?", [batch_id]
         ).fetchone()
         if row is None:
             raise InputError(f"no batch {batch_id}; `batches` lists them")
-        if row[0] != "loaded":
-            raise InputError(f"batch {batch_id} is {row[0]}: there is nothing to undo")
-        action = b.con.execute("select action from import_batches where batch_id = ?", [batch_id]).fetchone()[0]
+        status, action = row
+        if status != "loaded":
+            raise InputError(f"batch {batch_id} is {status}: there is nothing to undo")
         if action in ("forget", "restore"):
             raise InputError(f"batch {batch_id} ({action}) cannot be undone: "
                              + ("it removed a person and keeps no copy of the name" if action == "forget" else

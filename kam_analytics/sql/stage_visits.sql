@@ -9,7 +9,8 @@
 -- before the as-of: the first closing before t is the first closing, when that is before t.
 -- Only deals that exist in `deals` get visits, so reports may read this table alone.
 -- Two sorts in all (one per window), the same-time rule by deal_states' hash aggregate: this
--- is rebuilt inside every write that touches deals, history or settings, after deal_states.
+-- is rebuilt inside every write that touches deals or history, or changes which stages are
+-- won or lost (models.refresh_derived), after deal_states.
 with states as (           -- the same-time rule is applied in deal_states, built just before
     select deal_id, changed_at, stage
     from deal_states
