@@ -1,28 +1,23 @@
 -- cycle: DESIGN.md "Sales cycle": closed_date - created_date in days, for deals closed
 -- (won or lost) on or before $as_of; by outcome, and all closed deals together.
--- {dim} and {joins} come from dims.py's whitelist; every value is a parameter.
+-- {dim} and {joins} come from dims.py's whitelist; every value is a parameter. deals.status
+-- is won/lost/open by the saved won and lost stages (models.refresh_derived keeps it so).
+-- The figures CTE comes from cycle_histogram.sql (not split) or cycle_median.sql (split by a
+-- dimension): the same numbers, each the faster way for its number of groups
+-- (velocity.cycle_query says why).
 with closed as (
     select
         {dim} as dim,
-        case when list_contains($won_stages, d.stage) then 'won' else 'lost' end as outcome,
+        d.status as outcome,
         date_diff('day', d.created_date, d.closed_date) as days
     from deals d
     {joins}
-    where (list_contains($won_stages, d.stage) or list_contains($lost_stages, d.stage))
+    where d.status <> 'open'
       and d.closed_date < $as_of
       and d.created_date is not null
 ),
 
-figures as (               -- one pass: per (dim, outcome) and per dim over both outcomes
-    select
-        dim,
-        case when grouping(outcome) = 1 then 'all' else outcome end as outcome,
-        count(days) as deals,
-        avg(days) as mean_days,
-        median(days) as median_days
-    from closed
-    group by grouping sets ((dim, outcome), (dim))
-),
+{figures},
 
 outcomes as (
     select unnest(['won', 'lost', 'all']) as outcome, generate_subscripts(['won', 'lost', 'all'], 1) as outcome_order
