@@ -340,6 +340,14 @@ class StageConfig:
     def won_stage(self) -> str | None:
         return self.won[0] if self.won else None
 
+    @property
+    def note(self) -> str | None:
+        """What a report says about the list it used: inferred ones are shown so that the
+        user can confirm them in Settings; with no stages at all there is nothing to say."""
+        if not self.inferred or not self.stages:
+            return None
+        return "Stage list inferred from the data: " + " → ".join(self.stages) + "."
+
     def status_of(self, stage: str | None) -> str:
         if stage in self.won:
             return "won"

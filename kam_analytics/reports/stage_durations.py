@@ -57,8 +57,8 @@ def _attrs(df, con, dim, rule, outcome, as_of_ts, cfg, created_from, created_to)
     notes = []
     if undated and not (created_from or created_to):
         notes.append(f"{undated:,} deal(s) without any date are left out (time-based report).")
-    if cfg.inferred:
-        notes.append("Stage list inferred from the data: " + " → ".join(cfg.stages) + ".")
+    if cfg.note:
+        notes.append(cfg.note)
     df.attrs.update({
         "report": "stage-durations", "as_of": as_of_ts, "revisits": rule, "outcome": outcome,
         "by": dim.name or None, "stages": list(cfg.open), "notes": notes,

@@ -48,8 +48,8 @@ def _run(con, name: str, by: str | None, as_of, keys: tuple[str, ...], drop: str
     else:
         df = df[list(keys)]
     notes = []
-    if cfg.inferred:
-        notes.append("Stage list inferred from the data: " + " → ".join(cfg.stages) + ".")
+    if cfg.note:
+        notes.append(cfg.note)
     df.attrs.update({"report": name, "as_of": as_of_ts, "by": dim.name or None, "stages": list(cfg.open),
                      "won_stage": cfg.won_stage, "notes": notes})
     return df

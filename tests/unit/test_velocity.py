@@ -167,3 +167,13 @@ def test_cycle_histogram_and_median_give_the_same_numbers(deals):
     rows = con.execute(cycle_query(Dim("", "null::varchar", "", {}), histogram=True),
                        {"as_of": "2026-12-31", "by_dim": False}).fetchall()
     assert [(r[1], r[3], r[4], r[5]) for r in rows] == [("won", 2, 2.5, 2.5), ("lost", 1, 7.0, 7.0), ("all", 3, 4.0, 4.0)]
+
+
+def test_an_empty_database_says_nothing_about_an_inferred_stage_list(tmp_path):
+    # no deals: the inferred list is empty, and "Stage list inferred from the data: ." helps nobody
+    p = tmp_path / "empty.duckdb"
+    with db.read(p) as con:
+        cfg = settings.stage_config(con)
+        df = cycle(con)
+    assert cfg.inferred and cfg.stages == () and cfg.note is None
+    assert df.attrs["notes"] == [] and list(df["deals"]) == [0, 0, 0]
