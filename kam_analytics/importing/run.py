@@ -26,6 +26,11 @@ from .fields import (FILE_ONLY_TYPES, LOAD_ORDER, LOGGED_FIELDS, PLAN_TYPE_WORDS
 from .mapping import MIN_CONFIDENCE, Mapping, describe, detect, known_headers, synonyms
 from .read import Table, norm, pictures_note, read_tables, release_arrow_memory
 
+# FRAMES_BY_NAME: inside an import's transaction a pandas frame is read by its variable's name
+# in the SQL (DuckDB's replacement scan finds it among the calling function's local variables),
+# never through con.register: DuckDB keeps a registered frame alive until the transaction
+# commits, even after unregister. That held an 8,000,000-row history file's columns (880 MB)
+# through the whole rebuild of the derived tables (tests/importing/test_import_memory.py).
 PREVIEW_ROWS = 20
 AMOUNT_FIELDS = {"amount", "annual_revenue", "revenue_potential", "list_price", "rate", "commit", "best_case"}
 ITALIAN_STAGE_WORDS = {"vinto": "won", "vinta": "won", "chiuso vinto": "won", "perso": "lost", "persa": "lost",
@@ -273,12 +278,9 @@ def _field_log_history(con, st: _Staged) -> pd.DataFrame:
     if log.empty:
         return log
     fields = ["stage", "amount", "close_date", "forecast_category", "probability"]
-    con.register("log_ids", pd.DataFrame({"deal_id": pd.Series(log["deal_id"].unique(), dtype="string")}))
-    try:
-        current = con.execute("select deal_id, created_date, stage, amount, close_date, forecast_category, "
-                              "null::double as probability from deals where deal_id in (select deal_id from log_ids)").df()
-    finally:
-        con.unregister("log_ids")
+    log_ids = pd.DataFrame({"deal_id": pd.Series(log["deal_id"].unique(), dtype="string")})  # read by its name in the SQL (FRAMES_BY_NAME)
+    current = con.execute("select deal_id, created_date, stage, amount, close_date, forecast_category, "
+                          "null::double as probability from deals where deal_id in (select deal_id from log_ids)").df()
     current = current.set_index("deal_id")
     log = log.sort_values(["deal_id", "changed_at", "_row"], kind="stable")
     first_old = log.dropna(subset=["old_value"]).groupby(["deal_id", "logged_field"])["old_value"].first()
@@ -580,24 +582,21 @@ def upsert(b: db.Batch, table: str, frame: pd.DataFrame, columns: list[str], tab
     key_list = ", ".join(f'"{k}"' for k in keys)
     stored = f'exists (select 1 from "{table}" e where ' + " and ".join(f'e."{k}" = n."{k}"' for k in keys) + ")"
     in_changed = f"({key_list}) in (select ({key_list}) from changed_keys)"
-    con.register("incoming", frame[[c for c in columns if c in all_cols]])
-    try:
-        join = " and ".join(f'e."{k}" = i."{k}"' for k in keys)
-        select = ", ".join((f'i."{c}"' if c in columns else f'e."{c}"') + f' as "{c}"' for c in all_cols)
-        con.execute(f'create or replace temp table inc_full as select {select}, ? as batch_id '
-                    f'from incoming i left join "{table}" e on {join}', [b.batch_id])
-        differs = " or ".join(f'n."{c}" is distinct from e."{c}"' for c in all_cols if c not in keys)
-        con.execute(f'create or replace temp table changed_keys as select {", ".join(f"n.{chr(34)}{k}{chr(34)}" for k in keys)} '
-                    f'from inc_full n join "{table}" e using ({key_list}) where {differs or "false"}')
-        new = con.execute(f"select count(*) from inc_full n where not {stored}").fetchall()[0][0]
-        changed = con.execute("select count(*) from changed_keys").fetchall()[0][0]
-        if changed:
-            con.execute(f'insert into undo_log select ?, ?, to_json(t) from "{table}" t where {in_changed}',
-                        [b.batch_id, table])
-            con.execute(f'delete from "{table}" where {in_changed}')
-        con.execute(f'insert into "{table}" by name select * from inc_full n where {in_changed} or not {stored}')
-    finally:
-        con.unregister("incoming")
+    incoming = frame[[c for c in columns if c in all_cols]]  # read by its name in the SQL (FRAMES_BY_NAME)
+    join = " and ".join(f'e."{k}" = i."{k}"' for k in keys)
+    select = ", ".join((f'i."{c}"' if c in columns else f'e."{c}"') + f' as "{c}"' for c in all_cols)
+    con.execute(f'create or replace temp table inc_full as select {select}, ? as batch_id '
+                f'from incoming i left join "{table}" e on {join}', [b.batch_id])
+    differs = " or ".join(f'n."{c}" is distinct from e."{c}"' for c in all_cols if c not in keys)
+    con.execute(f'create or replace temp table changed_keys as select {", ".join(f"n.{chr(34)}{k}{chr(34)}" for k in keys)} '
+                f'from inc_full n join "{table}" e using ({key_list}) where {differs or "false"}')
+    new = con.execute(f"select count(*) from inc_full n where not {stored}").fetchall()[0][0]
+    changed = con.execute("select count(*) from changed_keys").fetchall()[0][0]
+    if changed:
+        con.execute(f'insert into undo_log select ?, ?, to_json(t) from "{table}" t where {in_changed}',
+                    [b.batch_id, table])
+        con.execute(f'delete from "{table}" where {in_changed}')
+    con.execute(f'insert into "{table}" by name select * from inc_full n where {in_changed} or not {stored}')
     unchanged = len(frame) - new - changed
     if new or changed:
         b.touched.add(table)
@@ -619,30 +618,26 @@ def _insert_history(b: db.Batch, source: pd.DataFrame | str, shape: str) -> tupl
         for c in ("probability", "amount"):
             if c in f and not pd.api.types.is_float_dtype(f[c]):
                 f = f.assign(**{c: pd.to_numeric(f[c], errors="coerce")})
-        con.register("incoming_history", f)
+        incoming_history = f  # read by its name in the SQL (FRAMES_BY_NAME)
         rel, n, present = "incoming_history", len(f), set(f.columns)
     else:
         rel, n, present = source, con.execute(f"select count(*) from {source}").fetchall()[0][0], set(cols)
-    try:
-        same = " and ".join(f'h."{c}" is not distinct from n."{c}"' for c in cols)
-        top = con.execute("select coalesce(max(seq), 0) from deal_history").fetchone()[0]
-        con.execute(f"""
-            insert into deal_history
-            with n as (
-                select {", ".join(f'{("i." + chr(34) + c + chr(34)) if c in present else "null"}::{t} as "{c}"'
-                                  for c, t in HISTORY_TYPES.items())},
-                       i._order
-                from {rel} i
-            )
-            select deal_id, changed_at, stage, amount, close_date, forecast_category, probability,
-                   ? + _order - (select min(_order) from {rel}) + 1, ?, ?
-            from n
-            where not exists (select 1 from deal_history h where {same})
-        """, [top, b.batch_id, shape])   # seq keeps the rows' order (_order is unique): no sort needed
-        added = con.execute("select count(*) from deal_history where seq > ?", [top]).fetchall()[0][0]
-    finally:
-        if rel == "incoming_history":
-            con.unregister("incoming_history")
+    same = " and ".join(f'h."{c}" is not distinct from n."{c}"' for c in cols)
+    top = con.execute("select coalesce(max(seq), 0) from deal_history").fetchone()[0]
+    con.execute(f"""
+        insert into deal_history
+        with n as (
+            select {", ".join(f'{("i." + chr(34) + c + chr(34)) if c in present else "null"}::{t} as "{c}"'
+                              for c, t in HISTORY_TYPES.items())},
+                   i._order
+            from {rel} i
+        )
+        select deal_id, changed_at, stage, amount, close_date, forecast_category, probability,
+               ? + _order - (select min(_order) from {rel}) + 1, ?, ?
+        from n
+        where not exists (select 1 from deal_history h where {same})
+    """, [top, b.batch_id, shape])   # seq keeps the rows' order (_order is unique): no sort needed
+    added = con.execute("select count(*) from deal_history where seq > ?", [top]).fetchall()[0][0]
     if added:
         b.touched.add("deal_history")
     return int(added), int(n - added)
@@ -725,10 +720,8 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
                 for r in [r for r in reports if r.file == nm]:
                     b.con.execute("insert into import_files values (?, ?, ?, ?, ?, ?, ?)",
                                   [b.batch_id, nm, digest, r.sheet, r.kind, r.new + r.changed, r.rejected])
-            if len(rej):
-                b.con.register("rej", rej)
+            if len(rej):   # read by name (FRAMES_BY_NAME)
                 b.con.execute("insert into import_rejects select ?, * from rej", [b.batch_id])
-                b.con.unregister("rej")
             b.rows_rejected = len(rej)
             if not b.rows_loaded:
                 raise _Unchanged
@@ -767,6 +760,7 @@ def _load(b: db.Batch, staged: list[_Staged], new_aliases: dict | None = None) -
             _load_one(b, st, aliases, types, other_shape_ids)
             st.frame = None   # its rows are in the database now: free them before the next file and the refresh
     release_arrow_memory()
+    b.frames_released = True
     _fill_deal_dates(b, staged)
 
 
@@ -810,44 +804,40 @@ def _snapshot_history(b: db.Batch, st: _Staged, other_shape_ids) -> None:
     amount, close date, forecast category or probability changed."""
     con = b.con
     when, source = st.snapshot
-    con.register("snap_file_ids", pd.DataFrame({"deal_id": st.frame["deal_id"].astype("string")}))
-    con.register("other_ids", pd.DataFrame({"deal_id": pd.Series(other_shape_ids, dtype="string")}))
-    try:
-        con.execute("""create or replace temp table snap_ids as select distinct deal_id from snap_file_ids
-                       where deal_id is not null and deal_id not in (select deal_id from other_ids)""")
-        con.execute("""
-            create or replace temp table snap_rows as
-            with other as (select distinct deal_id from deal_history where shape <> 'snapshot'),
-            last_snap as (
-                select * from deal_history where shape = 'snapshot'
-                qualify row_number() over (partition by deal_id order by changed_at desc, seq desc) = 1
-            ),
-            probability_now as (   -- the deal row holds no probability; keep the last one seen
-                select deal_id, probability from last_snap
-            )
-            select d.deal_id,
-                   case when l.deal_id is null then coalesce(d.created_date::timestamp, $when) else $when end as changed_at,
-                   d.stage, d.amount, d.close_date, d.forecast_category, p.probability,
-                   row_number() over (order by d.deal_id) as _order,
-                   l.changed_at as last_at
-            from deals d
-            join snap_ids s using (deal_id)
-            left join last_snap l using (deal_id)
-            left join probability_now p using (deal_id)
-            where d.deal_id not in (select deal_id from other)
-              and (l.deal_id is null
-                   or (l.stage, l.amount, l.close_date, l.forecast_category)
-                      is distinct from (d.stage, d.amount, d.close_date, d.forecast_category))
-        """, {"when": when})
-        older = con.execute("select count(*) from snap_rows where last_at >= changed_at").fetchall()[0][0]
-        con.execute("delete from snap_rows where last_at >= changed_at")   # an older export after a newer one
-        missing = con.execute("""
-            select count(distinct h.deal_id) from deal_history h
-            where h.shape = 'snapshot' and h.deal_id not in (select deal_id from snap_ids)
-        """).fetchall()[0][0]
-    finally:
-        con.unregister("snap_file_ids")
-        con.unregister("other_ids")
+    snap_file_ids = pd.DataFrame({"deal_id": st.frame["deal_id"].astype("string")})  # read by its name in the SQL (FRAMES_BY_NAME)
+    other_ids = pd.DataFrame({"deal_id": pd.Series(other_shape_ids, dtype="string")})  # read by its name in the SQL
+    con.execute("""create or replace temp table snap_ids as select distinct deal_id from snap_file_ids
+                   where deal_id is not null and deal_id not in (select deal_id from other_ids)""")
+    con.execute("""
+        create or replace temp table snap_rows as
+        with other as (select distinct deal_id from deal_history where shape <> 'snapshot'),
+        last_snap as (
+            select * from deal_history where shape = 'snapshot'
+            qualify row_number() over (partition by deal_id order by changed_at desc, seq desc) = 1
+        ),
+        probability_now as (   -- the deal row holds no probability; keep the last one seen
+            select deal_id, probability from last_snap
+        )
+        select d.deal_id,
+               case when l.deal_id is null then coalesce(d.created_date::timestamp, $when) else $when end as changed_at,
+               d.stage, d.amount, d.close_date, d.forecast_category, p.probability,
+               row_number() over (order by d.deal_id) as _order,
+               l.changed_at as last_at
+        from deals d
+        join snap_ids s using (deal_id)
+        left join last_snap l using (deal_id)
+        left join probability_now p using (deal_id)
+        where d.deal_id not in (select deal_id from other)
+          and (l.deal_id is null
+               or (l.stage, l.amount, l.close_date, l.forecast_category)
+                  is distinct from (d.stage, d.amount, d.close_date, d.forecast_category))
+    """, {"when": when})
+    older = con.execute("select count(*) from snap_rows where last_at >= changed_at").fetchall()[0][0]
+    con.execute("delete from snap_rows where last_at >= changed_at")   # an older export after a newer one
+    missing = con.execute("""
+        select count(distinct h.deal_id) from deal_history h
+        where h.shape = 'snapshot' and h.deal_id not in (select deal_id from snap_ids)
+    """).fetchall()[0][0]
     added, _same = _insert_history(b, "snap_rows", "snapshot")
     b.rows_loaded += added
     st.report.notes.append(f"snapshot dated {when.date().isoformat()} (from {source}): {added:,} history row(s) "
@@ -868,15 +858,12 @@ def _ensure_accounts(b: db.Batch, deals: pd.DataFrame) -> None:
     pairs = pairs.drop_duplicates("account_id")
     if "account_name" not in pairs:
         pairs = pairs.assign(account_name=pairs["account_id"])
-    con.register("named_accounts", pairs)
-    try:
-        con.execute("""
-            insert into accounts (account_id, account_name, batch_id)
-            select account_id, coalesce(account_name, account_id), ? from named_accounts n
-            where not exists (select 1 from accounts a where a.account_id = n.account_id)
-        """, [b.batch_id])
-    finally:
-        con.unregister("named_accounts")
+    named_accounts = pairs  # read by its name in the SQL (FRAMES_BY_NAME)
+    con.execute("""
+        insert into accounts (account_id, account_name, batch_id)
+        select account_id, coalesce(account_name, account_id), ? from named_accounts n
+        where not exists (select 1 from accounts a where a.account_id = n.account_id)
+    """, [b.batch_id])
     b.touched.add("accounts")
 
 
@@ -937,8 +924,6 @@ def _log_rejected(path, description, files, names, reports, rej: pd.DataFrame, e
             if f.is_file():
                 con.execute("insert into import_files values (?, ?, ?, ?, ?, 0, ?)",
                             [batch_id, nm, _sha256(f), None, None, int((rej["file_name"] == nm).sum())])
-        if len(all_rej):
-            con.register("rej", all_rej)
-            con.execute("insert into import_rejects select ?, * from rej", [batch_id])
-            con.unregister("rej")
+        if len(all_rej):   # read by name (FRAMES_BY_NAME)
+            con.execute("insert into import_rejects select ?, * from all_rej", [batch_id])
         con.commit()
