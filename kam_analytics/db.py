@@ -31,7 +31,7 @@ MEMORY_LIMIT = os.environ.get("KAM_MEMORY_LIMIT", "1GB")
 # memory; a lower cap for DuckDB there keeps an 8,000,000-row import under 1.5 GB in all
 # (bench/import.py). An import lets its frames go before the derived tables are rebuilt
 # (Batch.frames_released), and the rebuild gets MEMORY_LIMIT: at 8,000,000 history rows
-# 21 s instead of 24 s, peak RSS 1.25-1.31 GB either way (1.2 GB for the rebuild: 1.54 GB).
+# 21-22 s instead of 24-25 s, peak RSS 1.25-1.31 GB either way (1.2 GB for the rebuild: 1.54 GB).
 WRITE_MEMORY_LIMIT = os.environ.get("KAM_WRITE_MEMORY_LIMIT", "600MB")
 SCHEMA_DIR = Path(__file__).parent / "sql" / "schema"
 

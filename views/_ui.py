@@ -195,6 +195,12 @@ def _for_people(df):
     return shown
 
 
+def fit_height(rows: int) -> int:
+    """A grid's height that shows all its rows and the header, no empty band or scrollbar
+    (Streamlit draws 35 px rows)."""
+    return 35 * (rows + 1) + 3
+
+
 def table(df, **kwargs) -> None:
     """st.dataframe without the report's attrs (they are for exports, not the grid), amounts
     rounded and midnight date-times shown as dates."""

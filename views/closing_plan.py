@@ -89,7 +89,7 @@ with _ui.guarded():
     for col in ("cumulative_days", "stage_days"):
         shown[col] = [formatting.days(v) for v in shown[col]]
     shown["stage_deals"] = [formatting.number(v) for v in shown["stage_deals"]]
-    _ui.table(shown, height=35 * (len(shown) + 1) + 3, column_config={
+    _ui.table(shown, height=_ui.fit_height(len(shown)), column_config={
         "step_no": st.column_config.NumberColumn("no.", width=40),
         "step": st.column_config.TextColumn("step", width=240),
         "stage": st.column_config.TextColumn("stage", width=100),

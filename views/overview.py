@@ -62,7 +62,7 @@ with _ui.guarded():
     with left:
         st.subheader("What is loaded")
         counts = s["counts"][["table", "rows"]].copy()
-        _ui.table(counts, height=36 * (len(counts) + 1) + 2,
+        _ui.table(counts, height=_ui.fit_height(len(counts)),
                      column_config={"table": "Table", "rows": st.column_config.NumberColumn("Rows", format="localized")})
     with right:
         st.subheader("Import history")

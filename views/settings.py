@@ -39,7 +39,7 @@ def _backtest() -> None:
     for col in ("win_rate_flagged", "win_rate_unflagged"):
         shown[col] = [formatting.percent(x) for x in shown[col]]
     shown["lift"] = [formatting.number(x, 2) for x in shown["lift"]]
-    _ui.table(shown, height=35 * (len(shown) + 1) + 3, column_config={
+    _ui.table(shown, height=_ui.fit_height(len(shown)), column_config={
         "threshold": st.column_config.TextColumn("threshold (DESIGN.md)", width="large"),
         "lift": st.column_config.TextColumn("lift", help="win_rate_unflagged / win_rate_flagged (— when the flagged "
                                                          "rate is 0 or nothing was flagged)."),
@@ -180,7 +180,7 @@ with _ui.guarded():
             high = c[1].number_input("High band from score", min_value=0.0, step=1.0, value=float(risk["bands"]["high"]))
             weights = pd.DataFrame({"flag": list(risk["weights"]), "weight": [float(v) for v in risk["weights"].values()]})
             edited_w = st.data_editor(weights, hide_index=True, width="stretch", disabled=["flag"], key="weights-editor",
-                                      height=35 * (len(weights) + 1) + 3,
+                                      height=_ui.fit_height(len(weights)),
                                       column_config={"weight": st.column_config.NumberColumn("weight", min_value=0.0,
                                                                                              step=0.5)})
             if st.form_submit_button("Save", type="primary", disabled=not _ui.may_change_data()):
