@@ -162,6 +162,12 @@ def main() -> None:
                 "W2,Engaging,2017-01-09,,\n"),
            "deals", 2, {"deal_id": "W1", "stage": "Won", "created_date": "2017-01-05", "closed_date": "2017-02-01"},
            {"opportunity_id": "deal_id", "close_value": "amount"})
+    # --- values: timestamps and numbers (samples 32-39) ---
+
+    # --- tables: summary lines, workbooks (samples 40-47) ---
+
+    # --- shapes, words and headers (samples 48-69) ---
+
     # filled templates in both languages, beside the messy files
     from kam_analytics import templates
 
