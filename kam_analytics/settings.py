@@ -43,6 +43,8 @@ DEFAULTS: dict = {
     # into; header signature -> the kind/column override the user confirmed
     "account_aliases": {},
     "mapping_overrides": {},
+    # field -> normalised word -> canonical value: the user's answers to unknown words
+    "value_mappings": {},
     "mutual_plan_template": MUTUAL_PLAN_TEMPLATE,
     "risk": {
         "pushed_repeatedly_pushes": 2,
@@ -121,7 +123,7 @@ def validate(changes: dict) -> dict:
                     or not all(isinstance(x, (int, float)) and x > 0 for x in value)
                     or sorted(value) != value or len(set(value)) != len(value)):
                 raise InputError("size_bands: expected increasing positive amounts, e.g. [10000, 50000, 250000]")
-        elif key in ("account_aliases", "mapping_overrides"):
+        elif key in ("account_aliases", "mapping_overrides", "value_mappings"):
             if not isinstance(value, dict):
                 raise InputError(f"{key}: expected an object")
         elif key == "comparable_min_visits":

@@ -57,10 +57,18 @@ _ENTERED = re.compile(r"^(?:date entered|entered|data ingresso|data entrata|ingr
 _STAGE_DATE = re.compile(r"^(.+?)\s+(?:date|data)$")
 
 
+# The stage as written after an explicit "date entered" prefix (quotes, a pipeline's name in
+# brackets and a trailing "date" dropped): `Date entered "Closed won (Sales Pipeline)"`.
+_ENTERED_WRITTEN = re.compile(r'^\s*(?:date\s+entered|entered|data\s+(?:di\s+)?(?:ingresso|entrata)(?:\s+in)?|ingresso\s+in)'
+                              r'[\s:_-]+["\'“]?(.+?)["\'”]?(?:\s*\([^)]*pipeline\))?["\'”]?(?:[\s_-]+(?:date|data))?\s*$',
+                              re.IGNORECASE)
+
+
 def _stage_of(header: str, stage_names: list[str]) -> str | None:
     h = norm(header)
     m = _ENTERED.match(h)
     target = m.group(1) if m else None
+    explicit = target is not None
     if target is None:
         m = _STAGE_DATE.match(h)
         target = m.group(1) if m else None
@@ -69,6 +77,9 @@ def _stage_of(header: str, stage_names: list[str]) -> str | None:
     exact = [s for s in stage_names if norm(s) in (target, re.sub(r"\s+sales pipeline$", "", target))]
     if exact:
         return exact[0]
+    if explicit:   # "date entered X" names its stage, whether or not a deal is in X now
+        w = _ENTERED_WRITTEN.match(str(header))
+        return w.group(1).strip() if w else None
     # a stem: "engage_date" -> Engaging; only when exactly one stage fits
     stem = target[:-1] if target.endswith("e") else target
     fits = [s for s in stage_names if len(stem) >= 4 and norm(s).startswith(stem)]

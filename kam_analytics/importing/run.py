@@ -21,8 +21,8 @@ import pandas as pd
 from .. import db, settings
 from ..errors import InputError
 from . import coerce
-from .fields import (FILE_ONLY_TYPES, LOAD_ORDER, LOGGED_FIELDS, PLAN_TYPE_WORDS, RELATIONSHIP_WORDS, ROLE_WORDS, SENTIMENT_WORDS, SIDE_WORDS,
-                     STATUS_WORDS, TABLES)
+from . import vocabulary
+from .fields import FILE_ONLY_TYPES, LOAD_ORDER, LOGGED_FIELDS, TABLES
 from .mapping import MIN_CONFIDENCE, Mapping, describe, detect, known_headers, synonyms
 from .read import Table, norm, pictures_note, read_tables, release_arrow_memory
 
@@ -55,6 +55,7 @@ class FileReport:
     aliases: list[tuple[str, str, str]] = field(default_factory=list)  # (name in file, existing name, its id)
     remembered: bool = False                 # the mapping came from an earlier confirmed override
     preview: pd.DataFrame | None = None      # the first rows as they will be stored
+    questions: list = field(default_factory=list)   # unknown words of a fixed vocabulary (vocabulary.Question)
 
 
 @dataclass
@@ -145,43 +146,43 @@ def _stage_mapper(cfg: settings.StageConfig):
     return by_key
 
 
-def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, overrides, rejects) -> tuple[pd.DataFrame, dict]:
+def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, overrides, rejects,
+             answers: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """The table's columns converted to their fields' types. `answers` are the user's value
+    mappings (field -> word -> canonical value); unknown words come back as questions."""
     raw = t.raw_frame()      # an empty cell is missing (converters strip what they read)
     out = pd.DataFrame(index=raw.index)
     bad = pd.Series(False, index=raw.index)
-    notes = []
+    notes: list[str] = []
+    questions: list[vocabulary.Question] = []
+    answers = answers or {}
     date_formats = (overrides or {}).get("date_formats", {})
+    number_formats = (overrides or {}).get("number_formats", {})
+    numeric = [h for h, f in m.columns.items() if f and (f == "probability" or (
+        f != "relationship_strength" and types.get(f, "VARCHAR") in ("DOUBLE", "INTEGER", "BIGINT")))]
+    # the file's decimal mark, from all its number columns: for a column none of whose values decides
+    marks = {"file": t.file, "file_marks": coerce.file_marks([raw[h] for h in numeric]) if len(numeric) > 1 else None}
     said = {(row, header) for row, header, *_ in t.problems}
     for header, fld in m.columns.items():
         if not fld:
             continue
         s = raw[header]
         ty = types.get(fld, "VARCHAR")
-        if fld == "relationship_strength":
-            words = {**RELATIONSHIP_WORDS, **{str(i): i for i in range(1, 6)}, **{f"{i}.0": i for i in range(1, 6)}}
-            c = coerce.to_words(s, words, "relationship strength (1-5 or a word)")
-        elif fld == "status" and m.kind in ("account_actions", "plan_steps"):
-            c = coerce.to_words(s, STATUS_WORDS, "status")
+        if fld in vocabulary.VOCABULARIES and (fld != "status" or m.kind in ("account_actions", "plan_steps")):
+            c, asked = vocabulary.convert(s, fld, header, vocabulary.lookup(fld, answers.get(fld)),
+                                          vocabulary.VOCABULARIES[fld][1])
+            questions += asked
         elif fld == "currency":
             c = coerce.to_currency(s)
-        elif fld == "side":
-            c = coerce.to_words(s, SIDE_WORDS, "side")
-        elif fld == "sentiment":
-            c = coerce.to_words(s, SENTIMENT_WORDS, "sentiment")
-        elif fld == "plan_type":
-            c = coerce.to_words(s, PLAN_TYPE_WORDS, "plan type")
-        elif fld == "role":
-            c = coerce.to_words(s, ROLE_WORDS, "role")
         elif fld == "stage" and stage_map is not None:
-            key = s.astype("string").str.strip().str.lower().str.split().str.join(" ")
-            vals = key.map(lambda k: stage_map.get(k) if isinstance(k, str) else None)
-            c = coerce.Converted(vals.astype(object), s.notna() & vals.isna(),
-                                 "a stage of the saved list (" + ", ".join(dict.fromkeys(stage_map.values()))
-                                 + "); add new stages in Settings")
+            known = list(dict.fromkeys(stage_map.values()))
+            c, asked = vocabulary.convert(s, fld, header, vocabulary.lookup(fld, answers.get(fld), stage_map),
+                                          "a stage of the saved list (or a new stage added in Settings)", known)
+            questions += asked
         elif fld == "probability":
-            c = coerce.to_probability(s, header, delimiter)
+            c = coerce.to_probability(s, header, marks=number_formats.get(header), **marks)
         elif ty in ("DOUBLE", "INTEGER", "BIGINT"):
-            c = coerce.to_number(s, header, delimiter)
+            c = coerce.to_number(s, header, marks=number_formats.get(header), **marks)
             if ty != "DOUBLE":
                 frac = c.values.notna() & (c.values != c.values.round())
                 c.bad = c.bad | frac
@@ -206,7 +207,7 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
         bad |= c.bad
         out[f"__entered__{stage}"] = c.values
     if m.kind == "deal_field_history":
-        bad |= _parse_logged_values(t, m, raw, out, stage_map, delimiter, rejects, notes)
+        bad |= _parse_logged_values(t, m, raw, out, stage_map, delimiter, rejects, notes, answers, questions)
     if m.kind == "plan_steps":
         if "step_no" not in out:
             out["step_no"] = range(1, len(out) + 1)
@@ -222,11 +223,11 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
             _reject(rejects, t, row, header, value, reason)
             bad.at[position[row]] = True
     out["_row"] = t.row_numbers
-    return out, {"bad": bad, "notes": notes, "raw": raw}
+    return out, {"bad": bad, "notes": notes, "raw": raw, "questions": questions}
 
 
 def _parse_logged_values(t: Table, m: Mapping, raw: pd.DataFrame, out: pd.DataFrame, stage_map, delimiter,
-                         rejects: list, notes: list) -> pd.Series:
+                         rejects: list, notes: list, answers: dict, questions: list) -> pd.Series:
     """A field-change log's old and new values, each parsed as the field it belongs to;
     fields other than stage, amount, close date, forecast category and probability are
     left out and counted."""
@@ -255,9 +256,13 @@ def _parse_logged_values(t: Table, m: Mapping, raw: pd.DataFrame, out: pd.DataFr
             elif fld == "close_date":
                 c = coerce.to_date(s, headers[which], t.file)
             elif fld == "stage" and stage_map is not None:
-                key = s.astype("string").str.strip().str.lower().str.split().str.join(" ")
-                vals = key.map(lambda k: stage_map.get(k) if isinstance(k, str) else None)
-                c = coerce.Converted(vals.astype(object), s.notna() & vals.isna(), "a stage of the saved list")
+                c, asked = vocabulary.convert(s, fld, headers[which], vocabulary.lookup(fld, answers.get(fld), stage_map),
+                                              "a stage of the saved list", list(dict.fromkeys(stage_map.values())))
+                questions += asked
+            elif fld == "forecast_category":
+                c, asked = vocabulary.convert(s, fld, headers[which], vocabulary.lookup(fld, answers.get(fld)),
+                                              vocabulary.VOCABULARIES[fld][1])
+                questions += asked
             else:
                 c = coerce.to_text(s)
             for i in s.index[c.bad]:
@@ -270,38 +275,48 @@ def _parse_logged_values(t: Table, m: Mapping, raw: pd.DataFrame, out: pd.DataFr
     return bad
 
 
+_CLEARED = object()   # a field changed to an empty value (kept, unlike a field not changed at that time)
+HISTORY_FIELDS = ["stage", "amount", "close_date", "forecast_category", "probability"]
+
+
 def _field_log_history(con, st: _Staged) -> pd.DataFrame:
-    """Full-state rows from a field-change log: each field's initial value is its first old
-    value, else the deal's current value; changes at one timestamp merge (the last imported
-    wins); a row at the deal's created date holds the initial state."""
-    log = st.frame[st.frame["logged_field"].notna()].copy()
+    """Full-state rows from a field-change log. A deal's states exist only at its own change
+    times (rows <= changes + deals): at each of them, the fields changed then take their new
+    value (a change to an empty value included; several changes of one field at one time:
+    the last imported wins), the others keep the state before. The initial state, at the
+    deal's created date, holds each field's first old value, else the deal's current value."""
+    log = st.frame[st.frame["logged_field"].notna()]
     if log.empty:
         return log
-    fields = ["stage", "amount", "close_date", "forecast_category", "probability"]
+    fields = HISTORY_FIELDS
     log_ids = pd.DataFrame({"deal_id": pd.Series(log["deal_id"].unique(), dtype="string")})  # read by its name in the SQL (FRAMES_BY_NAME)
     current = con.execute("select deal_id, created_date, stage, amount, close_date, forecast_category, "
                           "null::double as probability from deals where deal_id in (select deal_id from log_ids)").df()
     current = current.set_index("deal_id")
     log = log.sort_values(["deal_id", "changed_at", "_row"], kind="stable")
-    first_old = log.dropna(subset=["old_value"]).groupby(["deal_id", "logged_field"])["old_value"].first()
-    changes = log.pivot_table(index=["deal_id", "changed_at"], columns="logged_field", values="new_value",
-                              aggfunc="last", dropna=False).reindex(columns=fields)
-    initial = []
-    for deal in log["deal_id"].unique():
-        row = {"deal_id": deal}
-        for f in fields:
-            row[f] = first_old.get((deal, f), current[f].get(deal) if f in current and deal in current.index else None)
-        created = current["created_date"].get(deal) if deal in current.index else None
-        row["changed_at"] = pd.Timestamp(created) if created is not None and pd.notna(created) else pd.NaT
-        initial.append(row)
-    init = pd.DataFrame(initial)
-    init["_first"] = True
+    last = log.drop_duplicates(["deal_id", "changed_at", "logged_field"], keep="last")
+    new = last["new_value"].astype(object).where(last["new_value"].notna(), _CLEARED)
+    changes = (pd.Series(new.values, index=pd.MultiIndex.from_frame(last[["deal_id", "changed_at", "logged_field"]]))
+               .unstack("logged_field").reindex(columns=fields))   # observed (deal, time) pairs only
     ch = changes.reset_index()
     ch["_first"] = False
+    first_old = (log.dropna(subset=["old_value"]).drop_duplicates(["deal_id", "logged_field"])
+                 .set_index(["deal_id", "logged_field"])["old_value"].unstack("logged_field")
+                 .reindex(columns=fields))
+    deals = pd.Index(log["deal_id"].unique(), name="deal_id")
+    init = first_old.reindex(deals).astype(object)
+    for f in fields:
+        if f in current:
+            init[f] = init[f].where(init[f].notna(), current[f].reindex(deals).astype(object))
+    init["changed_at"] = pd.to_datetime(current["created_date"].reindex(deals)).astype("datetime64[us]")
+    init = init.reset_index()
+    init["_first"] = True
     rows = pd.concat([init, ch], ignore_index=True)
     rows = rows.sort_values(["deal_id", "changed_at", "_first"], ascending=[True, True, False], kind="stable",
                             na_position="first")   # the initial state first, even without a time
     rows[fields] = rows.groupby("deal_id")[fields].ffill()
+    for f in fields:
+        rows[f] = rows[f].where(rows[f].map(lambda v: v is not _CLEARED), None)
     rows = rows[rows["changed_at"].notna()]           # no created date: the initial state has no time
     rows["_order"] = range(len(rows))
     return rows[["deal_id", "changed_at", *fields, "_order"]]
@@ -460,6 +475,16 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
     remembered = conf["mapping_overrides"]
     aliases = {**conf["account_aliases"], **((overrides or {}).get("*", {}).get("aliases") or {})}
     stage_map = _stage_mapper(cfg)
+    remembered_values = conf["value_mappings"]
+
+    def answers_for(override: dict) -> dict:
+        """Value mappings: remembered, then the whole command's, then this file's."""
+        out = {f: dict(ws) for f, ws in remembered_values.items()}
+        for part in ((overrides or {}).get("values") or {}, override.get("values") or {}):
+            for f, ws in part.items():
+                out.setdefault(f, {}).update(ws or {})
+        return out
+
     known = known_headers()
     staged, rejects, reports, errors = [], [], [], []
     for idx, path in enumerate(paths):
@@ -530,11 +555,13 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
                 errors.append(msg)
                 continue
             try:
-                df, info = _convert(t, m, types.get(m.kind, {}), stage_map, t.delimiter, override, rejects)
+                df, info = _convert(t, m, types.get(m.kind, {}), stage_map, t.delimiter, override, rejects,
+                                    answers_for(override))
             except InputError as exc:
                 errors.append(str(exc))
                 continue
             rep.notes += info["notes"]
+            rep.questions = info["questions"]
             bad = info["bad"] | _validate(t, m, df, info["raw"], rejects)
             rep.rejected = int(bad.sum())
             good = df[~bad].copy() if bad.any() else df
@@ -707,6 +734,11 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
     if errors or (len(rej) and not keep_good_rows):
         _log_rejected(path, description, files, names, reports, rej, errors)
         what = [*errors]
+        asked = [q for r in reports for q in r.questions]
+        if asked:
+            what.append(f"{len(asked)} word(s) to map to a known value: " + "; ".join(q.text() for q in asked[:10])
+                        + ("; …" if len(asked) > 10 else "") + ". Answer on the Import page, or with --mapping FILE.json "
+                        '{"values": {"<field>": {"<word>": "<value>"}}}')
         if len(rej):
             what.append(f"{len(rej):,} bad value(s) in {rej['row_number'].nunique():,} row(s)")
         msg = ("rejected, nothing was loaded: " + "; ".join(what)
@@ -714,7 +746,7 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
         return ImportResult("rejected", None, reports, rej, msg)
     try:
         with db.batch(path, "import", description) as b:
-            _load(b, staged, (overrides or {}).get("*", {}).get("aliases"))
+            _load(b, staged, (overrides or {}).get("*", {}).get("aliases"), _given_values(overrides))
             for i, f in enumerate(files):
                 nm, digest = (names[i] if names else f.name), _sha256(f)
                 for r in [r for r in reports if r.file == nm]:
@@ -735,7 +767,17 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
     return ImportResult("loaded", batch_id, reports, rej, msg)
 
 
-def _load(b: db.Batch, staged: list[_Staged], new_aliases: dict | None = None) -> None:
+def _given_values(overrides: dict | None) -> dict:
+    """Every value mapping of a command (its top-level `values` and each file's), field -> word -> value."""
+    out: dict[str, dict] = {}
+    parts = [(overrides or {}).get("values")] + [o.get("values") for o in (overrides or {}).values() if isinstance(o, dict)]
+    for part in parts:
+        for f, ws in (part or {}).items():
+            out.setdefault(f, {}).update(ws or {})
+    return out
+
+
+def _load(b: db.Batch, staged: list[_Staged], new_aliases: dict | None = None, new_values: dict | None = None) -> None:
     con = b.con
     conf = settings.load(con)
     aliases = conf["account_aliases"]
@@ -744,6 +786,12 @@ def _load(b: db.Batch, staged: list[_Staged], new_aliases: dict | None = None) -
         if {**aliases, **keys} != aliases:
             aliases = {**aliases, **keys}
             settings.write_in_batch(b, "account_aliases", aliases)
+    if new_values:   # value mappings the user gave: remembered for later files
+        merged = {f: dict(ws) for f, ws in conf["value_mappings"].items()}
+        for f, ws in new_values.items():
+            merged.setdefault(f, {}).update({vocabulary.word_key(w): v for w, v in (ws or {}).items() if v})
+        if merged != conf["value_mappings"]:
+            settings.write_in_batch(b, "value_mappings", merged)
     remember = {sig: o for st in staged if st.remember for sig, o in [st.remember]}
     if remember and {**conf["mapping_overrides"], **remember} != conf["mapping_overrides"]:
         settings.write_in_batch(b, "mapping_overrides", {**conf["mapping_overrides"], **remember})

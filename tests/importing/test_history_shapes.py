@@ -128,3 +128,51 @@ def test_field_change_log_becomes_full_state_rows(tmp_path):
     assert (r["Proposal"]["in_progress"], r["Proposal"]["in_progress_median_age_days"]) == (1, 8)
     with db.read(path) as con:   # and no snapshot rows: the deal has history of another shape
         assert con.execute("select count(*) from deal_history where shape = 'snapshot'").fetchone()[0] == 0
+
+
+def test_field_change_log_states_exist_only_at_each_deals_own_change_times(tmp_path):
+    """Issue 23, defect 8. Two deals, three changes at three different times:
+      G1 (created 2026-01-01, now Proposal, close 2026-03-31): 01-05 Stage Lead -> Proposal;
+                                                               01-09 Close Date 2026-03-31 -> (empty)
+      G2 (no created date, no deals row):                      01-07 Stage Lead -> Qualify
+    Rows = the initial state of each deal that has a known start (G1 at its created date) + one
+    row per own change time: G1 01-01, 01-05, 01-09; G2 01-07 only (its initial state has no
+    time). No G1 row at G2's 01-07 and no G2 row at G1's times (the old pivot made every deal x
+    every timestamp: 3 deals' worth of rows here, 190,512 from 1,519 changes in a real log).
+    G1's close date cleared on 01-09 stays cleared (a change to an empty value is kept)."""
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Deal ID,Stage,Close Date,Created Date\nG1,Proposal,2026-03-31,2026-01-01\n", encoding="utf-8")
+    log = tmp_path / "field_history.csv"
+    log.write_text(
+        "Opportunity ID,Edit Date,Field / Event,Old Value,New Value\n"
+        "G1,2026-01-05,Stage,Lead,Proposal\n"
+        "G2,2026-01-07,Stage,Lead,Qualify\n"
+        "G1,2026-01-09,Close Date,2026-03-31,\n", encoding="utf-8")
+    path = tmp_path / "g.duckdb"
+    result = import_files(path, [deals, log])
+    assert result.status == "loaded", result.message
+    with db.read(path) as con:
+        rows = con.execute("select deal_id, changed_at, stage, close_date from deal_history "
+                           "order by deal_id, changed_at").fetchall()
+    assert rows == [
+        ("G1", datetime(2026, 1, 1), "Lead", date(2026, 3, 31)),
+        ("G1", datetime(2026, 1, 5), "Proposal", date(2026, 3, 31)),
+        ("G1", datetime(2026, 1, 9), "Proposal", None),
+        ("G2", datetime(2026, 1, 7), "Qualify", None),
+    ]
+
+
+def test_a_date_entered_column_counts_even_when_no_deal_is_in_that_stage_now(tmp_path):
+    """Issue 23, defect 10. No deal is currently in Qualify, yet its 'Date entered' column is a
+    stage of the history: W1 Qualify 01-02 -> Proposal 01-10 (8 days in Qualify)."""
+    wide = tmp_path / "deals_wide.csv"
+    wide.write_text("Deal ID,Stage,Created Date,Date entered Qualify,Date entered Proposal\n"
+                    "W1,Proposal,2026-01-02,2026-01-02,2026-01-10\n", encoding="utf-8")
+    path = tmp_path / "w.duckdb"
+    result = import_files(path, [wide])
+    assert result.status == "loaded", result.message
+    assert result.files[0].detected.stage_columns == {"Date entered Qualify": "Qualify",
+                                                      "Date entered Proposal": "Proposal"}
+    with db.read(path) as con:
+        rows = con.execute("select changed_at, stage from deal_history order by changed_at").fetchall()
+    assert rows == [(datetime(2026, 1, 2), "Qualify"), (datetime(2026, 1, 10), "Proposal")]
