@@ -358,10 +358,10 @@ def _import(path, args) -> int:
         shown = result.rejects.head(20)
         sys.stderr.write("bad values:\n")
         for row in shown.itertuples(index=False):
-            loc = ", ".join(x for x in (row.file_name, f"sheet {row.sheet!r}" if row.sheet else None,
+            loc = ", ".join(x for x in (row.file_name, f"sheet {row.sheet!r}" if isinstance(row.sheet, str) and row.sheet else None,
                                         f"row {row.row_number}" if row.row_number == row.row_number and row.row_number is not None else None,
-                                        f"column {row.column_name!r}" if row.column_name else None) if x)
-            value = f" value {row.value!r}:" if row.value is not None else ""
+                                        f"column {row.column_name!r}" if isinstance(row.column_name, str) and row.column_name else None) if x)
+            value = f" value {row.value!r}:" if isinstance(row.value, str) else ""
             sys.stderr.write(f"  {loc}:{value} {row.reason}\n")
         if len(result.rejects) > len(shown):
             sys.stderr.write(f"  … and {len(result.rejects) - len(shown):,} more (all kept in the import log)\n")

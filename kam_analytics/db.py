@@ -292,7 +292,8 @@ def batch(path: str | os.PathLike | None, action: str, description: str = "") ->
             yield b
             if b.frames_released:
                 con.execute("set memory_limit = ?", [MEMORY_LIMIT])
-            models.refresh_derived(con, b.touched)
+            # an undo or a restore changes rows of other batches: derive every deal's dates again
+            models.refresh_derived(con, b.touched, None if action in ("undo", "restore") else b.batch_id)
             con.execute(
                 "update import_batches set status = 'loaded', finished_at = ?, rows_loaded = ?, "
                 "rows_rejected = ? where batch_id = ?",

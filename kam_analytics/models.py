@@ -38,7 +38,26 @@ def used_params(query: str, params: dict) -> dict:
     return {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", code)}
 
 
-def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
+def derive_deal_dates(con: duckdb.DuckDBPyConnection, closed_stages: list[str], batch_id: int | None) -> None:
+    """Created and closed dates not given in a file, derived again from the history
+    (sql/derive_deal_dates.sql): for the deals batch `batch_id` wrote, whose history it wrote,
+    or whose rows it replaced or deleted (its undo log); None: every deal (an undo, a restore,
+    a change of the closed stages)."""
+    if batch_id is None:
+        con.execute("create or replace temp table date_deals as select deal_id from deals")
+    else:
+        con.execute("""
+            create or replace temp table date_deals as
+            select deal_id from deals where batch_id = $b
+            union select deal_id from deal_history where batch_id = $b
+            union select (row_json ->> 'deal_id') from undo_log
+                  where batch_id = $b and table_name in ('deals', 'deal_history')
+        """, {"b": batch_id})
+    con.execute(sql("derive_deal_dates"), {"closed_stages": closed_stages})
+    con.execute("drop table date_deals")
+
+
+def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str], batch_id: int | None = None) -> None:
     """Rebuild what is derived from the tables a batch touched, inside its transaction.
     Measured at 1,000,000 deals (bench/stage_durations.py): a materialised stage_visits
     table makes stage-durations several times faster than windowing the raw history on
@@ -46,6 +65,12 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
     are won or lost rebuilds it too: each visit carries its deal's first closing."""
     from . import settings
 
+    if touched & {"deals", "deal_history", "settings"}:
+        won, lost = settings.closed_stages(con)
+        closed_key = json.dumps([won, lost])
+        closed_changed = get_meta(con, "closed_stages") != closed_key
+        if touched & {"deals", "deal_history"} or closed_changed:
+            derive_deal_dates(con, [*won, *lost], None if closed_changed else batch_id)
     if touched & {"deals", "deal_history"}:
         con.execute("delete from deal_states")
         con.execute(f"insert into deal_states by name select * from ({sql('deal_states')})")
@@ -55,9 +80,7 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
     if touched & {"deals", "deal_history", "settings"}:
         # which stages close a deal is a setting: the deals' status and each visit's
         # closed_at (its deal's first closing) follow it; a save of other settings keeps them
-        won, lost = settings.closed_stages(con)
-        closed_key = json.dumps([won, lost])
-        if touched & {"deals", "deal_history"} or get_meta(con, "closed_stages") != closed_key:
+        if touched & {"deals", "deal_history"} or closed_changed:
             con.execute("update deals set status = case when list_contains($won, stage) then 'won' "
                         "when list_contains($lost, stage) then 'lost' else 'open' end",
                         {"won": list(won), "lost": list(lost)})

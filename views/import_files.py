@@ -117,6 +117,22 @@ with _ui.guarded():
                         merges[new] = acc
                     else:
                         merges.pop(new, None)
+                if rep.questions:
+                    st.markdown("**Words to map** — these values match no known word. Say once what each one "
+                                "means; the answer is remembered for later files.")
+                    given = overrides.setdefault("values", {})
+                    answered = {}
+                    for n_q, q in enumerate(rep.questions):
+                        answered[(q.field, q.word)] = st.selectbox(
+                            f"“{q.word}” in column “{q.header}” ({formatting.number(q.rows)} row(s)) is the "
+                            f"{q.field.replace('_', ' ')}", list(q.choices), index=None, placeholder="choose…",
+                            key=f"value-{i}-{n_q}")
+                    if any(v is not None for v in answered.values()) and st.button(
+                            "Check again with these answers", key=f"values-{i}"):
+                        for (fld, word), v in answered.items():
+                            if v is not None:
+                                given.setdefault(fld, {})[word] = v
+                        st.rerun()
                 for note in rep.notes:
                     if not note.startswith("possible alias"):
                         st.caption("ℹ️ " + note)

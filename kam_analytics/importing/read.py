@@ -1,6 +1,7 @@
 """Reading files into grids of text cells, and finding the table(s) in each grid: title or
 banner rows above the header, key-value blocks (`Deal ID: D1`), blank rows and columns,
-and total/footer lines (Total, Grand Total, Totale, Count) below the data."""
+and summary lines (Total, Grand Totals (1519 records), Subtotal Alpha Foods, Totale
+complessivo, Count) at the foot of a table or between its groups."""
 
 from __future__ import annotations
 
@@ -23,11 +24,47 @@ KV_LABELS = {"data", "date", "plan date", "creato da", "created by", "versione",
              "target date", "data obiettivo", "plan type", "tipo piano", "annual target",
              "obiettivo annuale", "next review", "prossima revisione", "snapshot date", "as of",
              "report date", "data report"}
-FOOTER_WORDS = {"total", "totals", "grand total", "totale", "totale generale", "subtotal", "sub total",
-                "count", "sum", "somma", "totali", "record count"}
+
+# Summary lines are told by their shape (DESIGN.md "Reading values"): the row's first filled
+# cell is a summary word, alone or with a count ("Grand Totals (1519 records)", "Totale (12
+# righe)", "Count: 12") - a strong label - or a total word with a group label ("Subtotal Alpha
+# Foods", "Total Proposal", Excel's "Alpha Foods Total") - a weak one, as a deal may be named
+# "Total Gym renewal"; and the rest of the row is mostly empty or numbers (see _summary_rows).
+_COUNT_WORDS = (r"(?:records?|rows?|righe|riga|deals?|opportunit(?:y|ies|à)|trattative|items?|elementi|voci|"
+                r"lines?|entries|accounts?|clienti)")
+_COUNT = rf"(?:[:=\-–]?\s*\(?\s*\d[\d.,'’ ]*(?:\s*{_COUNT_WORDS})?\s*\)?)"
+_SUMMARY_WORD = (r"(?:grand\s+totals?|grand\s+count|sub[\s-]?totals?|subtotale|totale\s+(?:complessivo|generale)|"
+                 r"totals?|totale|totali|record\s+count|count|conteggio|sum|somma)")
+_TOTAL_WORD = r"(?:grand\s+totals?|sub[\s-]?totals?|subtotale|totals?|totale|totali)"
+_SUMMARY_STRONG = re.compile(rf"{_SUMMARY_WORD}\s*{_COUNT}?\s*[:.]?", re.I)
+_SUMMARY_PREFIX = re.compile(rf"{_TOTAL_WORD}\b[\s:\-–]*\S.*", re.I | re.S)
+_SUMMARY_SUFFIX = re.compile(rf".*\S\s+(?:total|totale|subtotal|count)\s*{_COUNT}?", re.I | re.S)
+_SUMMARY_HINT = re.compile(r"tot|sub|count|conteggio|sum|somma", re.I)
+# the same candidates in RE2 (pyarrow), a superset of the Python patterns above
+_SUMMARY_RE2 = (r"^\s*(grand\s+totals?|grand\s+count|sub[\s-]?totals?|subtotale|totale?|totals|totali|record\s+count|"
+                r"count|conteggio|sum|somma)(\b|[0-9])|\s(total|totale|subtotal|count)\b[^a-z]*([a-z]+[^a-z]*)?$")
+# a summary line's other cells: numbers, amounts with a currency, sums and counts
+_SUMMARY_VALUE = re.compile(
+    rf"(?:(?:sum|somma|avg|average|media|mean|count|conteggio|max|min|total|totale)\s*[:=]?\s*)?\(?\s*"
+    rf"(?:[A-Z]{{3}}\s*|[€$£¥]\s*)?[-+−]?\s*(?:[A-Z]{{3}}\s*|[€$£¥]\s*)?\d[\d.,'’ \u00a0]*"
+    rf"(?:%|[A-Z]{{3}}|[€$£¥]|{_COUNT_WORDS})?\s*\)?", re.I)
+TEXT_SAMPLE_ROWS = 200       # rows that tell a table's text columns (a weak summary label needs them empty)
+MAX_SUMMARY_NOTES = 20       # summary lines said one by one; the rest in one note
+
+# Spreadsheet error values (Excel's, and LibreOffice's Err:NNN), as a cell's text
+ERROR_VALUES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
+                "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!")
+_ERROR_TEXT = re.compile(r"\s*(?:" + "|".join(re.escape(e) for e in ERROR_VALUES) + r"|Err:\d{3})\s*")
+_ERROR_RE2 = r"^\s*(" + "|".join(re.escape(e) for e in ERROR_VALUES) + r"|Err:\d{3})\s*$"
+_ERROR_BYTES = (re.compile(b"#(?:" + b"|".join(re.escape(e[1:].encode()) for e in ERROR_VALUES) + b")"),
+                re.compile(rb"Err:\d{3}"))
 
 
-_FOOTER_STARTS = {"tot", "gra", "sub", "cou", "sum", "som", "rec"}   # cheap test before norm()
+def error_reason(value: str) -> str:
+    """What a bad value that is a spreadsheet error value is said to be."""
+    return (f"a spreadsheet error value {value.strip()}; expected a value, not a formula error (a division by zero, "
+            "a lookup that found nothing, a broken link to another file...). Fix the formula in the spreadsheet, or "
+            "paste its values, then import again")
 
 
 def norm(text) -> str:
@@ -70,12 +107,13 @@ class Table:
     row_numbers: list[int]           # the spreadsheet row of each data row
     meta: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # key-value block above:
     # normalised label -> (label as written, value, spreadsheet row)
-    skipped: list[str] = field(default_factory=list)     # footer lines left out, said aloud
+    skipped: list[str] = field(default_factory=list)     # summary lines left out, said aloud
     delimiter: str | None = None
     banner: list[str] = field(default_factory=list)      # title lines above (a report's date)
     frame: "pd.DataFrame | None" = None                  # column-read data (large text files), else None
     # (spreadsheet row, header or None for the whole row, value, reason, only when the column is imported)
     problems: list[tuple[int, str | None, str | None, str, bool]] = field(default_factory=list)
+    left_out: list[int] = field(default_factory=list)   # the spreadsheet rows of the summary lines left out
 
     @property
     def n_rows(self) -> int:
@@ -237,7 +275,10 @@ def read_grids(path: Path, display_name: str | None = None) -> list[Grid]:
         delim = "\t" if ext == ".tsv" else _delimiter(text[:65536])
         # cells stay as read ('' is missing): stripping happens column-wise when values convert
         rows = _parse_text(text, delim, name)
-        return [Grid(name, None, rows, delim, enc, _long_cells(rows))]
+        problems = _long_cells(rows)
+        if "#" in text or "Err:" in text:
+            problems += _error_texts(rows)
+        return [Grid(name, None, rows, delim, enc, problems)]
     raise InputError(f"{name}: unsupported file type {ext!r}; expected csv, tsv, txt, xlsx, xlsm, xls or ods")
 
 
@@ -332,9 +373,14 @@ def _read_book(path: Path, name: str) -> list[Grid]:
     visible = {m.name for m in wb.sheets_metadata
                if str(m.visible).endswith("Visible") and str(m.typ).endswith("WorkSheet")}
     big = max(cells.values(), default=0)
+    zipped = head[:2] == b"PK"
+    # each sheet's part by the workbook's relationships (xlsx, xlsm), its error cells from
+    # content.xml (ods): python-calamine reads every error cell as an empty one
+    parts = _sheet_parts(path) if zipped else {}
+    ods_errors = _ods_error_cells(path) if zipped and not parts else {}
     for sheet in [s for s in wb.sheet_names if s in visible]:
         if big > MAX_CELLS:
-            n = _declared_cells(wb, sheet, cells)
+            n = cells.get(parts.get(sheet), big)    # the largest when the sheet's part is not known
             if n > MAX_CELLS:
                 raise InputError(f"{name}, sheet {sheet!r}: the sheet declares {n:,} cells, over the "
                                  f"{MAX_CELLS:,} this importer reads from one sheet; export it as csv (read "
@@ -346,25 +392,30 @@ def _read_book(path: Path, name: str) -> list[Grid]:
         grid_rows = [[_cell_text(v) for v in r] for r in rows]
         del rows
         problems = _long_cells(grid_rows, cut=True)
-        if head[:2] == b"PK":
-            for (i, j), err in _error_cells(path, _sheet_part(wb, sheet)).items():
-                if i < len(grid_rows) and j < len(grid_rows[i]):
-                    grid_rows[i][j] = err
-                    problems.append(Problem(i, j, err, f"the cell holds the formula error {err} (a broken link to "
-                                            "another file, a division by zero or a lookup that found nothing); "
-                                            "expected a value. Fix the formula, or paste the values", True))
+        errors = _error_cells(path, parts[sheet]) if sheet in parts else ods_errors.get(sheet, {})
+        for (i, j), err in errors.items():
+            if i < len(grid_rows) and j < len(grid_rows[i]):
+                grid_rows[i][j] = err
+                problems.append(Problem(i, j, err, error_reason(err), True))
+        # a cell holding an error value's text (typed, or pasted as text)
+        problems += _error_texts(grid_rows, skip=set(errors))
         grids.append(Grid(name, sheet, grid_rows, problems=problems))
     return grids
 
 
 # A cell whose formula failed: Excel writes t="e" and the error text (#REF!, #DIV/0! ...) as its
 # value; calamine reads it as an empty cell, so the sheet's xml is searched for them (in chunks:
-# a sheet part is never held whole).
-_ERROR_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\st="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>.*?</f>)?<v>([^<]*)</v>', re.S)
+# a sheet part is never held whole). Attributes in any order, with or without a namespace prefix.
+_ERROR_HINT = re.compile(rb"""\st=["']e["']""")
+_ERROR_CELL = re.compile(rb"""<(?:\w+:)?c\s([^>/]*?(?<![\w:.-])t=["']e["'][^>/]*)>(.*?)</(?:\w+:)?c>""", re.S)
+_CELL_REF = re.compile(rb"""(?<![\w:.-])r=["']([A-Z]+)(\d+)["']""")
+_CELL_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 
 
 def _error_cells(path: Path, part: str) -> dict[tuple[int, int], str]:
+    """The error cells of one worksheet part: (row, column), 0-based -> the error value."""
     import zipfile
+    from html import unescape
 
     out: dict[tuple[int, int], str] = {}
     with zipfile.ZipFile(path) as zf:
@@ -374,11 +425,134 @@ def _error_cells(path: Path, part: str) -> dict[tuple[int, int], str]:
         with zf.open(part) as f:
             while chunk := f.read(4 << 20):
                 buf = tail + chunk
-                if b't="e"' in buf:
+                if _ERROR_HINT.search(buf):
                     for m in _ERROR_CELL.finditer(buf):
-                        out[(int(m.group(2)) - 1, _column_number(m.group(1)) - 1)] = m.group(3).decode(errors="replace")
+                        ref, value = _CELL_REF.search(m.group(1)), _CELL_VALUE.search(m.group(2))
+                        if ref and value:
+                            out[(int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1)] = \
+                                unescape(value.group(1).decode(errors="replace")).strip() or "#VALUE!"
                 tail = buf[-8192:]     # a cell cut at the chunk's edge is whole in the next buffer
     return out
+
+
+_REL_ID = ("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id",
+           "{http://purl.oclc.org/ooxml/officeDocument/relationships}id")
+MAX_WORKBOOK_XML = 64 << 20
+
+
+def _sheet_parts(path: Path) -> dict[str, str]:
+    """Each sheet's part in an xlsx/xlsm (sheet name -> 'xl/worksheets/sheet2.xml'), as the
+    workbook says it: _rels/.rels names the workbook part, the workbook lists its sheets with
+    a relationship id each, and the workbook's .rels maps the id to the part. Never by
+    position: a chart sheet, a dialog sheet or a moved sheet shifts the numbering. {} when
+    the workbook does not say (not an xlsx, or damaged)."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+    import zipfile
+    from urllib.parse import unquote
+
+    def resolve(folder: str, target: str) -> str:
+        target = unquote(target.replace("\\", "/"))
+        full = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+        return posixpath.normpath(full)
+
+    def xml(zf, part: str):
+        if zf.getinfo(part).file_size > MAX_WORKBOOK_XML:
+            raise ValueError(part)
+        return ET.fromstring(zf.read(part))
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            actual = {n.lower(): n for n in zf.namelist()}    # part names ignore case
+            book = "xl/workbook.xml"
+            if "_rels/.rels" in actual:
+                for rel in xml(zf, actual["_rels/.rels"]):
+                    if rel.get("Type", "").endswith("/officeDocument") and rel.get("Target"):
+                        book = resolve("", rel.get("Target"))
+                        break
+            folder, base = posixpath.split(book)
+            rels = posixpath.join(folder, "_rels", base + ".rels")
+            if book.lower() not in actual or rels.lower() not in actual:
+                return {}
+            targets = {rel.get("Id"): resolve(folder, rel.get("Target"))
+                       for rel in xml(zf, actual[rels.lower()])
+                       if rel.get("Target") and rel.get("TargetMode") != "External"}
+            out = {}
+            for el in xml(zf, actual[book.lower()]):
+                if el.tag.rsplit("}", 1)[-1] != "sheets":
+                    continue
+                for sheet in el:
+                    rid = next((sheet.get(k) for k in _REL_ID if sheet.get(k)), None)
+                    if sheet.get("name") is not None and rid in targets:
+                        out[sheet.get("name")] = actual.get(targets[rid].lower(), targets[rid])
+            return out
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, ET.ParseError):
+        return {}
+
+
+_ODS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_VALUE_TYPE = ("{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}value-type",
+                   "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type")
+MAX_REPEAT = 10_000      # repeated rows or cells of one error marked (more is a styling range, not data)
+
+
+def _ods_error_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """The error cells of an OpenDocument spreadsheet, per sheet: LibreOffice writes a failed
+    formula with calcext:value-type="error" and the error (#DIV/0!, Err:502) as the cell's
+    text. Rows and cells are counted with their repeats, as calamine counts them. Read in a
+    stream, and only when content.xml names an error at all."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if "content.xml" not in zf.namelist():
+                return out
+            with zf.open("content.xml") as f:
+                tail = b""
+                while chunk := f.read(4 << 20):
+                    if b'value-type="error"' in tail + chunk:
+                        break
+                    tail = chunk[-32:]
+                else:
+                    return out
+            with zf.open("content.xml") as f:
+                cells: dict[tuple[int, int], str] | None = None
+                row = col = 0
+                stack = []
+                for event, el in ET.iterparse(f, events=("start", "end")):
+                    tag = el.tag
+                    if event == "start":
+                        stack.append(el)
+                        if tag == _ODS + "table":
+                            cells = out.setdefault(el.get(_ODS + "name") or "", {})
+                            row = 0
+                        elif tag == _ODS + "table-row":
+                            col = 0
+                        continue
+                    stack.pop()
+                    if tag in (_ODS + "table-cell", _ODS + "covered-table-cell"):
+                        repeat = int(el.get(_ODS + "number-columns-repeated") or 1)
+                        if cells is not None and any(el.get(k) == "error" for k in _ODS_VALUE_TYPE):
+                            text = "".join(el.itertext()).strip() or "#VALUE!"
+                            for c in range(col, col + min(repeat, MAX_REPEAT)):
+                                cells[(row, c)] = text
+                        col += repeat
+                    elif tag == _ODS + "table-row":
+                        repeat = int(el.get(_ODS + "number-rows-repeated") or 1)
+                        if cells is not None:
+                            here = [(c, v) for (r, c), v in cells.items() if r == row] if repeat > 1 else []
+                            for r in range(row + 1, row + min(repeat, MAX_REPEAT)):
+                                cells.update({(r, c): v for c, v in here})
+                        row += repeat
+                        if stack:
+                            stack[-1].remove(el)     # a row read is let go of
+                    elif tag == _ODS + "table":
+                        cells = None
+    except (zipfile.BadZipFile, OSError, ValueError, ET.ParseError):
+        return {}
+    return {k: v for k, v in out.items() if v}
 
 
 def pictures_note(path: Path) -> str:
@@ -394,22 +568,95 @@ def pictures_note(path: Path) -> str:
     return ""
 
 
-def _sheet_part(wb, sheet: str) -> str:
-    """A sheet's part: the n-th worksheet of the workbook (sheetN.xml in the sheet order, as
-    Excel and openpyxl write them)."""
-    return f"xl/worksheets/sheet{wb.sheet_names.index(sheet) + 1}.xml"
+def _summary_label(cell: str | None) -> str | None:
+    """'strong' for a summary word alone or with a count (Total, Grand Totals (1519 records),
+    Count: 12), 'weak' for a total word with a group label (Subtotal Alpha Foods, Alpha Foods
+    Total - or a deal named Total Gym renewal), else None."""
+    if not cell:
+        return None
+    s = cell.strip()
+    if not s or len(s) > 200 or not _SUMMARY_HINT.search(s):
+        return None
+    if _SUMMARY_STRONG.fullmatch(s):
+        return "strong"
+    if _SUMMARY_PREFIX.fullmatch(s) or _SUMMARY_SUFFIX.fullmatch(s):
+        return "weak"
+    return None
 
 
-def _declared_cells(wb, sheet: str, cells: dict[str, int]) -> int:
-    """The declared cell count of `sheet`; the largest when the parts do not follow the
-    sheet order."""
-    return cells.get(_sheet_part(wb, sheet), max(cells.values(), default=0))
+def _is_text(v: str | None) -> bool:
+    """A filled cell that is not a number, an amount, a count or a date."""
+    if v is None:
+        return False
+    s = v.strip()
+    return bool(s) and _is_texty(s) and not _SUMMARY_VALUE.fullmatch(s)
 
 
-def _is_footer(first_cell: str) -> bool:
-    """A total/footer line, told by its first filled cell (Total, Grand Total, Totale, Count)."""
-    return first_cell[:3].lower() in _FOOTER_STARTS and (
-        norm(first_cell) in FOOTER_WORDS or norm(first_cell).startswith(("total ", "totale ")))
+def _text_columns(rows: list[list], skip: set[int]) -> set[int]:
+    """The columns filled with text in most of the table's first data rows (summary
+    candidates left aside)."""
+    counts: dict[int, int] = {}
+    seen = 0
+    for i, r in enumerate(rows):
+        if i in skip:
+            continue
+        for j, v in enumerate(r):
+            if _is_text(v):
+                counts[j] = counts.get(j, 0) + 1
+        seen += 1
+        if seen == TEXT_SAMPLE_ROWS:
+            break
+    return {j for j, c in counts.items() if 2 * c > seen}
+
+
+def _summary_rows(rows: list[list], candidates: dict[int, tuple[int, str]]) -> dict[int, str]:
+    """Which candidate rows (index -> (column of the label, 'strong' or 'weak')) are summary
+    lines, with their label. The row's other cells must be mostly empty or numbers: with a
+    strong label at most a quarter of them text (a group named beside 'Subtotal'); with a weak
+    one none, and the table must have other columns that its data rows fill with text (an
+    account, a stage...), left empty here - so a deal 'Total Gym renewal' with its account
+    and stage filled stays a deal."""
+    out: dict[int, str] = {}
+    text_cols: set[int] | None = None
+    for i, (j, kind) in candidates.items():
+        r = rows[i]
+        others = len(r) - 1
+        texts = sum(1 for jj, v in enumerate(r) if jj != j and _is_text(v))
+        if kind == "strong":
+            ok = texts <= others // 4
+        else:
+            if texts:
+                continue
+            if text_cols is None:
+                text_cols = _text_columns(rows, set(candidates))
+            ok = bool(text_cols - {j})
+        if ok:
+            out[i] = r[j].strip()
+    return out
+
+
+def _summary_notes(lines: list[tuple[int, str]], last_data_row: int | None) -> list[str]:
+    """'row 5: footer line 'Grand Totals (1519 records)' left out' for each summary line (a
+    footer below the last data row, else a summary line between groups); past
+    MAX_SUMMARY_NOTES, one note for the rest."""
+    out = [f"row {n}: {'footer' if last_data_row is None or n > last_data_row else 'summary'} line {label!r} left out"
+           for n, label in lines[:MAX_SUMMARY_NOTES]]
+    rest = lines[MAX_SUMMARY_NOTES:]
+    if rest:
+        rows = ", ".join(str(n) for n, _ in rest[:10]) + (", …" if len(rest) > 10 else "")
+        out.append(f"{len(rest):,} more summary line(s) left out (rows {rows})")
+    return out
+
+
+def _error_texts(rows: list[list], skip: set[tuple[int, int]] = frozenset()) -> list[Problem]:
+    """Cells whose text is a spreadsheet error value (#N/A typed or exported into a csv, or a
+    workbook cell holding the text): bad values named as such, never data."""
+    out = []
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            if v and ("#" in v or "Err:" in v) and (i, j) not in skip and _ERROR_TEXT.fullmatch(v):
+                out.append(Problem(i, j, v.strip(), error_reason(v), True))
+    return out
 
 
 def release_arrow_memory() -> None:
@@ -427,7 +674,7 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
     """The tables in a grid. A header row is a row of at least two text cells, scored by
     how many are known headers; rows above it with one value, or a `key: value` pair,
     are a banner or a key-value block. Data runs to the next blank row followed by another
-    header, or to the end; total/footer lines are left out and said aloud."""
+    header, or to the end; summary lines (totals, subtotals, counts) are left out and said aloud."""
     rows = grid.rows
     by_row: dict[int, list[Problem]] = {}
     for p in grid.problems:
@@ -464,6 +711,7 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
                              f"the {MAX_COLUMNS:,} this importer reads; export only the columns you need")
         headers = [((row[j] or "").strip() or f"column {j + 1}") for j in range(start, width)]
         data, numbers, skipped, found = [], [], [], []
+        candidates: dict[int, tuple[int, str]] = {}     # summary lines, maybe: decided once the table is whole
         k = i + 1
         while k < len(rows):
             r = rows[k]
@@ -478,11 +726,10 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
                     break
                 k += 1
                 continue
-            first = next(v for v in cells if v and v.strip()).strip()
-            if _is_footer(first):
-                skipped.append(f"row {k + 1}: footer line {first!r} left out")
-                k += 1
-                continue
+            first = next(j for j, v in enumerate(cells) if v and v.strip())
+            kind = _summary_label(cells[first])
+            if kind:
+                candidates[len(data)] = (first, kind)
             data.append(cells)
             numbers.append(k + 1)
             if grid.delimiter and (len(r) > width or start) and any(
@@ -496,8 +743,17 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
                 inside = p.col is not None and start <= p.col < width
                 found.append((k + 1, headers[p.col - start] if inside else None, p.value, p.reason, p.mapped_only))
             k += 1
+        left_out: list[int] = []
+        if candidates and (summary := _summary_rows(data, candidates)):
+            left_out = [numbers[n] for n in sorted(summary)]
+            kept = [n for n in range(len(data)) if n not in summary]
+            skipped = _summary_notes([(numbers[n], summary[n]) for n in sorted(summary)],
+                                     numbers[kept[-1]] if kept else None)
+            data, numbers = [data[n] for n in kept], [numbers[n] for n in kept]
+            gone = set(left_out)
+            found = [f for f in found if f[0] not in gone]
         tables.append(Table(grid.file, grid.sheet, i + 1, headers, data, numbers, dict(meta), skipped, grid.delimiter,
-                            banner, problems=found))
+                            banner, problems=found, left_out=left_out))
         meta, banner = {}, []
         i = k
     if meta:   # a key-value block with no table below it (a plan's or account plan's header)
@@ -549,11 +805,13 @@ def _fast_text_tables(path: Path, name: str, ext: str, known_headers: set[str]) 
     delim = "\t" if ext == ".tsv" else _delimiter(sample)
     rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delim))
     found = find_tables(Grid(name, None, rows, delim, "utf-8"), known_headers)
-    if len(found) != 1 or not found[0].rows or found[0].skipped:
+    if len(found) != 1 or not found[0].rows:
         return None
     t = found[0]
     width = len(t.headers)
-    if (len(rows[t.header_row - 1]) != width or t.row_numbers != list(range(t.header_row + 1, len(rows) + 1))
+    # every line of the sample below the header is a data row or a summary line
+    if (len(rows[t.header_row - 1]) != width
+            or sorted([*t.row_numbers, *t.left_out]) != list(range(t.header_row + 1, len(rows) + 1))
             or any(len(r) != width for r in rows[t.header_row:])):
         return None
     invalid = []
@@ -577,7 +835,10 @@ def _fast_text_tables(path: Path, name: str, ext: str, known_headers: set[str]) 
         return None
     if any((pc.max(pc.utf8_length(table.column(j))).as_py() or 0) > MAX_CELL_CHARS for j in range(width)):
         return None   # a value too long for a cell: the row-wise reader names its row
-    first = [[table.column(j)[i].as_py() for j in range(width)] for i in range(min(len(t.rows), 5))]
+    at = [n - t.header_row - 1 for n in t.row_numbers[:5]]
+    if at[-1] >= table.num_rows:
+        return None
+    first = [[table.column(j)[i].as_py() for j in range(width)] for i in at]
     if first != [[v if v != "" else None for v in r] for r in t.rows[:5]]:
         return None
     # blank rows: only at the end (the table ends there); anywhere else the layout is not plain.
@@ -593,29 +854,88 @@ def _fast_text_tables(path: Path, name: str, ext: str, known_headers: set[str]) 
         if not filled_any[:last_filled].all():
             return None
         n = last_filled
-    # footer lines (Total, Count ...): candidates by their first cell, checked as the row-wise reader does
-    starts = "|".join(sorted(_FOOTER_STARTS))
-    cand = ~filled[0] | mask(pc.match_substring_regex(table.column(0), rf"^\s*({starts})", ignore_case=True))
-    cand[n:] = False
+    table = table.slice(0, n)
+    filled = [f[:n] for f in filled]
+    # summary lines: candidates by their first filled cell (RE2, a superset), then decided as
+    # the row-wise reader decides them (_summary_label, _summary_rows)
+    cand = np.zeros(n, dtype=bool)
+    before = np.ones(n, dtype=bool)                 # the cells left of column j are all empty
+    for j in range(width):
+        here = before & filled[j]
+        if here.all():
+            cand |= mask(pc.match_substring_regex(table.column(j), _SUMMARY_RE2, ignore_case=True))
+        elif here.any():
+            at_j = np.flatnonzero(here)
+            hit = mask(pc.match_substring_regex(table.column(j).take(pa.array(at_j)), _SUMMARY_RE2, ignore_case=True))
+            cand[at_j[hit]] = True
+        before &= ~filled[j]
+        if not before.any():
+            break
     idx = np.flatnonzero(cand)
-    if len(idx) > 10_000:
+    if len(idx) > MAX_FAST_CANDIDATES:
         return None
     keep = np.ones(n, dtype=bool)
-    skipped = []
+    skipped: list[str] = []
     if len(idx):
-        picked = table.take(pa.array(idx)).to_pylist()
+        picked = [list(rec.values()) for rec in table.take(pa.array(idx)).to_pylist()]
+        labels = {}
         for i, rec in zip(idx, picked):
-            first_cell = next((v.strip() for v in rec.values() if v and v.strip()), None)
-            if first_cell and _is_footer(first_cell):
-                keep[i] = False
-                skipped.append(f"row {t.header_row + 1 + i}: footer line {first_cell!r} left out")
-    table = table.slice(0, n)
+            j = next(j for j, v in enumerate(rec) if v and v.strip())
+            if kind := _summary_label(rec[j]):
+                labels[int(i)] = (j, kind)
+        if labels:
+            # the rows _summary_rows reads: the candidates and the first data rows (text columns)
+            head = [list(rec.values()) for rec in table.slice(0, TEXT_SAMPLE_ROWS + len(labels)).to_pylist()]
+            rows_at = {i: r for i, r in enumerate(head)}
+            rows_at.update({int(i): r for i, r in zip(idx, picked)})
+            order = sorted(rows_at)
+            pos = {i: p for p, i in enumerate(order)}
+            summary = _summary_rows([rows_at[i] for i in order], {pos[i]: lj for i, lj in labels.items()})
+            if summary:
+                gone = sorted(order[p] for p in summary)
+                keep[gone] = False
+                kept_last = int(np.flatnonzero(keep)[-1]) if keep.any() else None
+                skipped = _summary_notes([(t.header_row + 1 + i, summary[pos[i]]) for i in gone],
+                                         None if kept_last is None else t.header_row + 1 + kept_last)
     row_numbers = np.arange(t.header_row + 1, t.header_row + 1 + n)
     if not keep.all():
         table = table.filter(pa.array(keep))
         row_numbers = row_numbers[keep]
+    problems = _fast_error_texts(path, table, row_numbers, t.headers)
     frame = table.to_pandas()
     del table
     release_arrow_memory()
     frame.columns = t.headers
-    return [Table(name, None, t.header_row, t.headers, [], row_numbers, t.meta, skipped, delim, t.banner, frame)]
+    return [Table(name, None, t.header_row, t.headers, [], row_numbers, t.meta, skipped, delim, t.banner, frame,
+                  problems)]
+
+
+MAX_FAST_CANDIDATES = 100_000    # more rows that may be summary lines: the row-wise reader decides
+
+
+def _fast_error_texts(path: Path, table, row_numbers, headers: list[str]) -> list[tuple]:
+    """The cells of a column-read table whose text is a spreadsheet error value, as the
+    row-wise reader finds them (_error_texts). The file's bytes are looked through first (fast):
+    most hold no error value at all, and then no column is."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    with path.open("rb") as fh:
+        tail = b""
+        while chunk := fh.read(16 << 20):
+            buf = tail + chunk
+            if any(p.search(buf) for p in _ERROR_BYTES):
+                break
+            tail = buf[-16:]
+        else:
+            return []
+    out = []
+    for j, h in enumerate(headers):
+        col = table.column(j)
+        hit = np.flatnonzero(np.asarray(pc.fill_null(pc.match_substring_regex(col, _ERROR_RE2), False)
+                                        .to_numpy(zero_copy_only=False), dtype=bool))
+        if len(hit):
+            values = col.take(pa.array(hit)).to_pylist()
+            out += [(int(row_numbers[i]), j, h, v.strip(), error_reason(v), True) for i, v in zip(hit, values)]
+    return [p[:1] + p[2:] for p in sorted(out, key=lambda p: p[:2])]

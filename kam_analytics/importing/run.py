@@ -161,7 +161,7 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
     numeric = [h for h, f in m.columns.items() if f and (f == "probability" or (
         f != "relationship_strength" and types.get(f, "VARCHAR") in ("DOUBLE", "INTEGER", "BIGINT")))]
     # the file's decimal mark, from all its number columns: for a column none of whose values decides
-    marks = {"file": t.file, "file_marks": coerce.file_marks([raw[h] for h in numeric]) if len(numeric) > 1 else None}
+    in_file = {"file": t.file, "file_marks": coerce.file_marks([raw[h] for h in numeric]) if len(numeric) > 1 else None}
     said = {(row, header) for row, header, *_ in t.problems}
     for header, fld in m.columns.items():
         if not fld:
@@ -180,9 +180,9 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
                                           "a stage of the saved list (or a new stage added in Settings)", known)
             questions += asked
         elif fld == "probability":
-            c = coerce.to_probability(s, header, marks=number_formats.get(header), **marks)
+            c = coerce.to_probability(s, header, marks=number_formats.get(header), **in_file)
         elif ty in ("DOUBLE", "INTEGER", "BIGINT"):
-            c = coerce.to_number(s, header, marks=number_formats.get(header), **marks)
+            c = coerce.to_number(s, header, marks=number_formats.get(header), **in_file)
             if ty != "DOUBLE":
                 frac = c.values.notna() & (c.values != c.values.round())
                 c.bad = c.bad | frac
@@ -589,20 +589,32 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
     return staged, rejects, reports, errors
 
 
+def _rejects_frame(rejects: list[dict]) -> pd.DataFrame:
+    """The bad values as a frame; a missing sheet (a csv) stays None, never the text 'nan'."""
+    rej = pd.DataFrame(rejects, columns=["file_name", "sheet", "row_number", "column_name", "value", "reason"])
+    for c in ("file_name", "sheet", "column_name", "value", "reason"):
+        rej[c] = rej[c].astype(object).where(rej[c].notna(), None)
+    return rej
+
+
 def preview(path, files: list[Path], names: list[str] | None = None, overrides: dict | None = None,
             snapshot_date: date | None = None) -> ImportResult:
     """What an import would do, without writing: kinds, mappings, the first rows as they
     would be stored, every bad value and every file-level error."""
     with db.read(path) as con:
         _staged, rejects, reports, errors = stage_files([Path(f) for f in files], con, overrides, names, snapshot_date)
-    rej = pd.DataFrame(rejects, columns=["file_name", "sheet", "row_number", "column_name", "value", "reason"])
+    rej = _rejects_frame(rejects)
     status = "rejected" if errors else "ready"
     return ImportResult(status, None, reports, rej, "; ".join(errors))
 
 
+DERIVED_DATES = {"deals": {"created_date": "created_derived", "closed_date": "closed_derived"}}
+
+
 def upsert(b: db.Batch, table: str, frame: pd.DataFrame, columns: list[str], table_cols: list[str]) -> tuple[int, int, int]:
     """Insert new keys, replace changed rows (their prior image kept for undo), skip equal
-    ones. Columns the file does not provide keep their stored values."""
+    ones. Columns the file does not provide keep their stored values; so does a date the file
+    leaves empty where the stored one was derived (it is derived again after the load)."""
     con = b.con
     keys = list(TABLES[table][0])
     all_cols = [c for c in table_cols if c != "batch_id"]
@@ -611,7 +623,17 @@ def upsert(b: db.Batch, table: str, frame: pd.DataFrame, columns: list[str], tab
     in_changed = f"({key_list}) in (select ({key_list}) from changed_keys)"
     incoming = frame[[c for c in columns if c in all_cols]]  # read by its name in the SQL (FRAMES_BY_NAME)
     join = " and ".join(f'e."{k}" = i."{k}"' for k in keys)
-    select = ", ".join((f'i."{c}"' if c in columns else f'e."{c}"') + f' as "{c}"' for c in all_cols)
+    derived = {c: flag for c, flag in DERIVED_DATES.get(table, {}).items() if c in columns}
+
+    def chosen(c: str) -> str:
+        if c in derived:          # empty in the file, derived in the database: keep the derived date
+            return f'case when i."{c}" is null and e."{derived[c]}" then e."{c}" else i."{c}" end'
+        if c in derived.values():
+            d = next(k for k, v in derived.items() if v == c)
+            return f'coalesce(i."{d}" is null and e."{c}", i."{d}" is null)'
+        return f'i."{c}"' if c in columns else f'e."{c}"'
+
+    select = ", ".join(chosen(c) + f' as "{c}"' for c in all_cols)
     con.execute(f'create or replace temp table inc_full as select {select}, ? as batch_id '
                 f'from incoming i left join "{table}" e on {join}', [b.batch_id])
     differs = " or ".join(f'n."{c}" is distinct from e."{c}"' for c in all_cols if c not in keys)
@@ -729,7 +751,7 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
     files = [Path(f) for f in files]
     with db.read(path) as con:
         staged, rejects, reports, errors = stage_files(files, con, overrides, names, snapshot_date)
-    rej = pd.DataFrame(rejects, columns=["file_name", "sheet", "row_number", "column_name", "value", "reason"])
+    rej = _rejects_frame(rejects)
     description = "import: " + ", ".join(names or [f.name for f in files])
     if errors or (len(rej) and not keep_good_rows):
         _log_rejected(path, description, files, names, reports, rej, errors)
@@ -818,6 +840,8 @@ def _load_one(b: db.Batch, st: _Staged, aliases: dict, types: dict, other_shape_
         df = _account_ids(df, con, aliases)
         if kind != "accounts":
             _ensure_accounts(b, df)
+    if kind in ("deal_field_history", "deal_history") or (kind == "deals" and st.stage_columns):
+        _replace_snapshot_rows(b, st, df)
     if kind == "deal_field_history":
         added, _same = _insert_history(b, _field_log_history(con, st), "field_log")
         st.report.new = added
@@ -845,6 +869,26 @@ def _load_one(b: db.Batch, st: _Staged, aliases: dict, types: dict, other_shape_
             "amount, close date, forecast category and probability are the deal's current values")
 
 
+def _replace_snapshot_rows(b: db.Batch, st: _Staged, df: pd.DataFrame) -> None:
+    """History of another shape replaces the snapshot rows of its deals (DESIGN deal_history):
+    deals first and history in a later batch give the same history as both at once. The
+    replaced rows are kept for undo."""
+    con = b.con
+    history_ids = pd.DataFrame({"deal_id": pd.Series(df["deal_id"], dtype="string").dropna().unique()})  # read by its name (FRAMES_BY_NAME)
+    where = "shape = 'snapshot' and deal_id in (select deal_id from history_ids)"
+    n = con.execute(f"select count(*) from deal_history where {where}").fetchone()[0]
+    if not n:
+        return
+    con.execute(f"insert into undo_log select ?, 'deal_history', to_json(t) from deal_history t where {where}",
+                [b.batch_id])
+    deals = con.execute(f"select count(distinct deal_id) from deal_history where {where}").fetchone()[0]
+    con.execute(f"delete from deal_history where {where}")
+    b.touched.add("deal_history")
+    b.rows_loaded += n
+    st.report.notes.append(f"{n:,} history row(s) built earlier from snapshots of {deals:,} deal(s) replaced by this "
+                           "file's history (undo brings them back)")
+
+
 def _snapshot_history(b: db.Batch, st: _Staged, other_shape_ids) -> None:
     """DESIGN.md deal_history, successive snapshots: for the deals of this export with no
     history of another shape, the first snapshot holding a deal gives a row at its created
@@ -865,21 +909,37 @@ def _snapshot_history(b: db.Batch, st: _Staged, other_shape_ids) -> None:
         ),
         probability_now as (   -- the deal row holds no probability; keep the last one seen
             select deal_id, probability from last_snap
+        ),
+        base as (
+            select d.deal_id, d.stage, d.amount, d.close_date, d.forecast_category, p.probability,
+                   d.created_date::timestamp as created_at,
+                   l.changed_at as last_at,
+                   -- first seen already closed: an unknown path; the closed row at its closing
+                   l.deal_id is null and list_contains($closed, d.stage) as first_closed,
+                   case when l.deal_id is not null then $when
+                        when list_contains($closed, d.stage)
+                            then coalesce(d.closed_date::timestamp, d.close_date::timestamp, $when)
+                        else coalesce(d.created_date::timestamp, $when) end as changed_at
+            from deals d
+            join snap_ids s using (deal_id)
+            left join last_snap l using (deal_id)
+            left join probability_now p using (deal_id)
+            where d.deal_id not in (select deal_id from other)
+              and (l.deal_id is null
+                   or (l.stage, l.amount, l.close_date, l.forecast_category)
+                      is distinct from (d.stage, d.amount, d.close_date, d.forecast_category))
+        ),
+        rows as (
+            select deal_id, changed_at, stage, amount, close_date, forecast_category, probability, last_at, 1 as k
+            from base
+            union all   -- before the closing of a deal first seen closed: open, its stage unknown
+            select deal_id, created_at, null, amount, close_date, forecast_category, probability, last_at, 0
+            from base where first_closed and created_at < changed_at
         )
-        select d.deal_id,
-               case when l.deal_id is null then coalesce(d.created_date::timestamp, $when) else $when end as changed_at,
-               d.stage, d.amount, d.close_date, d.forecast_category, p.probability,
-               row_number() over (order by d.deal_id) as _order,
-               l.changed_at as last_at
-        from deals d
-        join snap_ids s using (deal_id)
-        left join last_snap l using (deal_id)
-        left join probability_now p using (deal_id)
-        where d.deal_id not in (select deal_id from other)
-          and (l.deal_id is null
-               or (l.stage, l.amount, l.close_date, l.forecast_category)
-                  is distinct from (d.stage, d.amount, d.close_date, d.forecast_category))
-    """, {"when": when})
+        select deal_id, changed_at, stage, amount, close_date, forecast_category, probability,
+               row_number() over (order by deal_id, k) as _order, last_at
+        from rows
+    """, {"when": when, "closed": list(sum(settings.closed_stages(con), ()))})
     older = con.execute("select count(*) from snap_rows where last_at >= changed_at").fetchall()[0][0]
     con.execute("delete from snap_rows where last_at >= changed_at")   # an older export after a newer one
     missing = con.execute("""
@@ -916,35 +976,16 @@ def _ensure_accounts(b: db.Batch, deals: pd.DataFrame) -> None:
 
 
 def _fill_deal_dates(b: db.Batch, staged: list[_Staged]) -> None:
-    """DESIGN.md "Dates of a deal": created_date, else the earliest history date; closed_date,
-    else the first history row in a closed stage, else close_date once closed. Only deals
-    this batch wrote; the summary says how many were filled so."""
-    con = b.con
-    won_lost = settings.stage_config(con)
-    filled = con.execute("""
-        select count(*) from deals d where d.batch_id = ? and d.created_date is null
-        and exists (select 1 from deal_history h where h.deal_id = d.deal_id)
-    """, [b.batch_id]).fetchall()[0][0]
-    con.execute("""
-        update deals d set created_date = h.first_at
-        from (select h.deal_id, min(h.changed_at)::date as first_at
-              from deal_history h join deals d2 using (deal_id)
-              where d2.batch_id = ? and d2.created_date is null group by h.deal_id) h
-        where d.deal_id = h.deal_id
-    """, [b.batch_id])
-    closed = list(won_lost.won) + list(won_lost.lost)
-    filled_closed = con.execute(
-        "select count(*) from deals where batch_id = ? and closed_date is null and list_contains(?, stage)",
-        [b.batch_id, closed]).fetchall()[0][0]
-    con.execute("""
-        update deals d set closed_date = coalesce(c.first_closed, d.close_date)
-        from (select d2.deal_id,
-                     (min(h.changed_at) filter (where list_contains($closed, h.stage)))::date as first_closed
-              from deals d2 left join deal_history h using (deal_id)
-              where d2.batch_id = $batch and d2.closed_date is null and list_contains($closed, d2.stage)
-              group by d2.deal_id) c
-        where d.deal_id = c.deal_id
-    """, {"closed": closed, "batch": b.batch_id})
+    """The summary of DESIGN "Dates of a deal" for the deals this batch wrote: how many
+    created and closed dates will be derived from the history (models.derive_deal_dates does
+    it, at the end of every batch, for every deal whose history changed)."""
+    won, lost = settings.closed_stages(b.con)
+    filled, filled_closed = b.con.execute("""
+        select count(*) filter (where (created_date is null or created_derived)
+                                and exists (select 1 from deal_history h where h.deal_id = d.deal_id)),
+               count(*) filter (where list_contains($closed, stage) and (closed_date is null or closed_derived))
+        from deals d where batch_id = $b
+    """, {"closed": [*won, *lost], "b": b.batch_id}).fetchone()
     for st in staged:
         if st.kind == "deals":
             if filled:

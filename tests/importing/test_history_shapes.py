@@ -176,3 +176,86 @@ def test_a_date_entered_column_counts_even_when_no_deal_is_in_that_stage_now(tmp
     with db.read(path) as con:
         rows = con.execute("select changed_at, stage from deal_history order by changed_at").fetchall()
     assert rows == [(datetime(2026, 1, 2), "Qualify"), (datetime(2026, 1, 10), "Proposal")]
+
+
+def _rows(path, sql, params=()):
+    with db.read(path) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def test_history_in_a_later_batch_replaces_snapshot_rows_and_derives_the_dates_again(tmp_path):
+    """Issue 23, defects 6 and 7. Deals first (no created or closed date), history a week later:
+      K1 Closed Won, close date 2026-02-20; its history: Lead 01-05 09:00, Proposal 01-20, Closed Won 02-10.
+    After the deals file alone (first seen closed: an unknown path, DESIGN deal_history): one
+    snapshot row in Closed Won at its closing, the close date 02-20 (no closed date given), and
+    no unknown-stage row before it (no created date): created = closed = 02-20.
+    After the history: the snapshot row is gone, created = 01-05 (first row), closed = 02-10
+    (first closed row). Undo of the history batch brings the snapshot row and its dates back."""
+    deals = tmp_path / "deals_2026-03-01.csv"
+    deals.write_text("Deal ID,Stage,Amount,Close Date\nK1,Closed Won,100,2026-02-20\n", encoding="utf-8")
+    hist = tmp_path / "history.csv"
+    hist.write_text("Deal ID,Changed At,Stage\nK1,2026-01-05 09:00,Lead\nK1,2026-01-20,Proposal\n"
+                    "K1,2026-02-10,Closed Won\n", encoding="utf-8")
+    path = tmp_path / "k.duckdb"
+    assert import_files(path, [deals]).status == "loaded"
+    dates = "select created_date, closed_date, created_derived, closed_derived from deals"
+    assert _rows(path, "select shape, count(*) from deal_history group by 1") == [("snapshot", 1)]
+    before = _rows(path, dates)
+    assert before == [(date(2026, 2, 20), date(2026, 2, 20), True, True)]
+    second = import_files(path, [hist])
+    assert second.status == "loaded", second.message
+    assert _rows(path, "select shape, count(*) from deal_history group by 1") == [("full", 3)]
+    assert _rows(path, dates) == [(date(2026, 1, 5), date(2026, 2, 10), True, True)]
+    assert any("replaced by this file's history" in n for n in second.files[0].notes)
+    # the same as both files at once
+    both = tmp_path / "both.duckdb"
+    assert import_files(both, [deals, hist]).status == "loaded"
+    assert _rows(both, dates) == _rows(path, dates)
+    assert _rows(both, "select changed_at, stage from deal_history order by 1") == \
+        _rows(path, "select changed_at, stage from deal_history order by 1")
+    from kam_analytics.batches import undo
+    undo(path, second.batch_id)
+    assert _rows(path, "select shape, count(*) from deal_history group by 1") == [("snapshot", 1)]
+    assert _rows(path, dates) == before
+
+
+def test_dates_given_in_a_file_are_never_overwritten_by_derived_ones(tmp_path):
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Deal ID,Stage,Created Date,Closed Date\nK2,Closed Lost,2026-01-01,2026-02-01\n", encoding="utf-8")
+    hist = tmp_path / "history.csv"
+    hist.write_text("Deal ID,Changed At,Stage\nK2,2026-01-03,Lead\nK2,2026-01-25,Closed Lost\n", encoding="utf-8")
+    path = tmp_path / "g.duckdb"
+    for files in ([deals], [hist]):
+        assert import_files(path, files).status == "loaded"
+    assert _rows(path, "select created_date, closed_date from deals") == [(date(2026, 1, 1), date(2026, 2, 1))]
+
+
+def test_a_wide_deals_file_beside_other_deals_gets_its_closed_dates(tmp_path):
+    """The Maven case: a wide file (engage date, close date, stage Won/Lost) imported into a
+    database that already holds deals of another stage vocabulary. W1 Won: closed date = the
+    date of its first closed history row, its close date 2017-02-01 (the wide shape's closing row)."""
+    other = tmp_path / "other.csv"
+    other.write_text("Deal ID,Stage,Created Date\nX1,Closed Won,2016-12-01\n", encoding="utf-8")
+    assert import_files(tmp_path / "w.duckdb", [other]).status == "loaded"
+    wide = tmp_path / "pipeline.csv"
+    wide.write_text("opportunity_id,deal_stage,engage_date,close_date,close_value\nW1,Won,2017-01-05,2017-02-01,500\n"
+                    "W2,Lost,2017-01-09,2017-03-03,0\nW3,Engaging,2017-01-10,,\n", encoding="utf-8")
+    assert import_files(tmp_path / "w.duckdb", [wide]).status == "loaded"
+    assert _rows(tmp_path / "w.duckdb", "select deal_id, created_date, closed_date from deals where deal_id like 'W%' "
+                 "order by 1") == [("W1", date(2017, 1, 5), date(2017, 2, 1)), ("W2", date(2017, 1, 9), date(2017, 3, 3)),
+                                         ("W3", date(2017, 1, 10), None)]
+
+
+def test_a_deals_file_beside_a_wide_file_in_one_command_adds_no_snapshot_row(tmp_path):
+    """Issue 23, defect 7: a plain deals export given before a wide 'date entered' file of the
+    same deals added a row at the created date in the current (closed) stage: 0-day cycles."""
+    plain = tmp_path / "deals.csv"
+    plain.write_text("Deal ID,Stage,Amount,Created Date\nV1,Closed Won,900,2026-01-02\n", encoding="utf-8")
+    wide = tmp_path / "wide.csv"
+    wide.write_text("Deal ID,Stage,Date entered Qualify,Date entered Closed Won\nV1,Closed Won,2026-01-02,2026-01-30\n",
+                    encoding="utf-8")
+    for order in ([plain, wide], [wide, plain]):
+        path = tmp_path / f"v{len(list(tmp_path.glob('*.duckdb')))}.duckdb"
+        assert import_files(path, order).status == "loaded"
+        assert _rows(path, "select changed_at, stage, shape from deal_history order by 1") == [
+            (datetime(2026, 1, 2), "Qualify", "wide"), (datetime(2026, 1, 30), "Closed Won", "wide")]

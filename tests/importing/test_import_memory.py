@@ -30,9 +30,9 @@ def test_no_file_sized_frame_is_alive_while_the_derived_tables_are_rebuilt(tmp_p
     seen = []
     rebuild = models.refresh_derived
 
-    def watched(con, touched):
+    def watched(con, touched, batch_id=None):
         seen.append(_long_frames(n))
-        rebuild(con, touched)
+        rebuild(con, touched, batch_id)
 
     monkeypatch.setattr(models, "refresh_derived", watched)
     db = tmp_path / "k.duckdb"

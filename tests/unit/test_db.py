@@ -71,11 +71,12 @@ def test_each_visit_carries_its_deals_first_closing_and_follows_the_settings(tin
     # Qualify saved as a won stage: a deal's first closing is now its first Qualify visit.
     # D1 2026-01-03 12:00; D3 01-11; D5 01-02; D6 01-21; D2's Qualify row (01-06) shares its
     # time with a later Propose row, so it was never a state: still its Closed Lost, 01-12 18:00;
-    # D4 is in Qualify without history and has no closed_date: no time to close at
+    # D4 is in Qualify without history and no closed_date given: now closed, its closed date is
+    # derived from its close_date (DESIGN "Dates of a deal"), 2026-03-31, and it closes then
     settings.save(tiny_db, {"stages": ["Lead", "Propose", "Qualify", "Closed Won", "Closed Lost"],
                             "won_stages": ["Qualify", "Closed Won"], "lost_stages": ["Closed Lost"]})
     assert closings(tiny_db) == {"D1": "2026-01-03 12:00:00", "D2": "2026-01-12 18:00:00",
-                                 "D3": "2026-01-11 00:00:00", "D4": None, "D5": "2026-01-02 00:00:00",
+                                 "D3": "2026-01-11 00:00:00", "D4": "2026-03-31 00:00:00", "D5": "2026-01-02 00:00:00",
                                  "D6": "2026-01-21 00:00:00"}
     with db.read(tiny_db) as con:
         assert con.execute("select status from deals where deal_id = 'D3'").fetchone()[0] == "won"
@@ -84,7 +85,7 @@ def test_each_visit_carries_its_deals_first_closing_and_follows_the_settings(tin
     assert closings(tiny_db)["D3"] == "2026-01-11 00:00:00"
     with db.read(tiny_db) as con:
         stage_batch = [b for b in list_batches(con).to_dict("records") if "stages" in b["description"]][-1]
-    undo(tiny_db, stage_batch["batch_id"])
+    undo(tiny_db, stage_batch["batch_id"])   # D4 is open again: its derived closed date goes
     assert closings(tiny_db) == {"D1": "2026-01-15 00:00:00", "D2": "2026-01-12 18:00:00", "D3": None,
                                  "D4": None, "D5": None, "D6": None}
 

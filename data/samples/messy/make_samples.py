@@ -163,8 +163,117 @@ def main() -> None:
            "deals", 2, {"deal_id": "W1", "stage": "Won", "created_date": "2017-01-05", "closed_date": "2017-02-01"},
            {"opportunity_id": "deal_id", "close_value": "amount"})
     # --- values: timestamps and numbers (samples 32-39) ---
+    # a US-locale CRM report: mm/dd/yyyy (12/15 decides it) on a 12-hour clock; 12:05 AM is 00:05
+    sample(text("32_us_stage_history_12_hour.csv",
+                "Opportunity ID,Stage,Last Modified Date\nO1,Prospecting,11/28/2025 4:15 PM\n"
+                "O2,Proposal,12/1/2025 9:40 AM\nO3,Negotiation,12/15/2025 12:05 PM\nO4,Closed Won,1/2/2026 12:05 AM\n"),
+           "deal_history", 4, {"deal_id": "O2", "stage": "Proposal", "changed_at": "2025-12-01 09:40:00"},
+           {"Last Modified Date": "changed_at", "Opportunity ID": "deal_id"}, table="deal_history")
+    # an API export: Z and offsets are dropped, the written wall-clock time is kept (18:05:30, not 17:05:30)
+    sample(text("33_api_export_utc_offsets.csv",
+                "Deal ID,Stage,Changed At\nA1,Lead,2025-12-01T09:40:00Z\nA2,Proposal,2025-12-01T09:40:00+0000\n"
+                "A3,Negotiation,2025-12-02T18:05:30+01:00\nA4,Lead,2025-12-03T23:30:00.125-05:00\n"),
+           "deal_history", 4, {"deal_id": "A3", "stage": "Negotiation", "changed_at": "2025-12-02 18:05:30"},
+           {"Changed At": "changed_at"}, table="deal_history")
+    # a date taken from a timestamp with an offset: the written day (12-01), not the UTC day (12-02)
+    sample(text("34_deals_created_with_offset.csv",
+                "Deal ID,Stage,Amount,Created Date,Close Date\nZ1,Lead,5000,2025-12-01T23:40:00-05:00,2026-03-31\n"
+                "Z2,Lead,7000,2025-12-05T08:00:00Z,2026-04-30\n"),
+           "deals", 2, {"deal_id": "Z1", "amount": 5000.0, "created_date": "2025-12-01", "close_date": "2026-03-31"},
+           {"Created Date": "created_date"})
+    sample(text("35_year_first_slashes.csv",
+                "Deal ID,Stage,Amount,Created Date,Close Date\nY1,Proposal,1200,2025/11/03 14:20,2026/03/31\n"
+                "Y2,Lead,800,2025/11/04 09:05,2026/4/15\n"),
+           "deals", 2, {"deal_id": "Y1", "created_date": "2025-11-03", "close_date": "2026-03-31"},
+           {"Created Date": "created_date", "Close Date": "close_date"})
+    # an Italian deals file: 25.000 is twenty-five thousand because 12.500,50 has a decimal comma
+    sample(text("36_italian_whole_thousands.csv",
+                "ID trattativa;Fase;Importo;Data di chiusura\nT1;Proposta;25.000;31/03/2026\n"
+                "T2;Proposta;1.000;15/04/2026\nT3;Negoziazione;12.500,50;30/04/2026\n"),
+           "deals", 3, {"deal_id": "T1", "amount": 25000.0, "close_date": "2026-03-31"}, {"Importo": "amount"})
+    # an Italian stage history whose amounts are all whole thousands: the probability (12,5) decides
+    sample(text("37_italian_history_file_decides.csv",
+                "ID trattativa;Data modifica;Fase;Importo;Probabilità\n"
+                "T1;15/01/2026 09:30;Proposta;25.000;12,5\nT2;03/02/2026 17:45;Negoziazione;1.000;40\n"),
+           "deal_history", 2, {"deal_id": "T1", "changed_at": "2026-01-15 09:30:00", "amount": 25000.0,
+                               "probability": 0.125},
+           {"Importo": "amount", "Probabilità": "probability", "Data modifica": "changed_at"}, table="deal_history")
+    # thousands grouped by a space and by a non-breaking space, decimal comma
+    sample(text("38_space_thousands.csv",
+                "Deal ID;Stage;Amount\nS1;Proposal;12 500,00\nS2;Lead;3\u00a0250,75\nS3;Lead;1 000\n"),
+           "deals", 3, {"deal_id": "S1", "amount": 12500.0}, {"Amount": "amount"})
+    # dd.mm.yyyy on a 12-hour clock: AM/PM is no sign of month-first, 13.01 decides day-first
+    sample(text("39_dotted_dates_12_hour.csv",
+                "Deal ID,Stage,Changed At\nE1,Lead,13.01.2026 9:40 PM\nE2,Proposal,02.03.2026 12:05 AM\n"),
+           "deal_history", 2, {"deal_id": "E2", "stage": "Proposal", "changed_at": "2026-03-02 00:05:00"},
+           {"Changed At": "changed_at"}, table="deal_history")
 
     # --- tables: summary lines, workbooks (samples 40-47) ---
+    # a Salesforce field-change log's footer: 'Grand Totals (1519 records)' is no change
+    sample(text("40_field_history_grand_totals.csv",
+                "Opportunity ID,Edit Date,Field / Event,Old Value,New Value\n"
+                "006A1,2026-01-20 10:00,Stage,Qualification,Proposal\n006A1,2026-02-01 09:00,Amount,10000,12000\n"
+                "006A2,2026-02-03 11:00,Stage,Proposal,Negotiation\n,,,,\nGrand Totals (1519 records),,,,\n"),
+           "deal_field_history", 3, {}, {"Field / Event": "field", "New Value": "new_value"}, table="deal_history")
+    # a grouped report: a subtotal after each group (its label beside it, or in the cell), a grand total
+    sample(text("41_grouped_report_subtotals.csv",
+                "Account Name,Opportunity ID,Opportunity Name,Stage,Amount\n"
+                "Alpha Foods,G1,Alpha renewal,Proposal,1000\nAlpha Foods,G2,Alpha pilot,Negotiation,2500\n"
+                "Subtotal Alpha Foods,,,,3500\n"
+                "Beta Motors,G3,Beta expansion,Proposal,4000\n"
+                "Subtotal,Beta Motors,,,4000\n"
+                "Grand Total (3 records),,,,7500\n"),
+           "deals", 3, {"deal_id": "G1", "deal_name": "Alpha renewal", "amount": 1000.0, "account_name": "Alpha Foods"},
+           {"Opportunity ID": "deal_id", "Amount": "amount"})
+    # Italian: a report title, a subtotal per stage and the 'Totale complessivo' footer
+    sample(book("42_italian_totale_complessivo.xlsx", {"Trattative": [
+        ["Report trattative - marzo 2026"], [],
+        ["Fase", "ID trattativa", "Nome trattativa", "Cliente", "Importo"],
+        ["Proposta", "T1", "Rinnovo", "Alfa Srl", "1.250,50"], ["Proposta", "T2", "Pilota", "Beta SpA", "2.000,00"],
+        ["Totale Proposta", None, None, None, "3.250,50"],
+        ["Negoziazione", "T3", "Espansione", "Gamma Srl", "10.000,00"],
+        ["Totale Negoziazione", None, None, None, "10.000,00"],
+        ["Totale complessivo", None, None, None, "13.250,50"]]}),
+        "deals", 3, {"deal_id": "T1", "stage": "Proposta", "amount": 1250.5, "account_name": "Alfa Srl"},
+        {"Importo": "amount", "Fase": "stage"}, header_row=3, sheet="Trattative")
+    # a chart sheet before the data sheet (the chart is no data; the sheet's cells read as written)
+    from openpyxl.chart import BarChart, Reference
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Pipeline"
+    for r in (["Deal ID", "Stage", "Amount"], ["C1", "Proposal", 1200], ["C2", "Lead", 800], ["Total", None, 2000]):
+        ws.append(r)
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=3, min_row=1, max_row=3), titles_from_data=True)
+    wb.create_chartsheet("Chart", 0).add_chart(chart)
+    wb.save(HERE / "43_chart_sheet_first.xlsx")
+    sample("43_chart_sheet_first.xlsx", "deals", 2, {"deal_id": "C1", "amount": 1200.0}, {"Amount": "amount"},
+           sheet="Pipeline")
+    # a deal named 'Total Gym renewal' (first column, its account and stage filled) stays a deal
+    sample(text("44_deal_named_total_kept.csv",
+                "Deal Name,Deal ID,Account,Stage,Amount\nTotal Gym renewal,K1,Total Gym,Proposal,5000\n"
+                "Alpha pilot,K2,Alpha Foods,Lead,700\nTotal,,,,5700\n"),
+           "deals", 2, {"deal_id": "K1", "deal_name": "Total Gym renewal", "account_name": "Total Gym",
+                        "amount": 5000.0}, {"Deal Name": "deal_name"})
+    # an account called 'Totale Srl' in the first column, other text cells filled, above 'Totale (2 righe)'
+    sample(book("45_account_named_totale_kept.xlsx", {"Clienti": [
+        ["Cliente", "ID trattativa", "Fase", "Importo"], ["Totale Srl", "TS1", "Proposta", 900],
+        ["Alfa Srl", "TS2", "Proposta", 100], ["Totale (2 righe)", None, None, 1000]]}),
+        "deals", 2, {"deal_id": "TS1", "account_name": "Totale Srl", "amount": 900.0}, {"Cliente": "account_name"},
+        sheet="Clienti")
+    # Excel's Data > Subtotal: '<group> Total' under each group, 'Grand Total' at the foot
+    sample(book("46_excel_subtotal_command.xlsx", {"Deals": [
+        ["Owner", "Deal ID", "Stage", "Amount"], ["Anna Smith", "X1", "Proposal", 1000],
+        ["Anna Smith", "X2", "Lead", 500], ["Anna Smith Total", None, None, 1500],
+        ["Ben Lee", "X3", "Proposal", 250], ["Ben Lee Total", None, None, 250], ["Grand Total", None, None, 1750]]}),
+        "deals", 3, {"deal_id": "X1", "owner": "Anna Smith", "amount": 1000.0}, {"Owner": "owner"}, sheet="Deals")
+    # a HubSpot-like export with a record count footer and an error value in a column not imported
+    sample(text("47_record_count_footer.csv",
+                "Record ID,Deal Name,Deal Stage,Amount,Favourite colour\n9101,Omega deal,Proposal,300,#N/A\n"
+                "9102,Sigma deal,Lead,200,blue\nRecord count: 2,,,,\n"),
+           "deals", 2, {"deal_id": "9101", "deal_name": "Omega deal", "amount": 300.0},
+           {"Record ID": "deal_id", "Favourite colour": None})
 
     # --- shapes, words and headers (samples 48-69) ---
 
