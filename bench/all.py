@@ -19,7 +19,8 @@ from pathlib import Path
 
 from common import ROOT, print_table
 
-SCRIPTS = ["stage_durations", "velocity", "plan", "forecast", "risk", "win_loss", "accounts", "import", "bad_files"]
+SCRIPTS = ["stage_durations", "velocity", "plan", "forecast", "risk", "win_loss", "accounts", "import", "invariance",
+           "bad_files"]
 
 
 def _machine() -> str:

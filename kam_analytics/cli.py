@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", metavar="FILE.json",
                    help='override detection: {"<file name or *>": {"kind": "deals", "columns": {"<header>": "<field>"}, '
                         '"date_formats": {"<header>": "dmy"}}}')
+    p.add_argument("--currency", metavar="CUR",
+                   help="the currency (a three-letter code such as USD) of every file of the command that has amounts "
+                        "but no currency column; a file's own currency column wins (default: the settings currency)")
 
     p = sub.add_parser("template", help="write a blank template to fill in (xlsx)")
     from .templates import KINDS as TEMPLATE_KINDS
@@ -343,8 +346,19 @@ def _import(path, args) -> int:
             raise UsageError('--mapping: expected a JSON object such as {"file.csv": {"kind": "deals"}}')
     from .dates import parse_date
 
+    currency = None
+    if args.currency is not None:
+        import pandas as pd
+
+        from .importing.coerce import to_currency
+
+        code = to_currency(pd.Series([args.currency], dtype="string"))
+        if code.bad.iloc[0] or pd.isna(code.values.iloc[0]):
+            raise UsageError(f"--currency: expected {code.expected}, got {args.currency!r}")
+        currency = str(code.values.iloc[0])
     result = import_files(path, [Path(f) for f in args.files], keep_good_rows=args.keep_good_rows,
-                          overrides=overrides, snapshot_date=parse_date(args.snapshot_date, "--snapshot-date"))
+                          overrides=overrides, snapshot_date=parse_date(args.snapshot_date, "--snapshot-date"),
+                          currency=currency)
     for r in result.files:
         where = f"{r.file}" + (f", sheet {r.sheet!r}" if r.sheet else "") + (f", header row {r.header_row}" if r.header_row else "")
         sys.stdout.write(f"{where}: {r.mapping or 'not read'}\n")

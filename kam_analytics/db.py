@@ -37,7 +37,7 @@ SCHEMA_DIR = Path(__file__).parent / "sql" / "schema"
 
 # Tables that hold user data (every row carries batch_id), in load order: parents first.
 DATA_TABLES = (
-    "accounts", "owners", "products", "fx_rates", "deals", "deal_history",
+    "accounts", "owners", "products", "fx_rates", "deals", "deal_history", "deal_snapshots",
     "account_plans", "account_goals", "stakeholders", "account_actions",
     "plans", "plan_steps", "forecast_calls", "quotas", "settings",
 )
@@ -178,6 +178,15 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
         "create or replace temp macro step_key(x) as "
         "regexp_replace(regexp_replace(lower(strip_accents(x::varchar)), "
         "'^[^a-z0-9]*((step|passo|fase)[^a-z0-9]*)?[0-9]+([^a-z0-9]+|$)', ''), '[^a-z0-9]', '', 'g')"
+    )
+    # Won so far, the one definition (DESIGN.md "Forecast accuracy": won_by_a = won IN P before a):
+    # a deal whose status in the snapshot at the as-of is won counts when its closed_date is in
+    # [P's first day p0, P's end p1) and before the as-of, i.e. in [p0, min(p1, as_of)). A win after
+    # P's end belongs to a later period, however late the as-of. Used by forecast accuracy (and so
+    # the forecast range, the Forecast page) and attainment.
+    con.execute(
+        "create or replace temp macro won_so_far(status, closed_date, p0, p1, as_of) as "
+        "status = 'won' and closed_date >= p0 and closed_date < p1 and closed_date < as_of"
     )
     # The fiscal quarter of a date, named as periods.fiscal_quarter names it (DESIGN.md "Periods").
     con.execute(

@@ -89,7 +89,9 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str], batch_id:
                         {"closed_stages": [*won, *lost]})
             set_meta(con, "closed_stages", closed_key)
     # Facts derived from the whole data set, kept in meta so reports need not rescan it.
-    set_meta(con, "inferred_stages", json.dumps(_infer_stage_order(con)))
+    order, undecided = _infer_stage_order(con)
+    set_meta(con, "inferred_stages", json.dumps(order))
+    set_meta(con, "undecided_stages", json.dumps(undecided))
     d = con.execute(sql("data_date")).fetchone()[0]
     set_meta(con, "data_date", d.isoformat() if d else "")
     from . import closing_plan
@@ -109,25 +111,24 @@ def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
 def infer_stage_order(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The inferred stage list, as computed at the last write (see _infer_stage_order)."""
     stored = get_meta(con, "inferred_stages")
-    return json.loads(stored) if stored is not None else _infer_stage_order(con)
+    return json.loads(stored) if stored is not None else _infer_stage_order(con)[0]
 
 
-def _infer_stage_order(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """DESIGN.md "Stages": open stages ordered by the median position of each stage's first
-    visit in deals' histories, ties by name; stages with no history evidence after them, by
-    name. Closed stages (won, then lost) come last: ordered by the same rule, a lost stage
-    would sit mid-list, because lost deals close early in their path."""
+def undecided_stages(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """Neighbouring stages of the inferred list that no evidence orders (computed at the last write)."""
+    stored = get_meta(con, "undecided_stages")
+    return [tuple(p) for p in json.loads(stored)] if stored else _infer_stage_order(con)[1]
+
+
+def _infer_stage_order(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[str, str]]]:
+    """DESIGN.md "Stages" (kam_analytics/stages.py): the list from the evidence in
+    sql/stage_order.sql, and the neighbours it leaves undecided."""
+    from . import stages
     from .settings import is_lost_name, is_won_name
 
     rows = con.execute(sql("stage_order")).fetchall()
-
-    def key(row):
-        stage, median_position, _deals = row
-        group = 2 if is_lost_name(stage) else 1 if is_won_name(stage) else 0
-        return (group, median_position is None,
-                median_position if median_position is not None else 0.0, stage)
-
-    return [r[0] for r in sorted(rows, key=key)]
+    evidence = [stages.Evidence(stage, pos, prob, cat) for stage, pos, _deals, prob, cat in rows]
+    return stages.infer_order(evidence, is_won_name, is_lost_name)
 
 
 def data_date(con: duckdb.DuckDBPyConnection) -> date | None:

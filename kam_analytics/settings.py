@@ -332,6 +332,7 @@ class StageConfig:
     won: tuple[str, ...]
     lost: tuple[str, ...]
     inferred: bool                 # True until the user saves a list
+    undecided: tuple[tuple[str, str], ...] = ()   # inferred neighbours no evidence orders
 
     @property
     def open(self) -> tuple[str, ...]:
@@ -348,7 +349,12 @@ class StageConfig:
         user can confirm them in Settings; with no stages at all there is nothing to say."""
         if not self.inferred or not self.stages:
             return None
-        return "Stage list inferred from the data: " + " → ".join(self.stages) + "."
+        note = "Stage list inferred from the data: " + " → ".join(self.stages) + "."
+        if self.undecided:
+            pairs = "; ".join(f"{a} or {b}" for a, b in self.undecided)
+            note += (f" The data does not tell which comes first of {pairs}: the order shown is a guess until "
+                     "you confirm the list in Settings.")
+        return note
 
     def status_of(self, stage: str | None) -> str:
         if stage in self.won:
@@ -367,7 +373,8 @@ def stage_config(con: duckdb.DuckDBPyConnection, conf: dict | None = None) -> St
     from . import models
 
     stages = tuple(models.infer_stage_order(con))
-    return StageConfig(stages, *_closed_of(stages, {}), inferred=True)
+    return StageConfig(stages, *_closed_of(stages, {}), inferred=True,
+                       undecided=tuple(models.undecided_stages(con)))
 
 
 def closed_stages(con: duckdb.DuckDBPyConnection, conf: dict | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:

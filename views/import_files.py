@@ -14,6 +14,7 @@ from kam_analytics.importing.mapping import kind_fields
 from kam_analytics.importing.read import BOOK_EXT, TEXT_EXT
 
 NOT_USED = "(not used)"
+CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN", "CZK", "CNY", "INR", "BRL")
 
 
 @st.cache_data(show_spinner=False)
@@ -71,15 +72,35 @@ with _ui.guarded():
 
         mapping_only = {k: ({kk: vv for kk, vv in v.items() if kk != "aliases"} if k == "*" else v)
                         for k, v in overrides.items()}   # aliases apply at load, not to the check
+        # the currency of the files with amounts but no currency column (None: the settings currency)
+        settings_currency = _ui.read("kam_analytics.settings.load")["currency"]
+        currency_key = "import-currency-" + "-".join(str(f.file_id) for f in uploads)   # one choice per upload
+        currency = st.session_state.get(currency_key)
+        currency = None if currency == settings_currency else currency
         signature = (tuple((f.file_id, f.name, f.size) for f in uploads), json.dumps(mapping_only, sort_keys=True),
-                     _ui.data_version())
+                     _ui.data_version(), currency)
         if st.session_state.get("checked", (None,))[0] != signature:
             paths, names = _saved_uploads(uploads)
             with st.status("Reading and checking the files…", expanded=False) as status:
-                check = run.preview(_ui.path(), paths, names, overrides)
+                check = run.preview(_ui.path(), paths, names, overrides, currency=currency,
+                                    currency_source="chosen on the Import page")
                 status.update(label="Files read and checked", state="complete")
             st.session_state["checked"] = (signature, paths, names, check)
         _sig, paths, names, check = st.session_state["checked"]
+        without = [r.file for r in check.files if r.currency]   # amounts, but no currency of their own
+        if without:
+            with st.container(border=True):
+                options = list(dict.fromkeys([settings_currency, *CURRENCIES]))
+                st.selectbox("Currency of the amounts", options, key=currency_key,
+                             index=options.index(currency or settings_currency),
+                             help="Applies to every file of this upload that has amounts but no currency column; "
+                                  "a file's own currency column wins. Stored on each deal.")
+                files_ = ", ".join(dict.fromkeys(without))
+                st.caption(f"{files_} {'has' if len(set(without)) == 1 else 'have'} amounts but no currency (no currency "
+                           "column, or empty cells in it): "
+                           + (f"taken in **{currency}**, as chosen here (the settings currency is {settings_currency})."
+                              if currency else f"taken in **{settings_currency}**, the settings currency, unless you "
+                                               "choose another here."))
         for i, rep in enumerate(check.files):
             where = rep.file + (f" · sheet {rep.sheet}" if rep.sheet else "") + \
                 (f" · header on row {rep.header_row}" if rep.header_row else "")
@@ -150,8 +171,11 @@ with _ui.guarded():
         blocked = check.status == "rejected" or (len(check.rejects) > 0 and not keep)
         if st.button("Load", type="primary", disabled=blocked, key="load"):
             with st.spinner("Loading…"):
-                result = run.import_files(_ui.path(), paths, keep_good_rows=keep, overrides=overrides, names=names)
+                result = run.import_files(_ui.path(), paths, keep_good_rows=keep, overrides=overrides, names=names,
+                                          currency=currency, currency_source="chosen on the Import page")
             (st.success if result.status == "loaded" else st.info if result.status == "unchanged" else st.error)(result.message)
+        elif blocked and any(r.questions for r in check.files):
+            st.caption("Answer the words to map above (each answer is remembered), or fix the file and upload it again.")
         elif blocked and len(check.rejects):
             st.caption("Fix the bad values in the file and upload it again, or tick the box to load the good rows.")
 

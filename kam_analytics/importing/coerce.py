@@ -306,7 +306,8 @@ def _extract(t: pd.Series, pattern: str) -> pd.DataFrame:
     cols = {}
     for name in re.findall(r"\(\?P<(\w+)>", pattern):
         child = pc.struct_field(st, name)
-        cols[name] = pc.if_else(pc.equal(child, ""), pa.scalar(None, child.type), child).to_pandas()
+        # by position: the column's own index (a subset of a file's rows) is put back below
+        cols[name] = pc.if_else(pc.equal(child, ""), pa.scalar(None, child.type), child).to_pandas().to_numpy()
     out = pd.DataFrame(cols, index=t.index).astype("string")
     return out.where((out["sep"] == out["sep2"]).fillna(False).astype(bool))
 

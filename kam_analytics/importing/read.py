@@ -23,7 +23,11 @@ KV_LABELS = {"data", "date", "plan date", "creato da", "created by", "versione",
              "cliente", "account name", "problem", "problema", "proposed solution", "soluzione proposta",
              "target date", "data obiettivo", "plan type", "tipo piano", "annual target",
              "obiettivo annuale", "next review", "prossima revisione", "snapshot date", "as of",
-             "report date", "data report"}
+             "report date", "data report", "buyer signed", "seller signed", "buyer signed date",
+             "seller signed date", "firmato cliente", "firmato venditore", "firma cliente", "firma venditore",
+             "data firma cliente", "data firma venditore", "responsabile cliente", "responsabile venditore",
+             "referente cliente", "referente venditore", "trattativa", "opportunita", "tipo di piano",
+             "converted date", "data conversione", "customer owner", "our owner"}
 
 # Summary lines are told by their shape (DESIGN.md "Reading values"): the row's first filled
 # cell is a summary word, alone or with a count ("Grand Totals (1519 records)", "Totale (12

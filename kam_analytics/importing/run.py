@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import db, settings
+from .. import db, models, settings
 from ..errors import InputError
 from . import coerce
 from . import vocabulary
@@ -56,6 +56,8 @@ class FileReport:
     remembered: bool = False                 # the mapping came from an earlier confirmed override
     preview: pd.DataFrame | None = None      # the first rows as they will be stored
     questions: list = field(default_factory=list)   # unknown words of a fixed vocabulary (vocabulary.Question)
+    currency: str | None = None              # the currency the import gave rows with amounts but none of their own
+    currency_from: str | None = None         # column (the file's own) | given (--currency, the page) | settings
 
 
 @dataclass
@@ -176,9 +178,16 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
             c = coerce.to_currency(s)
         elif fld == "stage" and stage_map is not None:
             known = list(dict.fromkeys(stage_map.values()))
-            c, asked = vocabulary.convert(s, fld, header, vocabulary.lookup(fld, answers.get(fld), stage_map),
+            stage_answers = {w: v for w, v in (answers.get(fld) or {}).items() if v in known}   # only stages of the list
+            c, asked = vocabulary.convert(s, fld, header, vocabulary.lookup(fld, stage_answers, stage_map),
                                           "a stage of the saved list (or a new stage added in Settings)", known)
             questions += asked
+        elif fld == "stage" and answers.get("stage"):   # an inferred list: names as written, or as the user answered
+            c = coerce.to_text(s)
+            table = {vocabulary.word_key(w): v for w, v in answers["stage"].items() if v}
+            written = c.values.astype(object)
+            answered = written.map(lambda v: table.get(vocabulary.word_key(v)) if isinstance(v, str) else None)
+            c = coerce.Converted(answered.where(answered.notna(), written), c.bad, c.expected)
         elif fld == "probability":
             c = coerce.to_probability(s, header, marks=number_formats.get(header), **in_file)
         elif ty in ("DOUBLE", "INTEGER", "BIGINT"):
@@ -234,7 +243,8 @@ def _parse_logged_values(t: Table, m: Mapping, raw: pd.DataFrame, out: pd.DataFr
     from .read import norm as _norm
 
     bad = pd.Series(False, index=out.index)
-    out["logged_field"] = out["field"].map(lambda f: LOGGED_FIELDS.get(_norm(f)) if isinstance(f, str) else None)
+    names = {f: LOGGED_FIELDS.get(_norm(f)) for f in out["field"].dropna().unique()}   # each field name once
+    out["logged_field"] = out["field"].map(names)
     other = out["logged_field"].isna() & out["field"].notna()
     if other.any():
         names = ", ".join(sorted(set(out.loc[other, "field"]))[:5])
@@ -269,8 +279,7 @@ def _parse_logged_values(t: Table, m: Mapping, raw: pd.DataFrame, out: pd.DataFr
                 _reject(rejects, t, t.row_numbers[i], headers[which], raw.at[i, headers[which]],
                         f"expected {c.expected} (the field is {out.at[i, 'field']})")
             bad.loc[s.index] |= c.bad
-            for i, v in zip(s.index, c.values):
-                parsed.at[i] = v
+            parsed.loc[s.index] = c.values.astype(object).to_numpy()
         out[which] = parsed
     return bad
 
@@ -316,7 +325,8 @@ def _field_log_history(con, st: _Staged) -> pd.DataFrame:
                             na_position="first")   # the initial state first, even without a time
     rows[fields] = rows.groupby("deal_id")[fields].ffill()
     for f in fields:
-        rows[f] = rows[f].where(rows[f].map(lambda v: v is not _CLEARED), None)
+        cleared = rows[f].to_numpy(dtype=object) == _CLEARED   # elementwise in C: only the marker equals it
+        rows[f] = rows[f].where(~cleared, None)
     rows = rows[rows["changed_at"].notna()]           # no created date: the initial state has no time
     rows["_order"] = range(len(rows))
     return rows[["deal_id", "changed_at", *fields, "_order"]]
@@ -382,7 +392,35 @@ def _validate(t: Table, m: Mapping, df: pd.DataFrame, raw: pd.DataFrame, rejects
 
 
 CONTEXT_FIELDS = ("account_name", "deal_id", "plan_type")
+CONTEXT_LABELS = {"account_name": "Account", "deal_id": "Deal ID", "plan_type": "Plan type"}
 HEADER_KINDS = ("account_plans", "plans")
+
+
+def _header_fields(kind: str, meta: dict) -> dict[str, str]:
+    """field -> normalised label, for the key-value lines of `meta` that are fields of `kind`."""
+    syn = synonyms()[kind]
+    out: dict[str, str] = {}
+    for key in meta:
+        for f, xs in syn.items():
+            # two lines for one field ('Deal: Acme renewal', 'Deal ID: D1'): the one naming an id wins
+            if key in xs and (f not in out or ("id" in key.split() and "id" not in out[f].split())):
+                out[f] = key
+    return out
+
+
+def _plan_meta(t: Table) -> tuple[dict, str | None]:
+    """The key-value block, with the plan type a plan header does not write (DESIGN "Reading
+    values"): mutual when it names a buyer owner or a buyer signature, else closing; and the
+    note that says so."""
+    fields = _header_fields("plans", t.meta)
+    if "deal_id" not in fields or "plan_type" in fields or len(fields) < 2:
+        return t.meta, None
+    mutual = "buyer_owner" in fields or "buyer_signed_date" in fields
+    kind = "mutual" if mutual else "closing"
+    meta = {**t.meta, "plan type": ("Plan type", kind, min(r for _l, _v, r in t.meta.values()))}
+    return meta, (f"no plan type written: a {kind} plan ("
+                  + ("the header names a buyer owner or a buyer signature)" if mutual else
+                     "the header names no buyer owner and no buyer signature)"))
 
 
 def _with_context(t: Table) -> Table:
@@ -390,11 +428,13 @@ def _with_context(t: Table) -> Table:
     (a template's action plan or plan steps name their account or deal once, above)."""
     syn = synonyms()
     present = {f for h in t.headers for kind in syn.values() for f, xs in kind.items() if norm(h) in xs}
+    meta, _note = _plan_meta(t)
     extra = []
-    for key, (label, value, _row) in t.meta.items():
+    for key, (label, value, _row) in meta.items():
         for fld in CONTEXT_FIELDS:
             if fld not in present and any(key in kind.get(fld, ()) for kind in syn.values()):
-                extra.append((label, value))
+                # named as every kind knows it ('Trattativa: D1' is the steps' Deal ID)
+                extra.append((CONTEXT_LABELS[fld], value))
                 present.add(fld)
                 break
     if not extra or not t.n_rows:
@@ -410,17 +450,18 @@ def _with_context(t: Table) -> Table:
 
 
 def _header_table(t: Table) -> Table | None:
-    """A key-value block that is an account plan's or a plan's header, as a one-row table."""
+    """A key-value block that is an account plan's or a plan's header, as a one-row table. A
+    plan header always gives a plan row, its type written or inferred (_plan_meta)."""
     if not t.meta:
         return None
-    syn = synonyms()
+    meta, note = _plan_meta(t)
     for kind in HEADER_KINDS:
-        fields = {f for key in t.meta for f, xs in syn[kind].items() if key in xs}
+        fields = _header_fields(kind, meta)
         if all(r in fields for r in TABLES[kind][1]):
-            labels = [lbl for lbl, _v, _r in t.meta.values()]
-            values = [v for _l, v, _r in t.meta.values()]
-            first_row = min(r for _l, _v, r in t.meta.values())
-            return Table(t.file, t.sheet, first_row, labels, [values], [first_row], {}, [], t.delimiter)
+            lines = [(lbl, v, r) for key, (lbl, v, r) in meta.items() if key in fields.values()]
+            first_row = min(r for _l, _v, r in lines)
+            return Table(t.file, t.sheet, first_row, [lbl for lbl, _v, _r in lines], [[v for _l, v, _r in lines]],
+                         [first_row], {}, [note] if note and kind == "plans" else [], t.delimiter)
     return None
 
 
@@ -443,32 +484,161 @@ def header_signature(headers: list[str]) -> str:
     return hashlib.sha1("\x1f".join(norm(h) for h in headers).encode()).hexdigest()[:16]
 
 
-def _possible_aliases(con, names: pd.Series, known: dict) -> list[tuple[str, str, str]]:
-    """New account names close to an existing one (not equal after normalisation): shown,
-    never merged silently (DESIGN.md "Keys from names")."""
-    import difflib
+ALIAS_SCORE = 90              # DESIGN.md "Keys from names": similarity >= 90 of 100
+ALIAS_MAX_NEW = 20_000        # new names looked at per file (the first ones, in the file's order)
+_ALIAS_CELLS = 32_000_000     # names x existing names scored at once (32 MB: one byte a score)
 
-    existing = con.execute("select account_id, account_name, norm_key(account_name) from accounts").fetchall()
-    if not existing or len(existing) > 20_000:
+
+def _alias_form(name: str) -> str:
+    """A name as compared for closeness: case and accents dropped, punctuation a space, the
+    words in sorted order (so the score is rapidfuzz's token sort ratio)."""
+    import unicodedata
+
+    t = unicodedata.normalize("NFKD", name.casefold())
+    t = "".join(c if c.isalnum() else " " for c in t if not unicodedata.combining(c))
+    return " ".join(sorted(t.split()))
+
+
+def _possible_aliases(con, names: pd.Series, known: dict, existing: list[tuple[str, str]] | None = None
+                      ) -> list[tuple[str, str, str]]:
+    """New names close to an existing one (not equal after normalisation): shown, never merged
+    silently (DESIGN.md "Keys from names"). `existing` is (id, name) pairs; default the
+    accounts. Close: 90 or more on rapidfuzz's token sort ratio (the words in any order). Not
+    its token ratio: that scores 100 whenever one name's words are among the other's ('GTX
+    Basic' and 'GTX Plus Basic', 'Acme' and 'Acme Corporation' are different names).
+    Returns (name in file, closest existing name, its id), one per new name."""
+    from rapidfuzz import fuzz, process
+
+    if existing is None:
+        rows = con.execute("select account_id, account_name, norm_key(account_name) from accounts "
+                           "where account_name is not null order by account_id").fetchall()
+    else:
+        rows = [(i, n, k) for (i, n), k in zip(existing, _name_keys(con, [n for _i, n in existing]))]
+    by_key: dict[str, tuple[str, str]] = {}
+    for i, n, k in rows:
+        if isinstance(k, str) and k:
+            by_key.setdefault(k, (i, n))
+    if not by_key:
         return []
-    by_key = {k: (i, n) for i, n, k in existing if k}
-    new = {}
-    candidates = list(names.dropna().unique()[:2000])
-    for name, key in zip(candidates, _name_keys(con, candidates)):
+    uniq = list(pd.Series(names, dtype="string").dropna().unique())
+    new: dict[str, str] = {}
+    for name, key in zip(uniq, _name_keys(con, uniq)):
         if isinstance(key, str) and key and key not in by_key and key not in known and key not in new:
             new[key] = name
-    out = []
-    for key, name in new.items():
-        close = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0.85)
-        if close:
-            acc_id, acc_name = by_key[close[0]]
-            out.append((name, acc_name, acc_id))
-    return out
+            if len(new) >= ALIAS_MAX_NEW:
+                break
+    if not new:
+        return []
+    old = list(by_key.values())
+    old_forms = np.array([_alias_form(n) for _i, n in old], dtype=object)
+    old_len = np.array([len(f) for f in old_forms])
+    new_forms = pd.Series([_alias_form(n) for n in new.values()], index=list(new.values()), dtype=object)
+    best: dict[str, tuple[float, int]] = {}
+    # a ratio of 90 needs the longer form at most 11/9 of the shorter: only such pairs are scored
+    for length, group in new_forms.groupby(new_forms.map(len)):
+        near = np.flatnonzero((old_len * 9 <= length * 11) & (length * 9 <= old_len * 11))
+        if not len(near):
+            continue
+        step, near_forms = max(1, _ALIAS_CELLS // len(near)), list(old_forms[near])
+        for lo in range(0, len(group), step):
+            part = group.iloc[lo:lo + step]
+            # below the cutoff a score is 0; above it, rounded (89.7 is 0, never 90)
+            scores = process.cdist(list(part), near_forms, scorer=fuzz.ratio, score_cutoff=ALIAS_SCORE,
+                                   dtype=np.uint8, workers=1)
+            top = scores.argmax(axis=1)
+            for name, row, j in zip(part.index, scores, top):
+                if row[j] >= ALIAS_SCORE:
+                    best[name] = (row[j], int(near[j]))
+    return [(name, old[best[name][1]][1], old[best[name][1]][0]) for name in new.values() if name in best]
+
+
+CURRENCY_KINDS = ("deals",)                        # tables with amounts and a currency column
+NO_CURRENCY_KINDS = ("products", "quotas", "forecast_calls")   # amounts, no currency column: the settings one
+
+
+def _file_currency(rep: FileReport, m: Mapping, good: pd.DataFrame, default: str, given: str | None,
+                   source: str) -> pd.DataFrame:
+    """DESIGN.md "Currency": the rows of a file with amounts carry its currency. A file's own
+    currency column wins; a file without one (or an empty cell of it) is in the currency given
+    for the import (--currency, the Import page), else the settings currency. The summary says
+    which currency, and where it came from."""
+    if m.kind in NO_CURRENCY_KINDS and given and given != default and AMOUNT_FIELDS & set(good.columns):
+        rep.notes.append(f"the currency {given} ({source}) is not stored for {m.kind}: the table has no "
+                         f"currency column, its amounts count in the settings currency ({default})")
+    if m.kind not in CURRENCY_KINDS or "amount" not in good:
+        return good
+    cur = given or default
+    said = f"{cur}, {source}" if given else (
+        f"{cur}, the settings currency (if they are in another currency, say it with --currency CUR "
+        "or on the Import page)")
+    if "currency" in good:
+        header = next((h for h, f in m.columns.items() if f == "currency"), "currency")
+        empty = good["currency"].isna()
+        codes = sorted(set(good.loc[~empty, "currency"]))
+        rep.currency_from = "column"
+        rep.notes.append(f"currency from the file's column {header!r}"
+                         + (f" ({', '.join(codes[:5])}{', …' if len(codes) > 5 else ''})" if codes else ""))
+        if empty.any():
+            rep.currency = cur
+            good = good.assign(currency=good["currency"].astype("string").fillna(cur))
+            rep.notes.append(f"{int(empty.sum()):,} row(s) with no currency in the column {header!r}: their amounts "
+                             f"taken in {said}")
+        return good
+    rep.currency, rep.currency_from = cur, ("given" if given else "settings")
+    rep.notes.append(f"the file has no currency column: its amounts taken in {said}")
+    return good.assign(currency=pd.Series(cur, index=good.index, dtype="string"))
+
+
+ALIAS_NOTES = 20   # possible aliases of products or owners said one by one per file; the rest counted
+NAME_FIELDS = {   # field -> the tables (and kinds of file) naming it
+    "product": ("products", "deals"),
+    "owner": ("owners", "deals", "quotas", "forecast_calls"),
+}
+
+
+def _name_aliases(con, staged: list[_Staged]) -> None:
+    """Products and owners as accounts (DESIGN.md "Keys from names"): names equal after
+    normalisation simply match (the joins compare norm_key); a name close to one already known
+    (stored, or in another file of the batch) is said once per pair, as a possible alias, and
+    loads as written, never merged."""
+    for fld, tables in NAME_FIELDS.items():
+        files = [st for st in staged if st.kind in tables and fld in st.frame]
+        if not files:
+            continue
+        union = " union ".join(f'select "{fld}" from "{t}"' for t in tables)
+        stored = [r[0] for r in con.execute(f"select * from ({union}) where {fld} is not null order by 1").fetchall()]
+        in_file = {id(st): list(pd.Series(st.frame[fld], dtype="string").dropna().unique()) for st in files}
+        said: set[frozenset] = set()
+        for st in files:
+            others = [("stored", n) for n in stored]     # (where, name)
+            others += [(o.report.file, n) for o in files if o is not st for n in in_file[id(o)]]
+            if not others:
+                continue
+            found = _possible_aliases(con, pd.Series(in_file[id(st)], dtype="string"), {}, others)
+            keys = _name_keys(con, [n for new, old, _w in found for n in (new, old)])
+            shown = 0
+            for k, (new, old, where) in enumerate(found):
+                pair = frozenset((keys[2 * k], keys[2 * k + 1]))
+                if pair in said:
+                    continue
+                said.add(pair)
+                shown += 1
+                if shown <= ALIAS_NOTES:
+                    st.report.notes.append(
+                        f"{fld} {new!r} looks like {old!r} ({'already stored' if where == 'stored' else 'in ' + where}): "
+                        f"a possible alias, loaded as written (close names are never merged); if they are one {fld}, "
+                        "write it the same way everywhere")
+            if shown > ALIAS_NOTES:
+                st.report.notes.append(f"… and {shown - ALIAS_NOTES:,} more {fld} name(s) that look like another one: "
+                                       "possible aliases, loaded as written")
 
 
 def stage_files(paths: list[Path], con, overrides: dict | None = None, names: list[str] | None = None,
-                snapshot_date: date | None = None) -> tuple[list[_Staged], list[dict], list[FileReport], list[str]]:
-    """Read, map, convert and validate every file; nothing is written."""
+                snapshot_date: date | None = None, currency: str | None = None,
+                currency_source: str = "given with --currency") -> tuple[list[_Staged], list[dict], list[FileReport], list[str]]:
+    """Read, map, convert and validate every file; nothing is written. `currency`: the
+    currency of the files with amounts but no currency column (default the settings
+    currency), `currency_source` where it was given (for the summary)."""
     types = {**schema_types(con), **FILE_ONLY_TYPES}
     conf = settings.load(con)
     cfg = settings.stage_config(con, conf)
@@ -565,6 +735,7 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
             bad = info["bad"] | _validate(t, m, df, info["raw"], rejects)
             rep.rejected = int(bad.sum())
             good = df[~bad].copy() if bad.any() else df
+            good = _file_currency(rep, m, good, conf["currency"], currency, currency_source)
             shown = good.drop(columns=[c for c in good.columns if c.startswith("__")]).head(PREVIEW_ROWS).copy()
             for c in shown.columns:   # dates without a time read as dates
                 if str(shown[c].dtype).startswith("datetime64") and (shown[c].dropna().dt.normalize() == shown[c].dropna()).all():
@@ -586,7 +757,55 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
                 reports[first_report].notes.append(
                     f"{'sheet ' + repr(t.sheet) if t.sheet else 'the file'}: {len(t.meta)} key-value line(s) "
                     f"({labels}{', …' if len(t.meta) > 3 else ''}) head no table and are no plan's header: not imported")
+    _name_aliases(con, staged)
+    if stage_map is None:
+        errors += _stage_synonyms(staged, cfg.stages, answers_for({}).get("stage", {}))
     return staged, rejects, reports, errors
+
+
+_CLOSED_WORDS = {"closed", "chiusa", "chiuso", "chiuse", "chiusi"}
+
+
+def _synonym_key(name: str) -> str:
+    """Stage names that may be one stage: equal once closed/chiusa/chiuso and case are dropped,
+    or of the same closed kind (Won and Closed Won, Vinto and Chiusa vinta)."""
+    if settings.is_won_name(name):
+        return "\x00won"
+    if settings.is_lost_name(name):
+        return "\x00lost"
+    return " ".join(w for w in vocabulary.word_key(name).split() if w not in _CLOSED_WORDS)
+
+
+def _stage_synonyms(staged: list[_Staged], known: tuple[str, ...], answered: dict) -> list[str]:
+    """DESIGN "Stages": a new stage name that looks like a synonym of a known one (or of another
+    new one) is asked about, never merged or kept apart silently. The answer is a value mapping
+    of the stage: to the other name (the same stage) or to itself (a stage of its own)."""
+    seen: dict[str, dict[str, tuple[_Staged, int]]] = {}
+    for name in known:
+        seen.setdefault(_synonym_key(name), {})[name] = (None, 0)
+    for st in staged:
+        names = []
+        if "stage" in st.frame:
+            names += list(st.frame["stage"].dropna())
+        names += list(st.stage_columns.values())
+        for name, n in pd.Series(names, dtype=object).value_counts(sort=False).items():
+            seen.setdefault(_synonym_key(str(name)), {}).setdefault(str(name), (st, int(n)))
+    out = []
+    for group in seen.values():
+        if len(group) < 2:
+            continue
+        for name, (st, n) in group.items():
+            if st is None or vocabulary.word_key(name) in {vocabulary.word_key(w) for w in answered}:
+                continue     # already in the data, or answered: the new names are the ones asked about
+            others = tuple(o for o in group if o != name)
+            if any(o in known for o in others) or name == sorted(group)[-1]:
+                q = vocabulary.Question("stage", "stage", name, n, (*others, name))
+                st.report.questions.append(q)
+                out.append(f"{st.report.file}: the stage {name!r} may be the same stage as "
+                           f"{' or '.join(repr(o) for o in others)}: say which (answer {name!r} itself to keep it a "
+                           f"stage of its own) on the Import page, or with --mapping FILE.json "
+                           f'{{"values": {{"stage": {{"{name}": "<stage>"}}}}}}')
+    return out
 
 
 def _rejects_frame(rejects: list[dict]) -> pd.DataFrame:
@@ -598,11 +817,13 @@ def _rejects_frame(rejects: list[dict]) -> pd.DataFrame:
 
 
 def preview(path, files: list[Path], names: list[str] | None = None, overrides: dict | None = None,
-            snapshot_date: date | None = None) -> ImportResult:
+            snapshot_date: date | None = None, currency: str | None = None,
+            currency_source: str = "given with --currency") -> ImportResult:
     """What an import would do, without writing: kinds, mappings, the first rows as they
     would be stored, every bad value and every file-level error."""
     with db.read(path) as con:
-        _staged, rejects, reports, errors = stage_files([Path(f) for f in files], con, overrides, names, snapshot_date)
+        _staged, rejects, reports, errors = stage_files([Path(f) for f in files], con, overrides, names, snapshot_date,
+                                                        currency, currency_source)
     rej = _rejects_frame(rejects)
     status = "rejected" if errors else "ready"
     return ImportResult(status, None, reports, rej, "; ".join(errors))
@@ -747,10 +968,12 @@ def _wide_history(df: pd.DataFrame, stage_columns: dict[str, str]) -> pd.DataFra
 
 
 def import_files(path, files: list[Path], keep_good_rows: bool = False, overrides: dict | None = None,
-                 names: list[str] | None = None, snapshot_date: date | None = None) -> ImportResult:
+                 names: list[str] | None = None, snapshot_date: date | None = None, currency: str | None = None,
+                 currency_source: str = "given with --currency") -> ImportResult:
     files = [Path(f) for f in files]
     with db.read(path) as con:
-        staged, rejects, reports, errors = stage_files(files, con, overrides, names, snapshot_date)
+        staged, rejects, reports, errors = stage_files(files, con, overrides, names, snapshot_date, currency,
+                                                       currency_source)
     rej = _rejects_frame(rejects)
     description = "import: " + ", ".join(names or [f.name for f in files])
     if errors or (len(rej) and not keep_good_rows):
@@ -817,24 +1040,23 @@ def _load(b: db.Batch, staged: list[_Staged], new_aliases: dict | None = None, n
     remember = {sig: o for st in staged if st.remember for sig, o in [st.remember]}
     if remember and {**conf["mapping_overrides"], **remember} != conf["mapping_overrides"]:
         settings.write_in_batch(b, "mapping_overrides", {**conf["mapping_overrides"], **remember})
-    # deals this batch gives history of another shape (loaded after the deals themselves)
-    other_shape_ids = pd.concat([pd.Series(st.frame["deal_id"], dtype="string") for st in staged
-                                 if st.kind in ("deal_history", "deal_field_history")]
-                                + [pd.Series([], dtype="string")]).dropna().unique()
     by_kind: dict[str, list[_Staged]] = {}
-    for st in staged:
+    # successive snapshots in the order of their dates, not of the command line: the latest-dated
+    # one gives the deals' current fields
+    for st in sorted(staged, key=lambda st: st.snapshot[0] if st.snapshot and not st.stage_columns else datetime.min):
         by_kind.setdefault(st.kind, []).append(st)
     types = schema_types(con)
     for kind in LOAD_ORDER:
         for st in by_kind.get(kind, []):
-            _load_one(b, st, aliases, types, other_shape_ids)
+            _load_one(b, st, aliases, types)
             st.frame = None   # its rows are in the database now: free them before the next file and the refresh
     release_arrow_memory()
     b.frames_released = True
+    _snapshot_history(b, [st for st in staged if st.kind == "deals" and st.snapshot and not st.stage_columns])
     _fill_deal_dates(b, staged)
 
 
-def _load_one(b: db.Batch, st: _Staged, aliases: dict, types: dict, other_shape_ids) -> None:
+def _load_one(b: db.Batch, st: _Staged, aliases: dict, types: dict) -> None:
     con, kind, df = b.con, st.kind, st.frame
     if "account_name" in df or "account_id" in df:
         df = _account_ids(df, con, aliases)
@@ -853,13 +1075,15 @@ def _load_one(b: db.Batch, st: _Staged, aliases: dict, types: dict, other_shape_
         st.report.new, st.report.unchanged = added, same
         b.rows_loaded += added
         return
+    if kind == "deals" and not st.stage_columns:
+        df = _observe_snapshot(b, st, df)
     cols = [c for c in df.columns if not c.startswith("_") and c in types[kind]]
     new, changed, unchanged = upsert(b, kind, df, cols, list(types[kind]))
     st.report.new, st.report.changed, st.report.unchanged = new, changed, unchanged
     b.rows_loaded += new + changed
-    if kind == "deals" and not st.stage_columns:
-        _snapshot_history(b, st, other_shape_ids)
-    elif kind == "deals":
+    if kind == "plan_steps":
+        _plans_for_steps(b, st)
+    if kind == "deals" and st.stage_columns:
         wide = _wide_history(df, st.stage_columns)
         added, _same = _insert_history(b, wide, "wide")
         b.rows_loaded += added
@@ -867,6 +1091,23 @@ def _load_one(b: db.Batch, st: _Staged, aliases: dict, types: dict, other_shape_
             f"{added:,} history row(s) from the stage-date column(s) "
             f"{', '.join(repr(h) for h in st.stage_columns)} and closed deals' closing dates; their "
             "amount, close date, forecast category and probability are the deal's current values")
+
+
+def _plans_for_steps(b: db.Batch, st: _Staged) -> None:
+    """Steps whose deal has no plan of their type get one (DESIGN "Reading values"): reports
+    never silently ignore stored steps."""
+    added = b.con.execute("""
+        insert into plans (deal_id, plan_type, batch_id)
+        select distinct s.deal_id, s.plan_type, ? from plan_steps s
+        where s.batch_id = ? and not exists (select 1 from plans p where p.deal_id = s.deal_id
+                                             and p.plan_type = s.plan_type)
+        returning deal_id
+    """, [b.batch_id, b.batch_id]).fetchall()
+    if added:
+        b.touched.add("plans")
+        b.rows_loaded += len(added)
+        st.report.notes.append(f"{len(added):,} deal(s) had steps but no plan of their type: a plan row was created "
+                               "for each (fill in its owners and dates with a plan header or the plan template)")
 
 
 def _replace_snapshot_rows(b: db.Batch, st: _Staged, df: pd.DataFrame) -> None:
@@ -889,71 +1130,96 @@ def _replace_snapshot_rows(b: db.Batch, st: _Staged, df: pd.DataFrame) -> None:
                            "file's history (undo brings them back)")
 
 
-def _snapshot_history(b: db.Batch, st: _Staged, other_shape_ids) -> None:
-    """DESIGN.md deal_history, successive snapshots: for the deals of this export with no
-    history of another shape, the first snapshot holding a deal gives a row at its created
-    date (else the snapshot date), each later one a row at the snapshot date whenever stage,
-    amount, close date, forecast category or probability changed."""
+def _observe_snapshot(b: db.Batch, st: _Staged, df: pd.DataFrame) -> pd.DataFrame:
+    """A plain deals export is a snapshot of its deals as of its date (DESIGN deal_history):
+    every deal of it is recorded in deal_snapshots. Returns the rows whose current fields it
+    gives: a deal with a later-dated snapshot (this batch or earlier) keeps that one's. Two
+    snapshots of the same date that disagree about a deal are an error naming both files."""
     con = b.con
     when, source = st.snapshot
-    snap_file_ids = pd.DataFrame({"deal_id": st.frame["deal_id"].astype("string")})  # read by its name in the SQL (FRAMES_BY_NAME)
-    other_ids = pd.DataFrame({"deal_id": pd.Series(other_shape_ids, dtype="string")})  # read by its name in the SQL
-    con.execute("""create or replace temp table snap_ids as select distinct deal_id from snap_file_ids
-                   where deal_id is not null and deal_id not in (select deal_id from other_ids)""")
+    cols = ["stage", "amount", "close_date", "forecast_category", "created_date", "closed_date"]
+    observed = pd.DataFrame({"deal_id": df["deal_id"].astype("string")})   # read by its name (FRAMES_BY_NAME)
+    for c in cols:
+        observed[c] = df[c] if c in df else None
+    observed = observed[observed["deal_id"].notna()]
+    if source == "the import date":
+        # no date anywhere: a later export of the same day is a newer state, not a disagreement
+        # (the one case where the order of imports can change a result: the summary says so)
+        where = "snapshot_at = ? and deal_id in (select deal_id from observed)"
+        con.execute(f"insert into undo_log select ?, 'deal_snapshots', to_json(t) from deal_snapshots t where {where}",
+                    [b.batch_id, when])
+        con.execute(f"delete from deal_snapshots where {where}", [when])
+        st.report.notes.append("no snapshot date in the file, its name or --snapshot-date: dated by the import date, "
+                               "so a later export imported the same day replaces this one's states (give each "
+                               "export its date to keep them apart)")
+    clash = con.execute("""
+        select o.deal_id, s.source from observed o join deal_snapshots s
+          on s.deal_id = o.deal_id and s.snapshot_at = $when
+        where (s.stage, s.amount, s.close_date, s.forecast_category)
+              is distinct from (o.stage, o.amount::double, o.close_date::date, o.forecast_category)
+        limit 1
+    """, {"when": when}).fetchone()
+    if clash:
+        raise InputError(f"{st.report.file} and {clash[1].split(' (')[0]} are both snapshots dated {when.date()} and "
+                         f"disagree about the deal {clash[0]!r}; expected one state per deal and date. Give one of "
+                         "them another date (--snapshot-date, or the date in its name)")
+    later = {r[0] for r in con.execute(
+        "select distinct deal_id from deal_snapshots where snapshot_at > ? and deal_id in (select deal_id from observed)",
+        [when]).fetchall()}
     con.execute("""
-        create or replace temp table snap_rows as
-        with other as (select distinct deal_id from deal_history where shape <> 'snapshot'),
-        last_snap as (
-            select * from deal_history where shape = 'snapshot'
-            qualify row_number() over (partition by deal_id order by changed_at desc, seq desc) = 1
-        ),
-        probability_now as (   -- the deal row holds no probability; keep the last one seen
-            select deal_id, probability from last_snap
-        ),
-        base as (
-            select d.deal_id, d.stage, d.amount, d.close_date, d.forecast_category, p.probability,
-                   d.created_date::timestamp as created_at,
-                   l.changed_at as last_at,
-                   -- first seen already closed: an unknown path; the closed row at its closing
-                   l.deal_id is null and list_contains($closed, d.stage) as first_closed,
-                   case when l.deal_id is not null then $when
-                        when list_contains($closed, d.stage)
-                            then coalesce(d.closed_date::timestamp, d.close_date::timestamp, $when)
-                        else coalesce(d.created_date::timestamp, $when) end as changed_at
-            from deals d
-            join snap_ids s using (deal_id)
-            left join last_snap l using (deal_id)
-            left join probability_now p using (deal_id)
-            where d.deal_id not in (select deal_id from other)
-              and (l.deal_id is null
-                   or (l.stage, l.amount, l.close_date, l.forecast_category)
-                      is distinct from (d.stage, d.amount, d.close_date, d.forecast_category))
-        ),
-        rows as (
-            select deal_id, changed_at, stage, amount, close_date, forecast_category, probability, last_at, 1 as k
-            from base
-            union all   -- before the closing of a deal first seen closed: open, its stage unknown
-            select deal_id, created_at, null, amount, close_date, forecast_category, probability, last_at, 0
-            from base where first_closed and created_at < changed_at
-        )
-        select deal_id, changed_at, stage, amount, close_date, forecast_category, probability,
-               row_number() over (order by deal_id, k) as _order, last_at
-        from rows
-    """, {"when": when, "closed": list(sum(settings.closed_stages(con), ()))})
-    older = con.execute("select count(*) from snap_rows where last_at >= changed_at").fetchall()[0][0]
-    con.execute("delete from snap_rows where last_at >= changed_at")   # an older export after a newer one
-    missing = con.execute("""
-        select count(distinct h.deal_id) from deal_history h
-        where h.shape = 'snapshot' and h.deal_id not in (select deal_id from snap_ids)
-    """).fetchall()[0][0]
+        insert into deal_snapshots
+        select o.deal_id, $when, o.stage, o.amount::double, o.close_date::date, o.forecast_category,
+               o.created_date::date, o.closed_date::date, $source, $b
+        from observed o
+        where not exists (select 1 from deal_snapshots s where s.deal_id = o.deal_id and s.snapshot_at = $when)
+    """, {"when": when, "source": f"{st.report.file} ({source})", "b": b.batch_id})
+    b.touched.add("deal_snapshots")
+    if later:
+        st.report.notes.append(f"{len(later):,} deal(s) already have a later-dated snapshot: their current fields "
+                               "come from it, this older export adds to their history only")
+        return df[~df["deal_id"].astype("string").isin(later)]
+    return df
+
+
+def _snapshot_history(b: db.Batch, snaps: list[_Staged]) -> None:
+    """The snapshot rows of deal_history for every deal this batch observed, rebuilt from all
+    of its snapshots (sql/snapshot_history.sql), so the history never depends on the order of
+    the files or their split into batches. The rows replaced are kept for undo."""
+    if not snaps:
+        return
+    con = b.con
+    con.execute("create or replace temp table snap_deals as "
+                "select distinct deal_id from deal_snapshots where batch_id = ?", [b.batch_id])
+    won, lost = settings.closed_stages(con)
+    con.execute(f"create or replace temp table snap_rows as {models.sql('snapshot_history')}",
+                {"closed_stages": [*won, *lost]})
+    # only the difference is written: rows no longer due go (kept for undo), new ones come
+    same = " and ".join(f'h."{c}" is not distinct from n."{c}"' for c in HISTORY_TYPES)
+    where = (f"shape = 'snapshot' and deal_id in (select deal_id from snap_deals) "
+             f"and not exists (select 1 from snap_rows n where {same.replace('h.', 'deal_history.')})")
+    con.execute(f"insert into undo_log select ?, 'deal_history', to_json(t) from deal_history t "
+                f"where {where.replace('deal_history.', 't.')}", [b.batch_id])
+    before = con.execute(f"select count(*) from deal_history where {where}").fetchone()[0]
+    con.execute(f"delete from deal_history where {where}")
     added, _same = _insert_history(b, "snap_rows", "snapshot")
-    b.rows_loaded += added
-    st.report.notes.append(f"snapshot dated {when.date().isoformat()} (from {source}): {added:,} history row(s) "
-                           "for deals whose state is new or changed")
-    if older:
-        st.report.notes.append(f"{older:,} deal(s) already have a later snapshot: this older export added no row for them")
+    if before:
+        b.touched.add("deal_history")
+    b.rows_loaded += added + before
+    for st in snaps:
+        when, source = st.snapshot
+        st.report.notes.append(f"snapshot dated {when.date().isoformat()} (from {source})")
+    snaps[-1].report.notes.append(
+        f"history from the snapshots: {added:,} row(s) added and {before:,} replaced for the deals these exports hold, "
+        "one at each deal's created date and one at each later snapshot date where it changed")
+    missing = con.execute("""
+        select count(distinct deal_id) from deal_snapshots
+        where deal_id not in (select deal_id from snap_deals)
+    """).fetchone()[0]
     if missing:
-        st.report.notes.append(f"{missing:,} deal(s) seen in earlier snapshots are not in this export; they are kept")
+        snaps[-1].report.notes.append(f"{missing:,} deal(s) seen in earlier snapshots are not in "
+                                      f"{'this export' if len(snaps) == 1 else 'these exports'}; they are kept")
+    con.execute("drop table snap_rows")
+    con.execute("drop table snap_deals")
 
 
 def _ensure_accounts(b: db.Batch, deals: pd.DataFrame) -> None:

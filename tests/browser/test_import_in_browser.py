@@ -59,3 +59,27 @@ def test_upload_a_bad_file_and_see_the_message(tmp_path, serve, page):
     _ready(page)
     assert page.get_by_role("button", name="Load", exact=True).is_disabled()
     screenshot(page, "import_bad_file")
+
+
+def test_an_unknown_word_is_asked_answered_and_loads(tmp_path, serve, page):
+    """Issue 23, defect 4: 'Sponsor esecutivo' is no known role: the preview asks what it is;
+    once answered, the batch loads (never a dead-end rejection)."""
+    stakeholders = tmp_path / "mappa.csv"
+    stakeholders.write_text("Cliente;Nome;Ruolo\nAlpha Foods;Anna Neri;Acquirente economico\n"
+                            "Alpha Foods;Carla Riva;Sponsor esecutivo\n", encoding="utf-8")
+    app = serve(tmp_path / "empty.duckdb")
+    page.goto(f"{app.url}/import")
+    _ready(page)
+    page.locator("input[type=file]").set_input_files(str(stakeholders))
+    page.wait_for_selector("text=Words to map", timeout=30_000)
+    _ready(page)
+    assert page.get_by_role("button", name="Load", exact=True).is_disabled()
+    screenshot(page, "import_value_question")
+    page.locator("[data-testid=stSelectbox]").filter(has_text="Sponsor esecutivo").click()
+    page.get_by_role("option", name="economic buyer").click()
+    page.get_by_role("button", name="Check again with these answers").click()
+    page.wait_for_function("() => !document.body.innerText.includes('Words to map')", timeout=30_000)
+    _ready(page)
+    page.get_by_role("button", name="Load", exact=True).click()
+    page.wait_for_selector("text=loaded as batch", timeout=30_000)
+    screenshot(page, "import_value_answered")

@@ -184,11 +184,16 @@ def test_unknown_stage_names_are_errors_once_a_list_is_saved(tiny_db, tmp_path):
     f = write_csv(tmp_path / "deals.csv", [["Deal ID", "Stage"], ["N1", "lead"], ["N2", "Negotiation"], ["N3", "Vinto"]])
     with db.read(tiny_db) as con:
         before = db.table_counts(con)
-    assert import_files(tiny_db, [f], keep_good_rows=True).status == "loaded"   # no saved list: kept as written
+    # no saved list: 'lead' (beside Lead) and 'Vinto' (beside Closed Won) are asked about as possible
+    # synonyms, never merged or kept apart silently; answered with themselves, they stay as written
+    asked = import_files(tiny_db, [f], keep_good_rows=True)
+    assert asked.status == "rejected" and sorted(q.word for q in asked.files[0].questions) == ["Vinto", "lead"]
+    keep = {"values": {"stage": {"lead": "lead", "Vinto": "Vinto"}}}
+    assert import_files(tiny_db, [f], keep_good_rows=True, overrides=keep).status == "loaded"
     # a list that leaves out stages the data holds is refused, naming them
     with pytest.raises(InputError, match="stages missing from the list: 'Negotiation' .*, 'Vinto' "):
         settings.save(tiny_db, {"stages": ["Lead", "Qualify", "Propose", "Closed Won", "Closed Lost"]})
-    undo(tiny_db, 2)
+    undo(tiny_db, 3)   # batch 2 is the refused attempt
     with db.read(tiny_db) as con:
         assert db.table_counts(con) == before
     settings.save(tiny_db, {"stages": ["Lead", "Qualify", "Propose", "Closed Won", "Closed Lost"]})

@@ -269,3 +269,13 @@ def test_italian_deals_end_to_end(tmp_path):
     with db.read(path) as con:
         assert con.execute("select deal_id, amount, close_date from deals order by 1").fetchall() == [
             ("T1", 25000.0, date(2026, 3, 31)), ("T2", 12500.0, date(2026, 4, 15))]
+
+
+def test_a_subset_of_a_column_keeps_its_rows():
+    """A field-change log parses each field's values apart: a subset whose index does not start
+    at 0 (rows 5 and 6) is read as well as a whole column (it came back empty: found by the
+    shape-invariance harness)."""
+    s = pd.Series(["3/21/2026", "5/4/2026"], index=[5, 6], dtype=object)
+    c = coerce.to_timestamp(s, "Old Value", "log.csv")
+    assert c.values.tolist() == [pd.Timestamp("2026-03-21"), pd.Timestamp("2026-05-04")]
+    assert not c.bad.any()

@@ -68,3 +68,76 @@ def test_full_state_history_in_any_order_and_split(ref, tmp_path, locale, plan):
         batches[0] = side + batches[0]
     got = _import(tmp_path / "got.duckdb", batches)
     _assert_same(got, want)
+
+
+@pytest.fixture(scope="module")
+def field_log_world(ref, tmp_path_factory):
+    world, _, _ = ref
+    folder = tmp_path_factory.mktemp("flog")
+    return W.all_reports(W.load_direct(folder / "want.duckdb", W.degrade_field_log(world)))
+
+
+@pytest.mark.parametrize("plan", ["deals+log", "log+deals", "deals | log"])
+def test_field_change_log_in_any_order(ref, field_log_world, tmp_path, plan):
+    world, _, _ = ref
+    side = W.side_files(tmp_path, world)
+    files = {"deals": W.deals_file(tmp_path, world, "en"), "log": W.field_log_file(tmp_path, world)}
+    batches = [[files[x] for x in part.strip().split("+")] for part in plan.split("|")]
+    batches[0] = side + batches[0]
+    _assert_same(_import(tmp_path / "got.duckdb", batches), field_log_world)
+
+
+@pytest.fixture(scope="module")
+def wide_world(ref, tmp_path_factory):
+    world, _, _ = ref
+    folder = tmp_path_factory.mktemp("wide")
+    return W.all_reports(W.load_direct(folder / "want.duckdb", W.degrade_wide(world)))
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_wide_date_entered_sheet(ref, wide_world, tmp_path, split):
+    world, want, _ = ref
+    side = W.side_files(tmp_path, world)
+    wide = W.wide_file(tmp_path, world, want["_stage_list"])
+    batches = [side, [wide]] if split else [side + [wide]]
+    _assert_same(_import(tmp_path / "got.duckdb", batches), wide_world)
+
+
+@pytest.mark.parametrize("ext", ["xlsx", "ods"])
+def test_deals_workbook_with_italian_headers_and_history(ref, tmp_path, ext):
+    world, want, _ = ref
+    side = W.side_files(tmp_path, world)
+    deals = W.deals_file(tmp_path, world, "it", ext=ext)
+    hist = W.history_file(tmp_path, world, "it")
+    _assert_same(_import(tmp_path / "got.duckdb", [side + [hist, deals]]), want)
+
+
+def test_undoing_the_history_batch_gives_the_deals_alone(ref, tmp_path):
+    world, _, _ = ref
+    side = W.side_files(tmp_path, world)
+    deals = W.deals_file(tmp_path, world, "en")
+    alone = _import(tmp_path / "alone.duckdb", [side + [deals]])
+    from kam_analytics.batches import undo
+
+    path = tmp_path / "undone.duckdb"
+    _import(path, [side + [deals]])
+    result = import_files(path, [W.history_file(tmp_path, world, "en")])
+    assert result.status == "loaded", result.message
+    undo(path, result.batch_id)
+    _assert_same(W.all_reports(path), alone)
+
+
+@pytest.fixture(scope="module")
+def snapshot_world(ref, tmp_path_factory):
+    world, _, _ = ref
+    folder = tmp_path_factory.mktemp("snap")
+    return W.all_reports(W.load_direct(folder / "want.duckdb", W.degrade_snapshots(world)))
+
+
+@pytest.mark.parametrize("plan", ["1+2+3+4", "4+1+3+2", "2 | 1 | 4 | 3", "4 | 1+2 | 3"])
+def test_successive_snapshots_in_any_order_and_split(ref, snapshot_world, tmp_path, plan):
+    world, _, _ = ref
+    side = W.side_files(tmp_path, world)
+    snaps = W.snapshot_files(tmp_path, world)
+    batches = [side] + [[snaps[int(x) - 1] for x in part.strip().split("+")] for part in plan.split("|")]
+    _assert_same(_import(tmp_path / "got.duckdb", batches), snapshot_world)

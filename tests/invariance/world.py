@@ -199,3 +199,159 @@ def history_file(folder: Path, world, locale: str = "en", name: str | None = Non
 def same_time_last(h: pd.DataFrame) -> pd.DataFrame:
     """The state at each time: of rows sharing a deal and a changed_at, the last imported."""
     return h.drop_duplicates(["deal_id", "changed_at"], keep="last").reset_index(drop=True)
+
+
+def field_log_file(folder: Path, world, name: str = "field_history") -> Path:
+    """A Salesforce-style field-change log (Edit Date, Field / Event, Old Value, New Value) under
+    a banner, with a subtotal line after each deal and a Grand Totals footer: one line per field
+    that changed between two consecutive states of a deal (its history after the same-time rule)."""
+    h = same_time_last(world["deal_history"])
+    fields = [("stage", "Stage", _cell), ("amount", "Amount", lambda v: "" if pd.isna(v) else f"{v:.2f}"),
+              ("close_date", "Close Date", _us_date), ("forecast_category", "Forecast Category", _cell),
+              ("probability", "Probability (%)", _pct)]
+    rows: list[list[str]] = []
+    for deal, g in h.groupby("deal_id", sort=True):
+        prev = None
+        n = 0
+        for r in g.itertuples(index=False):
+            if prev is not None:
+                for f, label, fmt in fields:
+                    a, b = getattr(prev, f), getattr(r, f)
+                    if not (pd.isna(a) and pd.isna(b)) and (pd.isna(a) or pd.isna(b) or a != b):
+                        rows.append([deal, _us_stamp(r.changed_at), label, fmt(a), fmt(b)])
+                        n += 1
+            prev = r
+        if n:
+            rows.append([f"Subtotal {deal}", "", "", "", ""])
+    data = sum(1 for r in rows if not r[0].startswith("Subtotal"))
+    return _write_csv(folder / f"{name}.csv", ["Opportunity ID", "Edit Date", "Field / Event", "Old Value", "New Value"],
+                      rows, banner=["Opportunity Field History", "Filtered by: All opportunities"],
+                      footer=[[], [f"Grand Totals ({data} records)"]])
+
+
+def degrade_field_log(world) -> dict[str, pd.DataFrame]:
+    """The world as a field-change log sees it: a deal's states only where some field changed;
+    its first state at its created date (00:00), the log having no row for it; a deal whose
+    state never changed has no history at all."""
+    w = {k: v.copy() for k, v in world.items()}
+    h = same_time_last(world["deal_history"])
+    cols = ["stage", "amount", "close_date", "forecast_category", "probability"]
+    prev = h.groupby("deal_id")[cols].shift()
+    first = h["deal_id"] != h["deal_id"].shift()
+    same = pd.Series(True, index=h.index)
+    for c in cols:
+        same &= (h[c] == prev[c]) | (h[c].isna() & prev[c].isna())
+    h = h[first | ~same].copy()
+    created = world["deals"].set_index("deal_id")["created_date"]
+    h.loc[first.loc[h.index], "changed_at"] = pd.to_datetime(h.loc[first.loc[h.index], "deal_id"].map(created))
+    # a probability that never changed is nowhere in the log (a deal row holds none)
+    steady = h.groupby("deal_id")["probability"].transform(lambda p: p.nunique(dropna=False) == 1)
+    h.loc[steady, "probability"] = np.nan
+    changed = h.groupby("deal_id")["deal_id"].transform("size") > 1
+    w["deal_history"] = h[changed].reset_index(drop=True)
+    return w
+
+
+def wide_file(folder: Path, world, stages: list[str], name: str = "deals_wide") -> Path:
+    """The deals export with a 'Date entered <stage>' column per stage (the first time each
+    deal entered it), as some CRMs export deals."""
+    d = world["deals"]
+    h = same_time_last(world["deal_history"])
+    entered = h.groupby(["deal_id", "stage"])["changed_at"].min().unstack("stage")
+    cols = [c for c in DEAL_COLS if c != "closed_date"]
+    head = [c.replace("_", " ").title().replace("Id", "ID") for c in cols] + [f"Date entered {s}" for s in stages]
+    rows = []
+    for r in d.itertuples(index=False):
+        row = [_cell(getattr(r, c)) if not c.endswith("_date") else (
+            "" if pd.isna(getattr(r, c)) else getattr(r, c).isoformat()[:10]) for c in cols]
+        for s in stages:
+            t = entered.at[r.deal_id, s] if r.deal_id in entered.index and s in entered.columns else None
+            row.append("" if t is None or pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M"))
+        rows.append(row)
+    return _write_csv(folder / f"{name}.csv", head, rows)
+
+
+def degrade_wide(world) -> dict[str, pd.DataFrame]:
+    """The world as 'date entered' columns see it: one row per stage at the first time the deal
+    entered it, in time order, with the deal's current amount, close date and forecast category
+    (the shape records none of them) and no probability; a closed deal's closed date derived
+    from its first closed row."""
+    w = {k: v.copy() for k, v in world.items()}
+    h = same_time_last(world["deal_history"])
+    first = h.groupby(["deal_id", "stage"], as_index=False)["changed_at"].min()
+    cur = world["deals"].set_index("deal_id")
+    first = first.sort_values(["deal_id", "changed_at", "stage"], kind="stable").reset_index(drop=True)
+    for c in ("amount", "close_date", "forecast_category"):
+        first[c] = first["deal_id"].map(cur[c])
+    first["probability"] = np.nan
+    w["deal_history"] = first[HIST_COLS]
+    return w
+
+
+SNAPSHOT_DATES = ("2026-08-01", "2026-09-01", "2026-10-01", "2026-11-21")
+
+
+def _state_at(world, t: pd.Timestamp) -> pd.DataFrame:
+    """Each deal that exists at t (created before t), with its state then: its last history row
+    before t (after the same-time rule), its closed date when it was closed by then."""
+    d = world["deals"]
+    d = d[pd.to_datetime(d["created_date"]) < t].set_index("deal_id")
+    h = same_time_last(world["deal_history"])
+    h = h[h["changed_at"] < t].groupby("deal_id").last()
+    out = d.copy()
+    for c in ("stage", "amount", "close_date", "forecast_category"):
+        out[c] = h[c].reindex(out.index).where(h[c].reindex(out.index).notna() | ~out.index.isin(h.index), None)
+    closed = out["stage"].map(lambda s: isinstance(s, str) and ("Won" in s or "Lost" in s))
+    out["closed_date"] = out["closed_date"].where(closed & (pd.to_datetime(out["closed_date"]) < t), pd.NaT)
+    return out.reset_index()
+
+
+def snapshot_files(folder: Path, world) -> list[Path]:
+    """The deals export taken on each of SNAPSHOT_DATES, dated by its file name."""
+    out = []
+    for day in SNAPSHOT_DATES:
+        state = {**world, "deals": _state_at(world, pd.Timestamp(day))}
+        out.append(deals_file(folder, state, "en", name=f"pipeline_{day}"))
+    return out
+
+
+def degrade_snapshots(world) -> dict[str, pd.DataFrame]:
+    """The world as successive snapshots see it (DESIGN deal_history), written once here: the
+    deals that exist at the first date they are seen, each with a row at its created date (or,
+    first seen closed, a row open with an unknown stage at its created date and its closed row
+    at its closed date, else close date), then a row at each later snapshot date where its
+    stage, amount, close date or forecast category changed; its current fields those of the
+    latest snapshot; no probability."""
+    w = {k: v.copy() for k, v in world.items()}
+    states = [(pd.Timestamp(day), _state_at(world, pd.Timestamp(day)).set_index("deal_id")) for day in SNAPSHOT_DATES]
+    rows, current = [], {}
+    keys = ("stage", "amount", "close_date", "forecast_category")
+    deals = sorted(set().union(*[set(s.index) for _t, s in states]))
+    for deal in deals:
+        prev = None
+        for t, s in states:
+            if deal not in s.index:
+                continue
+            r = s.loc[deal]
+            state = tuple(None if pd.isna(r[k]) else r[k] for k in keys)
+            base = dict(zip(keys, state))
+            if prev is None:
+                created = pd.Timestamp(r["created_date"])
+                if isinstance(r["stage"], str) and ("Won" in r["stage"] or "Lost" in r["stage"]):
+                    at = pd.Timestamp(r["closed_date"]) if pd.notna(r["closed_date"]) else (
+                        pd.Timestamp(r["close_date"]) if pd.notna(r["close_date"]) else t)
+                    if created < at:
+                        rows.append({"deal_id": deal, "changed_at": created, **base, "stage": None, "k": 0})
+                    rows.append({"deal_id": deal, "changed_at": at, **base, "k": 1})
+                else:
+                    rows.append({"deal_id": deal, "changed_at": created, **base, "k": 1})
+            elif state != prev:
+                rows.append({"deal_id": deal, "changed_at": t, **base, "k": 1})
+            prev = state
+            current[deal] = r
+    h = pd.DataFrame(rows).sort_values(["deal_id", "changed_at", "k"], kind="stable")
+    h["probability"] = np.nan
+    w["deal_history"] = h[HIST_COLS].reset_index(drop=True)
+    last = pd.DataFrame(current.values(), index=list(current)).rename_axis("deal_id").reset_index()
+    w["deals"] = last[world["deals"].columns]
+    return w

@@ -276,6 +276,50 @@ def main() -> None:
            {"Record ID": "deal_id", "Favourite colour": None})
 
     # --- shapes, words and headers (samples 48-69) ---
+    sample(text("48_italian_crm_export.csv",
+                "ID trattativa;Titolo;Proprietario;Fase;Importo;Data di creazione;Data chiusura prevista;"
+                "Categoria previsione\n"
+                "T1;Rinnovo Alfa;Marco Bianchi;Proposta;25.000;03/02/2026;31/03/2026;Impegno\n"
+                "T2;Espansione Beta;Giulia Verdi;Negoziazione;1.250,50;15/01/2026;30/04/2026;Migliore dei casi\n"),
+           "deals", 2, {"deal_id": "T1", "deal_name": "Rinnovo Alfa", "owner": "Marco Bianchi", "amount": 25000.0,
+                        "created_date": "2026-02-03", "close_date": "2026-03-31", "forecast_category": "commit"},
+           {"Titolo": "deal_name", "Proprietario": "owner", "Data chiusura prevista": "close_date",
+            "Categoria previsione": "forecast_category"})
+    sample(book("49_italian_account_map.xlsx", {"Mappa": [
+        ["Cliente", "Nome e cognome", "Carica", "Ruolo", "Riporta a", "Influenza", "Atteggiamento"],
+        ["Alpha Foods", "Anna Neri", "CFO", "Acquirente economico", None, 5, "Favorevole"],
+        ["Alpha Foods", "Bruno Sala", "CIO", "Decisore", "Anna Neri", 4, "Neutrale"],
+        ["Alpha Foods", "Carla Riva", "IT manager", "Utente finale", "Bruno Sala", 2, "Critica"]]}),
+        "stakeholders", 3, {"name": "Anna Neri", "title": "CFO", "role": "economic buyer", "sentiment": "supporter",
+                            "influence": 5},
+        {"Nome e cognome": "name", "Carica": "title", "Ruolo": "role", "Atteggiamento": "sentiment"}, sheet="Mappa")
+    sample(book("50_mutual_plan_header_without_type.xlsx", {"MAP": [
+        ["Mutual action plan"], [], ["Deal ID", "D-7"], ["Buyer owner", "Laura Bianchi"],
+        ["Seller owner", "Marco Rossi"], ["Problem", "Manual invoicing"], ["Buyer signed", "2026-02-01"], [],
+        ["Step", "Side", "Due date", "Completed date"],
+        ["Recap of needs", "joint", "2026-01-10", "2026-01-09"], ["Security review", "buyer", "2026-02-15", None]]}),
+        "plan_steps", 2, {"step": "Recap of needs", "deal_id": "D-7", "plan_type": "mutual", "side": "joint",
+                          "completed_date": "2026-01-09"},
+        {"Step": "step", "Side": "side"}, header_row=9, sheet="MAP")
+    sample(text("51_wide_stage_never_current.csv",
+                "Deal ID,Stage,Created Date,Date entered Qualify,Date entered Proposal\n"
+                "W1,Proposal,2026-01-02,2026-01-02,2026-01-10\nW2,Proposal,2026-01-05,2026-01-06,2026-01-20\n"),
+           "deals", 2, {"deal_id": "W1", "stage": "Proposal", "created_date": "2026-01-02"},
+           {"Date entered Qualify": None, "Stage": "stage"})
+    sample(text("52_field_log_cleared_value.csv",
+                "Opportunity ID,Edit Date,Field / Event,Old Value,New Value\n"
+                "G1,2026-01-05 10:00,Stage,Lead,Proposal\nG1,2026-01-09 16:30,Close Date,2026-03-31,\n"
+                "G2,2026-01-07 08:00,Stage,Lead,Qualify\n"),
+           "deal_field_history", 3, {}, {"New Value": "new_value", "Edit Date": "changed_at"}, table="deal_history")
+    sample(book("53_italian_action_plan.xlsx", {"Piano": [
+        ["Cliente:", "Beta Srl"], [],
+        ["Fase di azione", "Proprietario", "Stato", "Entro il", "Completato il"],
+        ["Demo", "Luca Neri", "Completato", "2026-02-01", "2026-01-30"],
+        ["Revisione", "Luca Neri", "In lavorazione", "2026-03-01", None]]}),
+        "account_actions", 2, {"action_step": "Demo", "owner": "Luca Neri", "status": "done", "due_date": "2026-02-01",
+                               "completed_date": "2026-01-30", "account_name": "Beta Srl"},
+        {"Proprietario": "owner", "Entro il": "due_date", "Completato il": "completed_date"}, header_row=3,
+        sheet="Piano")
 
     # filled templates in both languages, beside the messy files
     from kam_analytics import templates
