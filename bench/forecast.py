@@ -296,8 +296,13 @@ class Pandas:
         open_ = s[(s["status"] == "open") & (s["close_date"] >= p0) & (s["close_date"] < p1)].groupby("owner")[
             "amount_base"].sum()
         q = self.quotas[self.quotas["period"] == period].groupby("owner")["amount"].sum()
-        return self.pd.DataFrame({"quota": q, "won_amount": won.reindex(q.index).fillna(0),
+        rows = self.pd.DataFrame({"quota": q, "won_amount": won.reindex(q.index).fillna(0),
                                   "open_amount": open_.reindex(q.index).fillna(0)})
+        no_quota = won.index.union(open_.index).difference(q.index)      # the "(no quota)" row
+        if len(no_quota):
+            rows.loc["(no quota)"] = [float("nan"), won.reindex(no_quota).fillna(0).sum(),
+                                      open_.reindex(no_quota).fillna(0).sum()]
+        return rows
 
     def forecast_range(self, period, runs=10_000, seed=11):
         import numpy as np
@@ -343,7 +348,8 @@ class Pandas:
         totals = np.zeros(runs)
         for i in range(0, len(q), 1024):
             totals += (rng.random((runs, len(q[i:i + 1024]))) < q[i:i + 1024]) @ amounts[i:i + 1024]
-        won_by = s.loc[(s["status"] == "won") & (s["closed_date"] >= p0) & (s["closed_date"] < a), "amount_base"].sum()
+        won_by = s.loc[(s["status"] == "won") & (s["closed_date"] >= p0) & (s["closed_date"] < p1)
+                       & (s["closed_date"] < a), "amount_base"].sum()              # won IN P before a
         totals += won_by
         p10, p50, p90 = np.quantile(totals, [0.1, 0.5, 0.9], method="inverted_cdf")
         fc = s["forecast_category"].str.lower().str.replace(" ", "")

@@ -12,7 +12,8 @@ from kam_analytics.reports import forecasting
 from views import _ui
 
 HELP = {
-    "won": "Won in the period before the as-of (DESIGN.md: won_by_a = won in P before a).",
+    "won": "Won in the period before the as-of (DESIGN.md: won_by_a = won in P before a): closed_date in P and "
+           "before the as-of; a win after P's end is a later period's, however late the as-of.",
     "commit": "won_by_a + amounts at a of open deals with close_date in P and forecast_category commit.",
     "best_case": "The commit forecast plus the open deals in best case (DESIGN.md).",
     "weighted": "won_by_a + Σ amount at a × win rate from the deal's stage at a, the win rates computed from deals "
@@ -42,7 +43,9 @@ ACCURACY_DEFINITION = (
 )
 ATTAINMENT_DEFINITION = (
     "**Quota attainment** (DESIGN.md): attainment = won in P / quota; pipeline coverage = open amount with "
-    "close_date in P at the as-of / (quota − won so far), per owner and rolled up by manager and team."
+    "close_date in P at the as-of / (quota − won so far), per owner and rolled up by manager and team. Won in P "
+    "counts the deals won in P before the as-of (closed_date in P, however late the as-of); the owners without "
+    "a quota for P are on one last row, \"(no quota)\", so that the won column adds up to all won in P by the as-of."
 )
 
 
@@ -229,7 +232,7 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
         or "owner"
     _ui.set_query_params(by=by if by != "owner" else None)
     att = _ui.read("kam_analytics.reports.forecast_quality.attainment", period=period, by=by, as_of=as_of_s)
-    if len(att):
+    if att["quota"].notna().any():          # the owners without a quota are on a last row, "(no quota)"
         _ui.table(att, column_config={
             "quota": st.column_config.NumberColumn("quota", format="localized"),
             "won_amount": st.column_config.NumberColumn("won", format="localized"),

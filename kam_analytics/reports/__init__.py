@@ -127,7 +127,8 @@ REPORTS: dict[str, Report] = {
         Report(
             "attainment",
             _quality.attainment,
-            "Quota attainment and pipeline coverage per owner, or rolled up by manager or team.",
+            "Quota attainment and pipeline coverage per owner, or rolled up by manager or team; the owners "
+            "without a quota on one last row, \"(no quota)\".",
             _quality.ATTAINMENT_KEYS,
             (Option("--period", "period", "a fiscal quarter or month (default: the quarter of the data's date)"),
              Option("--by", "by", "owner (default), manager or team", _quality.ATTAINMENT_BY, "owner")),

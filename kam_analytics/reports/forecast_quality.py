@@ -25,6 +25,7 @@ ACCURACY_OWNER_KEYS = ("owner", "period", "as_of", "commit_forecast", "best_case
                        "call_best_case", "call_submitted_at", "call_commit_accuracy", "call_best_case_accuracy")
 ATTAINMENT_KEYS = ("period", "quota", "won_amount", "attainment", "open_amount", "coverage")
 ATTAINMENT_BY = ("owner", "manager", "team")
+NO_QUOTA = "(no quota)"         # attainment's [DIM] for the owners without a quota for the period
 RANGE_KEYS = ("period", "as_of", "p10", "p50", "p90", "commit_forecast", "weighted_forecast", "mean", "won_by_as_of",
               "deals", "runs", "seed")
 AGE_BIN_DAYS = 30
@@ -143,8 +144,11 @@ def accuracy_history(con: duckdb.DuckDBPyConnection, count: int = 8) -> pd.DataF
 def attainment(con: duckdb.DuckDBPyConnection, period: str | None = None, by: str | None = None,
                as_of=None) -> pd.DataFrame:
     """Per owner with a quota for the period (or rolled up by manager or team): quota, won
-    in the period by the as-of, attainment = won / quota, the open amount due in the period
-    and coverage = open / (quota − won), null once the quota is met."""
+    in the period by the as-of (won so far), attainment = won / quota, the open amount due in
+    the period and coverage = open / (quota − won), null once the quota is met. The owners
+    without a quota come last, together on one row whose [DIM] is NO_QUOTA ("(no quota)"):
+    quota, attainment and coverage null, their won and open amounts summed, so that the won
+    column adds up to the period's won so far (the actual, once the period has ended)."""
     by = by or "owner"
     if by not in ATTAINMENT_BY:
         raise UsageError(f"--by: expected one of {', '.join(ATTAINMENT_BY)}, got {by!r}")
@@ -159,10 +163,16 @@ def attainment(con: duckdb.DuckDBPyConnection, period: str | None = None, by: st
     per_owner = con.execute(*forecasting.with_snapshots(con, models.sql("attainment"), params,
                                                         snapshot="as_of")).df()
     label = {"manager": "(no manager)", "team": "(no team)"}
+    with_quota, without = per_owner[per_owner["quota"].notna()].copy(), per_owner[per_owner["quota"].isna()]
     if by != "owner":
-        per_owner[by] = per_owner[by].fillna(label[by])
-    grouped = (per_owner.groupby(by, sort=True, dropna=False)[["quota", "won_amount", "open_amount"]].sum()
+        with_quota[by] = with_quota[by].fillna(label[by])
+    grouped = (with_quota.groupby(by, sort=True, dropna=False)[["quota", "won_amount", "open_amount"]].sum()
                .reset_index())
+    if len(without):
+        grouped = pd.concat([grouped, pd.DataFrame([{by: NO_QUOTA, "quota": float("nan"),
+                                                     "won_amount": float(without["won_amount"].sum()),
+                                                     "open_amount": float(without["open_amount"].sum())}])],
+                            ignore_index=True)
     grouped.insert(1, "period", name)
     grouped["attainment"] = [_ratio(w, q) for w, q in zip(grouped["won_amount"], grouped["quota"])]
     grouped["coverage"] = [_ratio(o, q - w) if q - w > 0 else None
@@ -172,13 +182,10 @@ def attainment(con: duckdb.DuckDBPyConnection, period: str | None = None, by: st
     notes = [f"Won in {name} up to {judged_to.date()} and open deals with close dates in {name} as of {a.date()}, "
              f"in {conf['currency']}; quotas as loaded for {name}" + (" (or the sum of its months)." if months else ".")]
     notes += forecasting._rate_note(int(per_owner["without_rate"].sum()), conf["currency"])
-    no_quota = con.execute(
-        "select count(distinct norm_key(owner)) from deals where norm_key(owner) not in "
-        "(select norm_key(owner) from quotas where upper(trim(period)) = ? or list_contains(?, upper(trim(period))))"
-        " and ((status = 'won' and closed_date >= ? and closed_date < ?) or (status = 'open' and close_date >= ? "
-        "and close_date < ?))", [name, months, p0, p1, p0, p1]).fetchone()[0]
-    if no_quota:
-        notes.append(f"{no_quota:,} owner(s) with deals in {name} have no quota for it and are not shown.")
+    if len(without):
+        notes.append(f"{len(without):,} owner(s) with deals in {name} have no quota for it: their won and open "
+                     f"amounts are on the row \"{NO_QUOTA}\" (no attainment, no coverage), so that the won column "
+                     f"adds up to all won in {name} by the as-of.")
     df.attrs.update({"report": "attainment", "as_of": a, "period": name, "by": by, "notes": notes})
     return df
 

@@ -1,10 +1,14 @@
 -- forecast_accuracy: DESIGN.md "Forecast accuracy", per owner (the report sums them). At the
--- as-of $as_of (snapshot sql/snapshot.sql, filled in by code): won_by_as_of = won with
--- closed_date in [$p0, $as_of); open deals with close_date in [$p0, $p1) give the commit
--- (forecast category commit), best-case (commit or best case) and weighted (amount × the win
--- rate from the deal's stage, $wr_stages/$wr_rates, computed from deals closed before the
--- as-of) forecasts. actual: won with closed_date in the period, as the data stands now. Owners' calls: each owner's latest forecast_calls row for $period submitted
--- before $as_of. Amounts in the settings currency; a deal without a rate is not summed.
+-- as-of $as_of (snapshot sql/snapshot.sql, filled in by code): won_by_as_of = won IN the period
+-- before the as-of, closed_date in [$p0, min($p1, $as_of)) (the macro won_so_far of
+-- kam_analytics/db.py, the one definition: a win after the period's end is a later period's);
+-- open deals with close_date in [$p0, $p1) give the commit (forecast category commit), best-case
+-- (commit or best case) and weighted (amount × the win rate from the deal's stage,
+-- $wr_stages/$wr_rates, computed from deals closed before the as-of) forecasts. actual: won with
+-- closed_date in the period, as the data stands now (once the period has ended, the won so far at
+-- any as-of up to the data's date, unless a deal was reopened or re-valued after that as-of).
+-- Owners' calls: each owner's latest forecast_calls row for $period submitted before $as_of.
+-- Amounts in the settings currency; a deal without a rate is not summed.
 with snap as (
     {snapshot}
 ),
@@ -13,7 +17,7 @@ at_as_of_raw as (         -- per owner as written (cheap), normalised below on f
     select
         d.owner,
         coalesce(sum(s.amount_base) filter (
-            where s.status = 'won' and s.closed_date >= $p0 and s.closed_date < $as_of), 0) as won_by_as_of,
+            where won_so_far(s.status, s.closed_date, $p0, $p1, $as_of)), 0) as won_by_as_of,
         coalesce(sum(s.amount_base) filter (
             where s.status = 'open' and s.close_date >= $p0 and s.close_date < $p1
               and norm_key(s.forecast_category) = 'commit'), 0) as open_commit,
@@ -29,14 +33,14 @@ at_as_of_raw as (         -- per owner as written (cheap), normalised below on f
                            and $wr_rates[list_position($wr_stages, s.stage)] is null) as without_win_rate
     from snap s
     join deals d on d.deal_id = s.deal_id
-    where (s.status = 'won' and s.closed_date >= $p0 and s.closed_date < $as_of)   -- the rows summed above:
+    where won_so_far(s.status, s.closed_date, $p0, $p1, $as_of)                  -- the rows summed above:
        or (s.status = 'open' and s.close_date >= $p0 and s.close_date < $p1)     -- a join of few deals
     group by all
 ),
 
 at_as_of as (
     select
-        norm_key(owner) as owner_key, any_value(owner) as owner,
+        coalesce(norm_key(owner), '') as owner_key, any_value(owner) as owner,   -- '': no owner, one row
         sum(won_by_as_of) as won_by_as_of, sum(open_commit) as open_commit, sum(open_best_case) as open_best_case,
         sum(open_weighted) as open_weighted, sum(open_deals) as open_deals, sum(without_rate) as without_rate,
         sum(without_win_rate) as without_win_rate
@@ -54,7 +58,7 @@ won_now as (              -- won in the period, as the data stands now (current 
 
 actuals as (
     select
-        norm_key(w.owner) as owner_key, any_value(w.owner) as owner,
+        coalesce(norm_key(w.owner), '') as owner_key, any_value(w.owner) as owner,
         coalesce(sum(w.amount * case when w.currency = upper($currency) then 1.0 else coalesce(r.rate, lr.rate) end),
                  0) as actual,
         count(*) as won_deals
@@ -68,7 +72,7 @@ actuals as (
 
 calls as (
     select
-        norm_key(owner) as owner_key, any_value(owner) as owner,
+        coalesce(norm_key(owner), '') as owner_key, any_value(owner) as owner,
         arg_max("commit", submitted_at) as call_commit,
         arg_max(best_case, submitted_at) as call_best_case,
         max(submitted_at) as call_submitted_at

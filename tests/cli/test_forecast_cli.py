@@ -78,6 +78,21 @@ def test_contract_keys(fc_db, capsys, report):
     assert records and all(list(r)[:len(CONTRACT[report])] == CONTRACT[report] for r in records)
 
 
+@pytest.mark.parametrize("by", ["owner", "team"])
+def test_attainment_no_quota_row(fc_db, capsys, by):
+    """FY2026-M02: only Bo has a quota (2,000; won F4 3,000); Ann's F8 2,000 is open in M02 and she has no
+    quota for it: a last row whose [DIM] is "(no quota)", quota, attainment and coverage null."""
+    code = main(["--db", str(fc_db), "report", "attainment", "--period", "FY2026-M02", "--by", by,
+                 "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    records = json.loads(out)
+    assert records[-1] == {by: "(no quota)", "period": "FY2026-M02", "quota": None, "won_amount": 0.0,
+                           "attainment": None, "open_amount": 2000.0, "coverage": None}
+    assert records[0][by] == ("Bo Chan" if by == "owner" else "South") and len(records) == 2
+    assert '"(no quota)"' in err
+
+
 def test_waterfall_categories_in_order(fc_db, capsys):
     main(["--db", str(fc_db), "report", "waterfall", "--period", "FY2026-Q1", "--format", "json"])
     assert [r["category"] for r in json.loads(capsys.readouterr().out)] == [

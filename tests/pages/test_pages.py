@@ -185,6 +185,24 @@ def test_forecast_page_time_travels_from_the_url(monkeypatch, demo_db_factory):
     assert at.query_params["as_of"] in ("2026-09-15", ["2026-09-15"])
 
 
+def test_forecast_page_won_so_far_stops_at_the_period_end(monkeypatch, tmp_path):
+    """The forecast fixture (tests/unit/test_forecast_quality.py), FY2026-Q1 as of 2026-04-15, after the
+    quarter: won so far = won IN Q1 = F6 4,000 + F4 3,000 + F2 20,000 = 27,000 (F5 7,000, won on 04-10, is
+    Q2's); nothing is open at 04-15 with a commit category and a close date in Q1, so commit = 27,000; best
+    case adds F7 800 (1,000 USD at 0.8). The quota table on the same page adds up to the same 27,000."""
+    from ..conftest import load_fixture
+
+    path = load_fixture(tmp_path / "forecast.duckdb", "forecast")
+    at = _open(monkeypatch, path, "views/forecast.py", query={"period": "FY2026-Q1", "as_of": "2026-04-15"})
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Won so far"] == formatting.number(27_000)
+    assert shown["Commit forecast"] == formatting.number(27_000)
+    assert shown["Best-case forecast"] == formatting.number(27_800)
+    quota_table = next(d.value for d in at.dataframe if "attainment" in d.value.columns)
+    assert quota_table["won_amount"].sum() == 27_000
+
+
 def test_risk_page_lists_filters_and_drills_down(monkeypatch, tmp_path):
     """The risk fixture (tests/unit/test_risk.py works it out): as of 2026-06-01 R3 is the
     riskiest (score 4, high); the flag filter from the URL keeps the stalled deals R1, R22, R23."""

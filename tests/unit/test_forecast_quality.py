@@ -115,15 +115,99 @@ def test_attainment(fc_db, by, expected):
 def test_attainment_of_a_month_with_the_quota_met(fc_db):
     with db.read(fc_db) as con:
         df = attainment(con, "FY2026-M02", by="owner")
-    # only Bo has a quota for M02 (2,000); he won F4 3,000 on 02-20: attainment 1.5, no coverage (quota met)
-    assert df.to_dict("records") == [{"owner": "Bo Chan", "period": "FY2026-M02", "quota": 2_000,
-                                      "won_amount": 3_000, "attainment": 1.5, "open_amount": 0, "coverage": None}]
-    # Ann has F8 (close 02-28) open in M02 and no quota for it; Cy has nothing in M02
-    assert any("1 owner(s) with deals in FY2026-M02 have no quota" in n for n in df.attrs["notes"])
+    # only Bo has a quota for M02 (2,000); he won F4 3,000 on 02-20: attainment 1.5, no coverage (quota met).
+    # Ann has F8 2,000 (close 02-28) open in M02 and no quota for it: the "(no quota)" row (no quota, so no
+    # attainment and no coverage); Cy has nothing in M02
+    assert _records(df) == [
+        {"owner": "Bo Chan", "period": "FY2026-M02", "quota": 2_000, "won_amount": 3_000, "attainment": 1.5,
+         "open_amount": 0, "coverage": None},
+        {"owner": "(no quota)", "period": "FY2026-M02", "quota": None, "won_amount": 0, "attainment": None,
+         "open_amount": 2_000, "coverage": None}]
+    assert any("1 owner(s) with deals in FY2026-M02 have no quota" in n and "(no quota)" in n
+               for n in df.attrs["notes"])
     # F9 (GBP, no rate) closes 03-01, outside M02: not one of the month's figures, so no rate note
     assert not any("no rate" in n for n in df.attrs["notes"])
     with db.read(fc_db) as con, pytest.raises(UsageError, match="--by: expected one of owner, manager, team"):
         attainment(con, "FY2026-Q1", by="region")
+
+
+def _records(df):
+    """The rows with a missing value (NaN in a number column) as None, as the JSON prints it."""
+    return df.astype(object).where(df.notna(), None).to_dict("records")
+
+
+def _won_after_the_end(path):
+    """A hand-worked world for won so far (issue 24 part 1). P = FY2026-Q1 = [01-01, 04-01), in EUR:
+      W1 Ann 1,000: A since 2025-12-01 (close 03-31), won 02-10             -> won in Q1
+      W2 Ann   300: A since 2025-12-01 (close 03-15, commit), pushed on 03-20 to 04-20, won 04-20
+                                                                           -> won after Q1's end
+      W3 Bo     50: no history, created 01-05, won 03-05                   -> won in Q1; Bo has no quota
+      L1 Bo     10: no history, created 05-01, open, close 06-30           -> the data's date: 05-01
+    Quota: Ann 1,500 for FY2026-Q1."""
+    with db.batch(path, "test", "won after the end") as b:
+        b.con.execute(f"""insert into deals (deal_id, owner, amount, currency, created_date, close_date, stage,
+                          closed_date, forecast_category, batch_id) values
+            ('W1', 'Ann Lee', 1000, 'EUR', '2025-12-01', '2026-02-10', 'Closed Won', '2026-02-10', null, {b.batch_id}),
+            ('W2', 'Ann Lee', 300, 'EUR', '2025-12-01', '2026-04-20', 'Closed Won', '2026-04-20', null, {b.batch_id}),
+            ('W3', 'Bo Chan', 50, 'EUR', '2026-01-05', '2026-03-05', 'Closed Won', '2026-03-05', null, {b.batch_id}),
+            ('L1', 'Bo Chan', 10, 'EUR', '2026-05-01', '2026-06-30', 'A', null, null, {b.batch_id})""")
+        b.con.execute(f"""insert into deal_history (deal_id, changed_at, stage, amount, close_date,
+                          forecast_category, seq, batch_id) values
+            ('W1', '2025-12-01', 'A', 1000, '2026-03-31', null, 1, {b.batch_id}),
+            ('W1', '2026-02-10', 'Closed Won', 1000, '2026-02-10', null, 2, {b.batch_id}),
+            ('W2', '2025-12-01', 'A', 300, '2026-03-15', 'commit', 3, {b.batch_id}),
+            ('W2', '2026-03-20', 'A', 300, '2026-04-20', 'commit', 4, {b.batch_id}),
+            ('W2', '2026-04-20', 'Closed Won', 300, '2026-04-20', null, 5, {b.batch_id})""")
+        b.con.execute(f"insert into quotas values ('Ann Lee', 'FY2026-Q1', 1500, {b.batch_id})")
+        b.touched |= {"deals", "deal_history", "quotas"}
+    return path
+
+
+def test_won_so_far_stops_at_the_period_end(tmp_path):
+    path = _won_after_the_end(tmp_path / "won.duckdb")
+    with db.read(path) as con:
+        after = forecast_accuracy(con, "FY2026-Q1", as_of="2026-04-25").iloc[0]
+        inside = forecast_accuracy(con, "FY2026-Q1", as_of="2026-03-01").iloc[0]
+        rng = forecast_range(con, "FY2026-Q1", as_of="2026-04-25", runs=100).iloc[0]
+        att = attainment(con, "FY2026-Q1", as_of="2026-04-25")
+    # as of 04-25 (after Q1's end 04-01, before the data's date 05-01): won before 04-25 = W1 1,000 (02-10)
+    # + W3 50 (03-05) + W2 300 (04-20); only the first two were won IN Q1: won so far = 1,000 + 50 = 1,050,
+    # not 1,350. actual = won with closed_date in Q1 = 1,050: once Q1 has ended, won so far is the actual.
+    assert after["won_by_as_of"] == 1_050
+    assert after["actual"] == 1_050
+    # nothing is open at 04-25 with a close date in Q1 (W2 was pushed to 04-20, then won): every forecast is
+    # the won so far, 1,050, and so accurate
+    assert (after["commit_forecast"], after["best_case_forecast"], after["weighted_forecast"]) == (1_050,) * 3
+    assert after["commit_accuracy"] == 1.0
+    # the range as of 04-25: nothing left to close in Q1, every run ends at the won so far
+    assert (rng["won_by_as_of"], rng["p10"], rng["p50"], rng["p90"]) == (1_050,) * 4
+    # attainment as of 04-25: Ann 1,000 of 1,500 (2/3), open 0, coverage 0 / (1,500 − 1,000) = 0;
+    # Bo has no quota: his W3 50 is on the "(no quota)" row, so that the won column adds up to 1,050
+    assert _records(att) == [
+        {"owner": "Ann Lee", "period": "FY2026-Q1", "quota": 1_500, "won_amount": 1_000, "attainment": 2 / 3,
+         "open_amount": 0, "coverage": 0.0},
+        {"owner": "(no quota)", "period": "FY2026-Q1", "quota": None, "won_amount": 50, "attainment": None,
+         "open_amount": 0, "coverage": None}]
+    assert att["won_amount"].sum() == after["actual"]
+    # inside Q1, as of 03-01: only W1 (02-10) is won yet: 1,000; W2 is open, commit, close 03-15 in Q1
+    assert inside["won_by_as_of"] == 1_000
+    assert inside["commit_forecast"] == 1_000 + 300
+
+
+def test_won_so_far_on_the_forecast_fixture_after_the_quarter(fc_db):
+    """The forecast fixture as of 2026-04-15 for FY2026-Q1 (ended 03-31): won in Q1 F6 4,000 (01-20) + F4
+    3,000 (02-20) + F2 20,000 (03-10) = 27,000; F5 7,000 was won on 04-10, before the as-of but in Q2."""
+    with db.read(fc_db) as con:
+        acc = forecast_accuracy(con, "FY2026-Q1", as_of="2026-04-15").iloc[0]
+        rng = forecast_range(con, "FY2026-Q1", as_of="2026-04-15", runs=100).iloc[0]
+        att = {by: attainment(con, "FY2026-Q1", by=by, as_of="2026-04-15") for by in ("owner", "manager", "team")}
+    assert (acc["won_by_as_of"], acc["actual"]) == (27_000, 27_000)
+    # open at 04-15 with close in Q1: F7 800 (1,000 USD at 0.8; best case), F8 2,000 (pipeline), F9 (no rate);
+    # commit = 27,000; best case = 27,000 + 800
+    assert (acc["commit_forecast"], acc["best_case_forecast"]) == (27_000, 27_800)
+    assert (rng["won_by_as_of"], rng["p50"]) == (27_000, 27_000)
+    for by, df in att.items():                 # every owner has a quota for Q1: no "(no quota)" row
+        assert df["won_amount"].sum() == 27_000 and "(no quota)" not in set(df[by]), by
 
 
 def _exact_distribution():
