@@ -134,7 +134,12 @@ def _account_names(n: int, italian: np.ndarray) -> np.ndarray:
     base = a + b + " " + np.where(italian, c_it, c_en)
     # beyond the combinations, number the repeats so every name stays unique
     rep = i // (len(NAME_A) * len(NAME_B) * len(NAME_C))
-    return np.where(rep > 0, base + " " + (rep + 1).astype(str).astype(object), base)
+    names = pd.Series(np.where(rep > 0, base + " " + (rep + 1).astype(str).astype(object), base))
+    # Italian endings repeat sooner than the English ones: number any name seen before, so that
+    # names stay unique (files name accounts by name; two accounts of one name cannot be told apart)
+    seen = names.groupby(names).cumcount()
+    letters = seen.map(lambda k: "" if k == 0 else " " + "BCDEFGHIJKLMNOPQRSTUVWXYZ"[(k - 1) % 25] * (1 + (k - 1) // 25))
+    return (names + letters).to_numpy(dtype=object)
 
 
 def _to_ts(t0: datetime, days: np.ndarray) -> np.ndarray:

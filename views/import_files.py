@@ -57,8 +57,13 @@ with _ui.guarded():
                 f"⬇ {kind.replace('-', ' ')}", _template(kind, lang, stages), f"{kind}-{lang}.xlsx",
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"tpl-{kind}",
                 width="stretch")
+    # after a load or an undo: its message, once; the uploader and the confirm box start afresh
+    done_message = st.session_state.pop("import_done", None)
+    if done_message:
+        (st.success if done_message[0] == "loaded" else st.info)(done_message[1])
+    round_ = st.session_state.setdefault("import_round", 0)
     if _ui.may_change_data():
-        uploads = st.file_uploader("Files to import", accept_multiple_files=True, key="uploads",
+        uploads = st.file_uploader("Files to import", accept_multiple_files=True, key=f"uploads-{round_}",
                                    type=sorted(e.lstrip(".") for e in TEXT_EXT | BOOK_EXT))
     else:
         _ui.viewer_note("Importing and undoing")
@@ -173,7 +178,14 @@ with _ui.guarded():
             with st.spinner("Loading…"):
                 result = run.import_files(_ui.path(), paths, keep_good_rows=keep, overrides=overrides, names=names,
                                           currency=currency, currency_source="chosen on the Import page")
-            (st.success if result.status == "loaded" else st.info if result.status == "unchanged" else st.error)(result.message)
+            if result.status == "rejected":
+                st.error(result.message)
+            else:   # the history, the data version and the uploader show the new state
+                st.session_state["import_done"] = (result.status, result.message)
+                st.session_state["import_round"] = round_ + 1
+                for key in ("checked", "import_overrides"):
+                    st.session_state.pop(key, None)
+                st.rerun()
         elif blocked and any(r.questions for r in check.files):
             st.caption("Answer the words to map above (each answer is remembered), or fix the file and upload it again.")
         elif blocked and len(check.rejects):
@@ -186,18 +198,25 @@ with _ui.guarded():
     if hist.empty:
         st.caption("Nothing imported yet.")
     else:
-        _ui.table(hist[["batch_id", "action", "description", "finished_at", "status", "rows_loaded", "rows_rejected", "files"]],
-                  column_config={"finished_at": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm")})
+        shown = hist[["batch_id", "action", "description", "finished_at", "status", "rows_loaded", "rows_rejected",
+                      "files"]].assign(files=hist["files"].fillna(""))
+        _ui.table(shown, column_config={
+            "batch_id": "Batch", "action": "Action", "description": "What", "status": "Status",
+            "rows_loaded": st.column_config.NumberColumn("Rows written", format="localized"),
+            "rows_rejected": st.column_config.NumberColumn("Rows rejected", format="localized"), "files": "Files",
+            "finished_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm")})
         loaded = hist[hist["status"] == "loaded"]
         if len(loaded) and _ui.may_change_data():
             c1, c2, c3 = st.columns([2, 2, 1])
             bid = c1.selectbox("Undo a batch", list(loaded["batch_id"]), key="undo-batch",
                                format_func=lambda b: f"{b} — {loaded.set_index('batch_id').at[b, 'description']}")
             cascade = c2.checkbox("Also undo later batches that changed its rows", key="undo-cascade")
-            sure = c2.checkbox("Yes, undo it", key="undo-sure")
+            sure = c2.checkbox("Yes, undo it", key=f"undo-sure-{round_}")
             if c3.button("Undo", disabled=not sure, key="undo"):
                 from kam_analytics.batches import undo
 
                 done = undo(_ui.path(), int(bid), cascade=cascade)
-                st.success(f"Undone: batch(es) {', '.join(map(str, done))}.")
+                st.session_state["import_done"] = ("loaded", f"Undone: batch(es) {', '.join(map(str, done))}. "
+                                                   "Undo the undo from the history above if it was a mistake.")
+                st.session_state["import_round"] = round_ + 1   # the confirm box starts unticked
                 st.rerun()

@@ -1060,6 +1060,7 @@ def _load_one(b: db.Batch, st: _Staged, aliases: dict, types: dict) -> None:
     con, kind, df = b.con, st.kind, st.frame
     if "account_name" in df or "account_id" in df:
         df = _account_ids(df, con, aliases)
+        _one_row_per_key(st, df)
         if kind != "accounts":
             _ensure_accounts(b, df)
     if kind in ("deal_field_history", "deal_history") or (kind == "deals" and st.stage_columns):
@@ -1091,6 +1092,23 @@ def _load_one(b: db.Batch, st: _Staged, aliases: dict, types: dict) -> None:
             f"{added:,} history row(s) from the stage-date column(s) "
             f"{', '.join(repr(h) for h in st.stage_columns)} and closed deals' closing dates; their "
             "amount, close date, forecast category and probability are the deal's current values")
+
+
+def _one_row_per_key(st: _Staged, df: pd.DataFrame) -> None:
+    """Two names that are one account once normalised ('Acme S.p.A.', 'ACME SpA') give one
+    account id: their rows must not then repeat a key (a goal twice). Said with both rows;
+    the batch changes nothing."""
+    keys = [k for k in TABLES[st.kind][0] if k in df]
+    if "account_id" not in keys or len(keys) < 2:
+        return
+    dup = df.duplicated(keys, keep=False) & df[keys].notna().all(axis=1)
+    if dup.any():
+        rows = df[dup].sort_values(keys).head(2)
+        names = rows["account_name"].tolist() if "account_name" in rows else rows["account_id"].tolist()
+        raise InputError(f"{st.report.file}: rows {int(rows['_row'].iloc[0])} and {int(rows['_row'].iloc[1])} name the "
+                         f"accounts {names[0]!r} and {names[1]!r}, which are one account once case, accents and "
+                         f"punctuation are ignored, and repeat {keys[1]} {rows[keys[1]].iloc[0]!r}; expected one row "
+                         "per account and key. Give the account IDs, or one name per account")
 
 
 def _plans_for_steps(b: db.Batch, st: _Staged) -> None:

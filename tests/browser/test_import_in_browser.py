@@ -39,11 +39,24 @@ def test_upload_a_messy_workbook_and_see_its_rows(tmp_path, serve, page):
     assert page.locator("text=header on row 3").count() >= 1
     page.get_by_role("button", name="Load", exact=True).wait_for()
     screenshot(page, "import_preview")
+    assert page.locator("[data-testid=stFileUploader]").filter(has_text="opportunita.xlsx").count() == 1
     page.get_by_role("button", name="Load", exact=True).click()
     page.wait_for_selector("text=loaded as batch", timeout=30_000)
+    _ready(page)
+    # issue 26: after Load the history, the data version and the uploader show the new state
+    assert page.locator("text=Nothing imported yet").count() == 0
+    assert page.locator("text=data version 1").count() >= 1
+    assert page.locator("[data-testid=stFileUploader]").filter(has_text="opportunita.xlsx").count() == 0
     screenshot(page, "import_loaded")
+    # after Undo: a message, and the confirm box is unticked again (one more click cannot undo the undo)
+    page.get_by_text("Yes, undo it").click()
+    page.get_by_role("button", name="Undo", exact=True).click()
+    page.wait_for_selector("text=Undone: batch(es) 1", timeout=30_000)
+    _ready(page)
+    assert page.get_by_role("button", name="Undo", exact=True).is_disabled()
+    screenshot(page, "import_undone")
     page.goto(f"{app.url}/data?table=deals")
-    page.wait_for_selector("text=2 row(s) match", timeout=30_000)
+    page.wait_for_selector("text=0 row(s) match", timeout=30_000)
     _ready(page)
     screenshot(page, "data_deals")
 

@@ -344,3 +344,17 @@ def test_two_columns_mapped_to_one_field_is_an_error_not_a_silent_choice(tmp_pat
     result = import_files(tmp_path / "x.duckdb", [f], overrides={"d.csv": {"columns": {"Amount": "amount"}}})  # Value is already amount
     assert result.status == "rejected"
     assert "the columns 'Value' and 'Amount' both map to the field amount" in result.message
+
+
+def test_two_names_of_one_account_repeating_a_key_are_said_not_a_crash(tmp_path):
+    """Found by the shape-invariance harness at 100,000 deals: 'Acme S.p.A.' and 'ACME SpA' are
+    one account once normalised, so two goals of the same name collided in the database (a
+    constraint error). Now one message naming both rows; nothing changes."""
+    goals = write_csv(tmp_path / "goals.csv", [["Account", "Goal", "Metric", "Target"],
+                                               ["Acme S.p.A.", "Grow", "won amount", "100"],
+                                               ["ACME SpA", "Grow", "won amount", "200"]])
+    path = tmp_path / "g.duckdb"
+    with pytest.raises(InputError, match=r"rows 2 and 3 name the accounts 'Acme S.p.A.' and 'ACME SpA'"):
+        import_files(path, [goals])
+    with db.read(path) as con:
+        assert con.execute("select count(*) from account_goals").fetchone()[0] == 0
