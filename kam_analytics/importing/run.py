@@ -186,7 +186,7 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
             c = coerce.to_text(s)
             table = {vocabulary.word_key(w): v for w, v in answers["stage"].items() if v}
             written = c.values.astype(object)
-            answered = written.map(lambda v: table.get(vocabulary.word_key(v)) if isinstance(v, str) else None)
+            answered = written.map({v: table.get(vocabulary.word_key(v)) for v in written.dropna().unique()})
             c = coerce.Converted(answered.where(answered.notna(), written), c.bad, c.expected)
         elif fld == "probability":
             c = coerce.to_probability(s, header, marks=number_formats.get(header), **in_file)
@@ -216,7 +216,8 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
         bad |= c.bad
         out[f"__entered__{stage}"] = c.values
     if m.kind == "deal_field_history":
-        bad |= _parse_logged_values(t, m, raw, out, stage_map, delimiter, rejects, notes, answers, questions)
+        bad |= _parse_logged_values(t, m, raw, out, stage_map, delimiter, rejects, notes, answers, questions,
+                                    number_formats, in_file)
     if m.kind == "plan_steps":
         if "step_no" not in out:
             out["step_no"] = range(1, len(out) + 1)
@@ -236,7 +237,8 @@ def _convert(t: Table, m: Mapping, types: dict[str, str], stage_map, delimiter, 
 
 
 def _parse_logged_values(t: Table, m: Mapping, raw: pd.DataFrame, out: pd.DataFrame, stage_map, delimiter,
-                         rejects: list, notes: list, answers: dict, questions: list) -> pd.Series:
+                         rejects: list, notes: list, answers: dict, questions: list, number_formats: dict,
+                         in_file: dict) -> pd.Series:
     """A field-change log's old and new values, each parsed as the field it belongs to;
     fields other than stage, amount, close date, forecast category and probability are
     left out and counted."""
@@ -260,9 +262,9 @@ def _parse_logged_values(t: Table, m: Mapping, raw: pd.DataFrame, out: pd.DataFr
                 continue
             s = out.loc[sel, which]
             if fld == "amount":
-                c = coerce.to_number(s, headers[which], delimiter)
+                c = coerce.to_number(s, headers[which], marks=number_formats.get(headers[which]), **in_file)
             elif fld == "probability":
-                c = coerce.to_probability(s, headers[which], delimiter)
+                c = coerce.to_probability(s, headers[which], marks=number_formats.get(headers[which]), **in_file)
             elif fld == "close_date":
                 c = coerce.to_date(s, headers[which], t.file)
             elif fld == "stage" and stage_map is not None:
@@ -299,8 +301,9 @@ def _field_log_history(con, st: _Staged) -> pd.DataFrame:
         return log
     fields = HISTORY_FIELDS
     log_ids = pd.DataFrame({"deal_id": pd.Series(log["deal_id"].unique(), dtype="string")})  # read by its name in the SQL (FRAMES_BY_NAME)
-    current = con.execute("select deal_id, created_date, stage, amount, close_date, forecast_category, "
-                          "null::double as probability from deals where deal_id in (select deal_id from log_ids)").df()
+    current = con.execute("select deal_id, case when not created_derived then created_date end as created_date, "
+                          "stage, amount, close_date, forecast_category, null::double as probability "
+                          "from deals where deal_id in (select deal_id from log_ids)").df()
     current = current.set_index("deal_id")
     log = log.sort_values(["deal_id", "changed_at", "_row"], kind="stable")
     last = log.drop_duplicates(["deal_id", "changed_at", "logged_field"], keep="last")
@@ -784,11 +787,9 @@ def _stage_synonyms(staged: list[_Staged], known: tuple[str, ...], answered: dic
     for name in known:
         seen.setdefault(_synonym_key(name), {})[name] = (None, 0)
     for st in staged:
-        names = []
-        if "stage" in st.frame:
-            names += list(st.frame["stage"].dropna())
-        names += list(st.stage_columns.values())
-        for name, n in pd.Series(names, dtype=object).value_counts(sort=False).items():
+        counts = st.frame["stage"].value_counts(sort=False) if "stage" in st.frame else pd.Series(dtype="int64")
+        counts = pd.concat([counts, pd.Series(0, index=list(st.stage_columns.values()), dtype="int64")])
+        for name, n in counts.groupby(level=0).sum().items():
             seen.setdefault(_synonym_key(str(name)), {}).setdefault(str(name), (st, int(n)))
     out = []
     for group in seen.values():
@@ -1150,48 +1151,57 @@ def _replace_snapshot_rows(b: db.Batch, st: _Staged, df: pd.DataFrame) -> None:
 
 def _observe_snapshot(b: db.Batch, st: _Staged, df: pd.DataFrame) -> pd.DataFrame:
     """A plain deals export is a snapshot of its deals as of its date (DESIGN deal_history):
-    every deal of it is recorded in deal_snapshots. Returns the rows whose current fields it
-    gives: a deal with a later-dated snapshot (this batch or earlier) keeps that one's. Two
-    snapshots of the same date that disagree about a deal are an error naming both files."""
+    every deal of it is recorded in deal_snapshots. A field the file has no column for is the
+    deal's stored value, never an empty one (a file without amounts changes no amount).
+    Returns the rows whose current fields it gives: a deal with a later-dated snapshot (this
+    batch or earlier) keeps that one's. Two snapshots of the same date that disagree about a
+    deal are an error naming both files."""
     con = b.con
     when, source = st.snapshot
-    cols = ["stage", "amount", "close_date", "forecast_category", "created_date", "closed_date"]
-    observed = pd.DataFrame({"deal_id": df["deal_id"].astype("string")})   # read by its name (FRAMES_BY_NAME)
-    for c in cols:
-        observed[c] = df[c] if c in df else None
+    cols = {"stage": "varchar", "amount": "double", "close_date": "date", "forecast_category": "varchar",
+            "created_date": "date", "closed_date": "date"}
+    observed = df[["deal_id", *(c for c in cols if c in df)]]   # read by its name (FRAMES_BY_NAME)
     observed = observed[observed["deal_id"].notna()]
+    value = {c: (f"o.{c}::{t}" if c in df else f"d.{c}") for c, t in cols.items()}
+    select = ", ".join(f"{v} as {c}" for c, v in value.items())
+    con.execute(f"create or replace temp table obs as select o.deal_id, {select} "
+                "from observed o left join deals d on d.deal_id = o.deal_id")
     if source == "the import date":
         # no date anywhere: a later export of the same day is a newer state, not a disagreement
         # (the one case where the order of imports can change a result: the summary says so)
-        where = "snapshot_at = ? and deal_id in (select deal_id from observed)"
-        con.execute(f"insert into undo_log select ?, 'deal_snapshots', to_json(t) from deal_snapshots t where {where}",
-                    [b.batch_id, when])
-        con.execute(f"delete from deal_snapshots where {where}", [when])
+        where = ("snapshot_at = ? and batch_id <> ? and exists (select 1 from obs o where o.deal_id = t.deal_id and "
+                 "(o.stage, o.amount, o.close_date, o.forecast_category) is distinct from "
+                 "(t.stage, t.amount, t.close_date, t.forecast_category))")
+        b.save_prior_rows("deal_snapshots", where, [when, b.batch_id])
+        con.execute(f"delete from deal_snapshots t where {where}", [when, b.batch_id])
         st.report.notes.append("no snapshot date in the file, its name or --snapshot-date: dated by the import date, "
                                "so a later export imported the same day replaces this one's states (give each "
                                "export its date to keep them apart)")
     clash = con.execute("""
-        select o.deal_id, s.source from observed o join deal_snapshots s
+        select o.deal_id, s.source from obs o join deal_snapshots s
           on s.deal_id = o.deal_id and s.snapshot_at = $when
         where (s.stage, s.amount, s.close_date, s.forecast_category)
-              is distinct from (o.stage, o.amount::double, o.close_date::date, o.forecast_category)
+              is distinct from (o.stage, o.amount, o.close_date, o.forecast_category)
         limit 1
     """, {"when": when}).fetchone()
     if clash:
-        raise InputError(f"{st.report.file} and {clash[1].split(' (')[0]} are both snapshots dated {when.date()} and "
-                         f"disagree about the deal {clash[0]!r}; expected one state per deal and date. Give one of "
-                         "them another date (--snapshot-date, or the date in its name)")
+        raise InputError(f"{st.report.file} and {clash[1].rsplit(' (', 1)[0]} are both snapshots dated {when.date()} "
+                         f"and disagree about the deal {clash[0]!r}; expected one state per deal and date. Give one "
+                         "of them another date (--snapshot-date, or the date in its name)")
     later = {r[0] for r in con.execute(
-        "select distinct deal_id from deal_snapshots where snapshot_at > ? and deal_id in (select deal_id from observed)",
+        "select distinct deal_id from deal_snapshots where snapshot_at > ? and deal_id in (select deal_id from obs)",
         [when]).fetchall()}
-    con.execute("""
+    added = con.execute("""
         insert into deal_snapshots
-        select o.deal_id, $when, o.stage, o.amount::double, o.close_date::date, o.forecast_category,
-               o.created_date::date, o.closed_date::date, $source, $b
-        from observed o
+        select o.deal_id, $when, o.stage, o.amount, o.close_date, o.forecast_category, o.created_date, o.closed_date,
+               $source, $b
+        from obs o
         where not exists (select 1 from deal_snapshots s where s.deal_id = o.deal_id and s.snapshot_at = $when)
-    """, {"when": when, "source": f"{st.report.file} ({source})", "b": b.batch_id})
-    b.touched.add("deal_snapshots")
+    """, {"when": when, "source": f"{st.report.file} ({source})", "b": b.batch_id}).fetchone()[0]
+    con.execute("drop table obs")
+    if added:   # a snapshot seen is data, even when it changes no history row (an older export)
+        b.touched.add("deal_snapshots")
+        b.rows_loaded += added
     if later:
         st.report.notes.append(f"{len(later):,} deal(s) already have a later-dated snapshot: their current fields "
                                "come from it, this older export adds to their history only")

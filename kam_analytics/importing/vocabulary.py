@@ -75,7 +75,7 @@ def convert(s: pd.Series, fld: str, header: str, table: dict[str, object], what:
     text = s.astype("string").str.strip()
     keys = pd.Series(pd.unique(text.dropna()), dtype="string")
     mapped = {k: table.get(word_key(k)) for k in keys}
-    out = text.map(lambda k: mapped.get(k) if isinstance(k, str) else None)
+    out = text.astype(object).map(mapped)   # each distinct word looked up once, above
     bad = s.notna() & out.isna()
     questions = []
     if bad.any():

@@ -28,8 +28,8 @@ ordered as (
 rows as (
     select deal_id,
            case when n > 1 then snapshot_at
-                when list_contains($closed_stages, stage)
-                    then coalesce(closed_date::timestamp, close_date::timestamp, snapshot_at)
+                when list_contains($closed_stages, stage)   -- never after the snapshot that shows it closed
+                    then least(coalesce(closed_date::timestamp, close_date::timestamp, snapshot_at), snapshot_at)
                 else coalesce(created::timestamp, snapshot_at) end as changed_at,
            stage, amount, close_date, forecast_category, 1 as k
     from ordered
@@ -38,7 +38,7 @@ rows as (
     select deal_id, created::timestamp, null, amount, close_date, forecast_category, 0
     from ordered
     where n = 1 and list_contains($closed_stages, stage)
-      and created::timestamp < coalesce(closed_date::timestamp, close_date::timestamp, snapshot_at)
+      and created::timestamp < least(coalesce(closed_date::timestamp, close_date::timestamp, snapshot_at), snapshot_at)
 ),
 
 final as (

@@ -18,18 +18,34 @@ positions as (
     group by stage
 ),
 
-categories as (
-    select stage, forecast_category, probability from deal_history where stage is not null
-    union all
-    select stage, forecast_category, null from deals where stage is not null
+probabilities as (
+    select stage, median(probability) as median_probability
+    from deal_history where stage is not null
+    group by stage
+),
+
+categories as (             -- grouped first: the name rule runs once per distinct pair, not per row
+    select stage, forecast_category, count(*) as n
+    from (select stage, forecast_category from deal_history where stage is not null
+          union all
+          select stage, forecast_category from deals where stage is not null)
+    group by all
+),
+
+ranks as (
+    select stage, list_position(['pipeline', 'bestcase', 'commit'], norm_key(forecast_category)) as r, n
+    from categories
+),
+
+category_ranks as (         -- the median rank over rows: each distinct pair weighs its count
+    select stage, median(r) as category_rank
+    from (select stage, r from ranks, range(n) where r is not null)   -- at most a few hundred pairs
+    group by stage
 ),
 
 typical as (
-    select stage,
-           median(probability) as median_probability,
-           median(list_position(['pipeline', 'bestcase', 'commit'], norm_key(forecast_category))) as category_rank
-    from categories
-    group by stage
+    select p.stage, p.median_probability, c.category_rank
+    from probabilities p full join category_ranks c using (stage)
 ),
 
 all_stages as (

@@ -261,3 +261,33 @@ def test_a_deals_file_beside_a_wide_file_in_one_command_adds_no_snapshot_row(tmp
         assert import_files(path, order).status == "loaded"
         assert _rows(path, "select changed_at, stage, shape from deal_history order by 1") == [
             (datetime(2026, 1, 2), "Qualify", "wide"), (datetime(2026, 1, 30), "Closed Won", "wide")]
+
+
+def test_a_snapshot_without_an_amount_column_changes_no_amount(tmp_path):
+    """Review finding: a later export without the Amount column recorded an empty amount, a fake
+    change. Week 1 (03-02): S1 Lead 100; week 2 (03-09) without amounts: S1 Qualify. History:
+    Lead 100 at the created date, Qualify 100 at 03-09."""
+    w1 = export(tmp_path, "p_2026-03-02.csv", [["S1", "Lead", "100", "2026-04-30", "2026-02-20", ""]])
+    w2 = tmp_path / "p_2026-03-09.csv"
+    w2.write_text("Deal ID,Stage\nS1,Qualify\n", encoding="utf-8")
+    path = tmp_path / "a.duckdb"
+    for w in (w1, w2):
+        assert import_files(path, [w]).status == "loaded"
+    with db.read(path) as con:
+        assert con.execute("select changed_at, stage, amount from deal_history order by 1").fetchall() == [
+            (datetime(2026, 2, 20), "Lead", 100), (datetime(2026, 3, 9), "Qualify", 100)]
+
+
+def test_an_older_export_that_changes_nothing_is_still_kept(tmp_path):
+    """Review finding: March (B) then February (B, changes nothing then) then January (A) put the
+    change at March; all three at once put it at February. The February export is kept whatever
+    it changes, so the history is the same: A at the created date, B at 02-01."""
+    def snap(day, stage):
+        return export(tmp_path, f"p_{day}.csv", [["S1", stage, "10", "2026-06-30", "2025-12-15", ""]])
+    jan, feb, mar = snap("2026-01-01", "A"), snap("2026-02-01", "B"), snap("2026-03-01", "B")
+    one, split = tmp_path / "one.duckdb", tmp_path / "split.duckdb"
+    assert import_files(one, [jan, feb, mar]).status == "loaded"
+    for f in (mar, feb, jan):
+        assert import_files(split, [f]).status == "loaded"
+    rows = "select changed_at, stage from deal_history order by 1"
+    assert _rows(one, rows) == _rows(split, rows) == [(datetime(2025, 12, 15), "A"), (datetime(2026, 2, 1), "B")]

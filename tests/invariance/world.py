@@ -285,6 +285,12 @@ def degrade_wide(world) -> dict[str, pd.DataFrame]:
         first[c] = first["deal_id"].map(cur[c])
     first["probability"] = np.nan
     w["deal_history"] = first[HIST_COLS]
+    # the sheet has no closed-date column: a closed deal's closed date is the day it first
+    # entered a closed stage (the generator's closing time and its closed date can straddle
+    # midnight by a rounding of the minute)
+    closed = first[first["stage"].str.contains("Won|Lost")].groupby("deal_id")["changed_at"].min().dt.normalize()
+    d = w["deals"]
+    d["closed_date"] = d["deal_id"].map(closed).where(d["deal_id"].isin(closed.index), d["closed_date"])
     return w
 
 
