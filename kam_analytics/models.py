@@ -53,7 +53,13 @@ def derive_deal_dates(con: duckdb.DuckDBPyConnection, closed_stages: list[str], 
             union select (row_json ->> 'deal_id') from undo_log
                   where batch_id = $b and table_name in ('deals', 'deal_history')
         """, {"b": batch_id})
-    con.execute(sql("derive_deal_dates"), {"closed_stages": closed_stages})
+    con.execute(f"create or replace temp table date_fix as {sql('derive_deal_dates')}", {"closed_stages": closed_stages})
+    con.execute("""
+        update deals d set created_date = x.new_created, created_derived = x.new_created_derived,
+                           closed_date = x.new_closed, closed_derived = x.new_closed_derived
+        from date_fix x where d.deal_id = x.deal_id
+    """)
+    con.execute("drop table date_fix")
     con.execute("drop table date_deals")
 
 

@@ -1135,18 +1135,18 @@ def _replace_snapshot_rows(b: db.Batch, st: _Staged, df: pd.DataFrame) -> None:
     replaced rows are kept for undo."""
     con = b.con
     history_ids = pd.DataFrame({"deal_id": pd.Series(df["deal_id"], dtype="string").dropna().unique()})  # read by its name (FRAMES_BY_NAME)
-    where = "shape = 'snapshot' and deal_id in (select deal_id from history_ids)"
-    n = con.execute(f"select count(*) from deal_history where {where}").fetchone()[0]
-    if not n:
-        return
-    con.execute(f"insert into undo_log select ?, 'deal_history', to_json(t) from deal_history t where {where}",
-                [b.batch_id])
-    deals = con.execute(f"select count(distinct deal_id) from deal_history where {where}").fetchone()[0]
-    con.execute(f"delete from deal_history where {where}")
-    b.touched.add("deal_history")
-    b.rows_loaded += n
-    st.report.notes.append(f"{n:,} history row(s) built earlier from snapshots of {deals:,} deal(s) replaced by this "
-                           "file's history (undo brings them back)")
+    con.execute("""create or replace temp table replaced as
+                   select seq, deal_id from deal_history
+                   where shape = 'snapshot' and deal_id in (select deal_id from history_ids)""")
+    n, deals = con.execute("select count(*), count(distinct deal_id) from replaced").fetchone()
+    if n:
+        b.save_prior_rows("deal_history", "seq in (select seq from replaced)", [])
+        con.execute("delete from deal_history where seq in (select seq from replaced)")
+        b.touched.add("deal_history")
+        b.rows_loaded += n
+        st.report.notes.append(f"{n:,} history row(s) built earlier from snapshots of {deals:,} deal(s) replaced by "
+                               "this file's history (undo brings them back)")
+    con.execute("drop table replaced")
 
 
 def _observe_snapshot(b: db.Batch, st: _Staged, df: pd.DataFrame) -> pd.DataFrame:
