@@ -286,53 +286,33 @@ def _parse_logged_values(t: Table, m: Mapping, raw: pd.DataFrame, out: pd.DataFr
     return bad
 
 
-_CLEARED = object()   # a field changed to an empty value (kept, unlike a field not changed at that time)
-HISTORY_FIELDS = ["stage", "amount", "close_date", "forecast_category", "probability"]
+HISTORY_FIELDS = {"stage": "string", "amount": "float64", "close_date": "datetime64[us]", "forecast_category": "string",
+                  "probability": "float64"}
 
 
-def _field_log_history(con, st: _Staged) -> pd.DataFrame:
-    """Full-state rows from a field-change log. A deal's states exist only at its own change
-    times (rows <= changes + deals): at each of them, the fields changed then take their new
-    value (a change to an empty value included; several changes of one field at one time:
-    the last imported wins), the others keep the state before. The initial state, at the
-    deal's created date, holds each field's first old value, else the deal's current value."""
+def _field_log_history(con, st: _Staged) -> str | None:
+    """Full-state rows from a field-change log, built in DuckDB (sql/field_log_history.sql):
+    the name of a temp table of them, or None when the log changes no history field. The
+    file's old and new values, parsed per field, become one typed column per field here."""
     log = st.frame[st.frame["logged_field"].notna()]
     if log.empty:
-        return log
-    fields = HISTORY_FIELDS
-    log_ids = pd.DataFrame({"deal_id": pd.Series(log["deal_id"].unique(), dtype="string")})  # read by its name in the SQL (FRAMES_BY_NAME)
-    current = con.execute("select deal_id, case when not created_derived then created_date end as created_date, "
-                          "stage, amount, close_date, forecast_category, null::double as probability "
-                          "from deals where deal_id in (select deal_id from log_ids)").df()
-    current = current.set_index("deal_id")
-    log = log.sort_values(["deal_id", "changed_at", "_row"], kind="stable")
-    last = log.drop_duplicates(["deal_id", "changed_at", "logged_field"], keep="last")
-    new = last["new_value"].astype(object).where(last["new_value"].notna(), _CLEARED)
-    changes = (pd.Series(new.values, index=pd.MultiIndex.from_frame(last[["deal_id", "changed_at", "logged_field"]]))
-               .unstack("logged_field").reindex(columns=fields))   # observed (deal, time) pairs only
-    ch = changes.reset_index()
-    ch["_first"] = False
-    first_old = (log.dropna(subset=["old_value"]).drop_duplicates(["deal_id", "logged_field"])
-                 .set_index(["deal_id", "logged_field"])["old_value"].unstack("logged_field")
-                 .reindex(columns=fields))
-    deals = pd.Index(log["deal_id"].unique(), name="deal_id")
-    init = first_old.reindex(deals).astype(object)
-    for f in fields:
-        if f in current:
-            init[f] = init[f].where(init[f].notna(), current[f].reindex(deals).astype(object))
-    init["changed_at"] = pd.to_datetime(current["created_date"].reindex(deals)).astype("datetime64[us]")
-    init = init.reset_index()
-    init["_first"] = True
-    rows = pd.concat([init, ch], ignore_index=True)
-    rows = rows.sort_values(["deal_id", "changed_at", "_first"], ascending=[True, True, False], kind="stable",
-                            na_position="first")   # the initial state first, even without a time
-    rows[fields] = rows.groupby("deal_id")[fields].ffill()
-    for f in fields:
-        cleared = rows[f].to_numpy(dtype=object) == _CLEARED   # elementwise in C: only the marker equals it
-        rows[f] = rows[f].where(~cleared, None)
-    rows = rows[rows["changed_at"].notna()]           # no created date: the initial state has no time
-    rows["_order"] = range(len(rows))
-    return rows[["deal_id", "changed_at", *fields, "_order"]]
+        return None
+    flog_frame = pd.DataFrame({"deal_id": log["deal_id"].astype("string"), "changed_at": log["changed_at"],
+                         "f": log["logged_field"].astype("string"), "_row": log["_row"]})
+    for f, dtype in HISTORY_FIELDS.items():
+        sel = log["logged_field"] == f
+        for which in ("new", "old"):
+            values = log[f"{which}_value"] if f"{which}_value" in log else pd.Series(None, index=log.index)
+            flog_frame[f"{which}_{f}"] = values.where(sel).astype(object).where(sel, None).astype(dtype)
+    log_ids = pd.DataFrame({"deal_id": flog_frame["deal_id"].unique()})   # read by their names (FRAMES_BY_NAME)
+    con.execute("create or replace temp table flog as select * from flog_frame")
+    con.execute("create or replace temp table flog_current as select deal_id, "
+                "case when not created_derived then created_date end as created_date, stage, amount, close_date, "
+                "forecast_category from deals where deal_id in (select deal_id from log_ids)")
+    con.execute(f"create or replace temp table flog_rows as {models.sql('field_log_history')}")
+    con.execute("drop table flog")
+    con.execute("drop table flog_current")
+    return "flog_rows"
 
 
 def _key_text(s: pd.Series) -> pd.Series:
@@ -1067,7 +1047,10 @@ def _load_one(b: db.Batch, st: _Staged, aliases: dict, types: dict) -> None:
     if kind in ("deal_field_history", "deal_history") or (kind == "deals" and st.stage_columns):
         _replace_snapshot_rows(b, st, df)
     if kind == "deal_field_history":
-        added, _same = _insert_history(b, _field_log_history(con, st), "field_log")
+        rows = _field_log_history(con, st)
+        added, _same = _insert_history(b, rows, "field_log") if rows else (0, 0)
+        if rows:
+            con.execute(f"drop table {rows}")
         st.report.new = added
         b.rows_loaded += added
         st.report.notes.append(f"{added:,} full-state history row(s) built from {len(df):,} field change(s)")
