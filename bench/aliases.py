@@ -1,4 +1,4 @@
-"""Benchmark: the possible-alias search of an import (DESIGN.md "Keys from names"), new names
+"""Benchmark: the possible-alias search of an import (the "Account names" rule of README "Files it accepts"), new names
 against the names already stored, beside the difflib search it replaced (timed on a sample
 of the new names and scaled up: the whole of it takes minutes).
 
