@@ -372,14 +372,6 @@ def to_date(s: pd.Series, header: str, file: str, override: str | None = None) -
     return Converted(c.values.dt.floor("D"), c.bad, c.expected, c.note)
 
 
-def to_words(s: pd.Series, words: dict, what: str) -> Converted:
-    key = s.astype("string").str.strip().str.lower().str.replace(r"[_\-]+", " ", regex=True)
-    out = key.map(lambda k: words.get(k) if isinstance(k, str) else None)
-    bad = s.notna() & out.isna()
-    expected = f"{what}: one of " + ", ".join(sorted({str(v) for v in words.values()}))
-    return Converted(out.astype(object), bad, expected)
-
-
 def _all_match(s: pd.Series, pattern: str) -> bool:
     """Every filled value matches (Arrow's regex over the column, nothing copied)."""
     import pyarrow as pa

@@ -1034,7 +1034,7 @@ def _load(b: db.Batch, staged: list[_Staged], new_aliases: dict | None = None, n
     release_arrow_memory()
     b.frames_released = True
     _snapshot_history(b, [st for st in staged if st.kind == "deals" and st.snapshot and not st.stage_columns])
-    _fill_deal_dates(b, staged)
+    _say_derived_dates(b, staged)
 
 
 def _load_one(b: db.Batch, st: _Staged, aliases: dict, types: dict) -> None:
@@ -1252,7 +1252,7 @@ def _ensure_accounts(b: db.Batch, deals: pd.DataFrame) -> None:
     b.touched.add("accounts")
 
 
-def _fill_deal_dates(b: db.Batch, staged: list[_Staged]) -> None:
+def _say_derived_dates(b: db.Batch, staged: list[_Staged]) -> None:
     """The summary of DESIGN "Dates of a deal" for the deals this batch wrote: how many
     created and closed dates will be derived from the history (models.derive_deal_dates does
     it, at the end of every batch, for every deal whose history changed)."""

@@ -14,7 +14,6 @@ with obs as (
     join snap_deals t using (deal_id)
     left join deals d using (deal_id)
     where s.deal_id not in (select deal_id from deal_history where shape <> 'snapshot')
-    qualify row_number() over (partition by s.deal_id, s.snapshot_at order by s.batch_id desc) = 1
 ),
 
 ordered as (
