@@ -41,7 +41,7 @@ def main() -> None:
     import pandas as pd
 
     from kam_analytics import db
-    from kam_analytics.importing import run
+    from kam_analytics.importing import names
 
     rng = random.Random(7)
     words = ["".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 9))) for _ in range(5000)]
@@ -54,7 +54,7 @@ def main() -> None:
                 "from (select unnest(?::varchar[]) as n)", [existing])
 
     t = time.perf_counter()
-    found = run._possible_aliases(con, pd.Series(new), {})
+    found = names.possible_aliases(con, pd.Series(new), {})
     ours = time.perf_counter() - t
     print(f"rapidfuzz: {len(existing):,} existing x {len(new):,} new names: {ours:.2f} s, "
           f"{len(found):,} possible alias(es)")
@@ -62,7 +62,7 @@ def main() -> None:
     theirs = None
     if args.difflib_sample:
         keys = [k for (k,) in con.execute("select norm_key(account_name) from accounts").fetchall()]
-        sample = list(run._name_keys(con, new[:args.difflib_sample]))
+        sample = list(names.name_keys(con, new[:args.difflib_sample]))
         t = time.perf_counter()
         for k in sample:
             difflib.get_close_matches(k, keys, n=1, cutoff=0.85)

@@ -52,7 +52,7 @@ def role_ours(workdir: Path) -> dict:
 
     orig = models.sql("stage_time_per_deal")
     # (the visits' closed_at, which stage-durations does not read, is left empty)
-    visits = models.sql("stage_visits").replace("$closed_stages", "[]::varchar[]")
+    visits = models.compose("stage_visits").replace("$closed_stages", "[]::varchar[]")
     inline = orig.replace("from stage_visits v", f"from ({visits}) v")
     models.sql.cache_clear()
     real_sql = models.sql

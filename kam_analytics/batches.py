@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import db
 from .errors import InputError
+from .importing.history import rebuild_snapshot_rows
 
 
 def list_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -45,6 +46,9 @@ def _undo_one(b: db.Batch, batch_id: int) -> int:
     changed = 0
     for table in db.DATA_TABLES:
         n = con.execute(f'select count(*) from "{table}" where batch_id = ?', [batch_id]).fetchone()[0]
+        if n and table == "deal_snapshots":   # their deals' snapshot history is rebuilt after the undo
+            con.execute("insert into snap_deals select distinct deal_id from deal_snapshots where batch_id = ?",
+                        [batch_id])
         if n:
             con.execute(f'delete from "{table}" where batch_id = ?', [batch_id])
             changed += n
@@ -106,8 +110,14 @@ def undo(path, batch_id: int, cascade: bool = False) -> list[int]:
                 f"pass --cascade to undo them too."
             )
         collect(batch_id)
+        b.con.execute("create or replace temp table snap_deals (deal_id varchar)")
         for bid in order:
             b.rows_loaded += _undo_one(b, bid)
+        # the snapshots left give their deals' history again, as if the undone ones never came
+        # (a change seen first in an undone snapshot is dated by the next one that shows it)
+        if b.con.execute("select count(*) from snap_deals").fetchone()[0]:
+            rebuild_snapshot_rows(b)
+        b.con.execute("drop table snap_deals")
         b.con.execute(
             "update import_batches set description = ? where batch_id = ?",
             [f"undo of batch(es) {', '.join(map(str, order))}", b.batch_id],

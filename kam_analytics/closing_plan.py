@@ -332,7 +332,8 @@ def convert_to_mutual(path, deal_id: str, as_of=None, stat: str = "median") -> t
     original_due_date set (the seed's rule: the first target is kept, so slippage is measured
     from it). Refused when the deal has no champion or economic buyer, or a mutual plan."""
     from . import db
-    from .importing.run import schema_types, upsert
+    from .importing.convert import schema_types
+    from .importing.load import upsert
 
     with db.batch(path, "plan", f"closing plan of {deal_id} converted to a mutual plan") as b:
         df = generate(b.con, deal_id, as_of=as_of, stat=stat)

@@ -91,7 +91,7 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, touched: set[str], batch_id:
                         "when list_contains($lost, stage) then 'lost' else 'open' end",
                         {"won": list(won), "lost": list(lost)})
             con.execute("delete from stage_visits")
-            con.execute(f"insert into stage_visits by name select * from ({sql('stage_visits')})",
+            con.execute(f"insert into stage_visits by name select * from ({compose('stage_visits')})",
                         {"closed_stages": [*won, *lost]})
             set_meta(con, "closed_stages", closed_key)
     # Facts derived from the whole data set, kept in meta so reports need not rescan it.
@@ -135,6 +135,18 @@ def _infer_stage_order(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[
     rows = con.execute(sql("stage_order")).fetchall()
     evidence = [stages.Evidence(stage, pos, prob, cat) for stage, pos, _deals, prob, cat in rows]
     return stages.infer_order(evidence, is_won_name, is_lost_name)
+
+
+def unknown_path_count(con: duckdb.DuckDBPyConnection, closed_stages: list[str], as_of: datetime) -> int:
+    """How many deals first known before `as_of` have an unknown path (sql/unknown_path_deals.sql):
+    the stage reports leave them out and say so."""
+    return con.execute(f"select count(*) from ({sql('unknown_path_deals')}) where first_known_at < $as_of",
+                       {"closed_stages": closed_stages, "as_of": as_of}).fetchone()[0]
+
+
+def unknown_path_note(count: int) -> str:
+    return (f"{count:,} deal{'s' if count != 1 else ''} first seen closed (no known path through the stages) "
+            f"{'are' if count != 1 else 'is'} left out.")
 
 
 def data_date(con: duckdb.DuckDBPyConnection) -> date | None:

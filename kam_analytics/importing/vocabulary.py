@@ -93,3 +93,34 @@ def convert(s: pd.Series, fld: str, header: str, table: dict[str, object], what:
                 + " (an unknown word is answered once in the value mapping: Import page, or --mapping "
                 f'FILE.json {{"values": {{"{fld}": {{"<word>": "<value>"}}}}}})')
     return Converted(out.astype(object), bad, expected), questions
+
+
+def check_answers(values: dict | None) -> tuple[dict, list[str]]:
+    """The user's answers (`values` of a mapping: field -> word -> answer) with each answer
+    as its field's canonical value — an answer may be any word of the vocabulary, in either
+    language — and a sentence for each answer that is none (or a field without fixed words).
+    Stage answers are stage names (a new name is allowed: the stage list follows the data)."""
+    out: dict[str, dict] = {}
+    errors: list[str] = []
+    for fld, words in (values or {}).items():
+        if fld == "stage":
+            out[fld] = dict(words or {})
+            continue
+        if fld not in VOCABULARIES:
+            errors.append(f"value mapping: {fld!r} is no field with fixed words (those are: stage, "
+                          + ", ".join(VOCABULARIES) + ")")
+            continue
+        if not isinstance(words, dict):
+            errors.append(f"value mapping for {fld!r}: expected word -> value pairs, got {words!r}")
+            continue
+        table = lookup(fld)
+        for word, answer in words.items():
+            if answer is None or answer == "":
+                continue
+            value = table.get(word_key(answer))
+            if value is None:
+                errors.append(f"value mapping: {word!r} -> {answer!r}: {answer!r} is no "
+                              f"{VOCABULARIES[fld][1]}; expected one of {', '.join(choices(fld))}")
+            else:
+                out.setdefault(fld, {})[word] = value
+    return out, errors

@@ -57,6 +57,9 @@ def _attrs(df, con, dim, rule, outcome, as_of_ts, cfg, created_from, created_to)
     notes = []
     if undated and not (created_from or created_to):
         notes.append(f"{undated:,} deal(s) without any date are left out (time-based report).")
+    unknown = models.unknown_path_count(con, [*cfg.won, *cfg.lost], as_of_ts)
+    if unknown:
+        notes.append(models.unknown_path_note(unknown))
     if cfg.note:
         notes.append(cfg.note)
     df.attrs.update({

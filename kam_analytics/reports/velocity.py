@@ -63,6 +63,10 @@ def conversion(con: duckdb.DuckDBPyConnection, by: str | None = None, as_of=None
     for c in ("conversion_to_next", "win_rate_from_stage"):
         df[c] = df[c].astype("float64").round(6)
     df.attrs["notes"].insert(0, "Closed deals only: open deals have not finished their path.")
+    cfg = settings.stage_config(con)
+    unknown = models.unknown_path_count(con, [*cfg.won, *cfg.lost], df.attrs["as_of"])
+    if unknown:
+        df.attrs["notes"].append(models.unknown_path_note(unknown))
     return df
 
 

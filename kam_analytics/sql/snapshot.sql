@@ -2,13 +2,17 @@
 -- from its created_date (created strictly before $as_of). Its state is its last history row
 -- with changed_at < $as_of; before its first row, its first known state (its first row, or its
 -- current fields when it has no history). Wide "date entered" rows record no amount, close
--- date, forecast category or probability: those come from the deal's current values.
+-- date, forecast category or probability: those come from the deal's current values. A row
+-- without a stage is a deal of unknown stage then (first seen closed in a snapshot: open before
+-- its closing, DESIGN deal_history), never its current stage - except in a field-change log,
+-- which records changes: a stage it never gave (its deal unknown when it was imported) is the
+-- deal's current one.
 -- Amounts are also given in the settings currency $currency (DESIGN.md "Currency"): the
 -- fx_rates rate valid at the deal's close_date, else its latest rate; null when none.
 with states_at as (         -- one scan: the deal_states row in force, with the deal's fields beside it
     select
         deal_id,
-        coalesce(stage, deal_stage) as stage,
+        case when shape = 'field_log' then coalesce(stage, deal_stage) else stage end as stage,
         case when shape = 'wide' then deal_amount else amount end as amount,
         case when shape = 'wide' then deal_close_date else close_date end as close_date,
         case when shape = 'wide' then deal_forecast_category else forecast_category end as forecast_category,

@@ -8,6 +8,10 @@
 -- closed); null if it never closed. A report at an as-of reads it as a closing when it is
 -- before the as-of: the first closing before t is the first closing, when that is before t.
 -- Only deals that exist in `deals` get visits, so reports may read this table alone.
+-- A deal whose known history begins closed or with an unknown stage (first seen closed in a
+-- snapshot: DESIGN deal_history) has an unknown path and gets no visits: time in stage,
+-- reached, conversion and win rate from stage leave it out (sql/unknown_path_deals.sql; the
+-- reports say how many).
 -- Two sorts in all (one per window), the same-time rule by deal_states' hash aggregate: this
 -- is rebuilt inside every write that touches deals or history, or changes which stages are
 -- won or lost (models.refresh_derived), after deal_states.
@@ -16,10 +20,15 @@ with states as (           -- the same-time rule is applied in deal_states, buil
     from deal_states
 ),
 
+unknown_path as (         -- sql/unknown_path_deals.sql
+    {unknown_path_deals}
+),
+
 starts as (
     select deal_id, changed_at, stage
     from states
     where stage is not null
+      and deal_id not in (select deal_id from unknown_path)
     qualify coalesce(lag(stage) over (partition by deal_id order by changed_at) <> stage, true)
 ),
 

@@ -291,3 +291,55 @@ def test_an_older_export_that_changes_nothing_is_still_kept(tmp_path):
         assert import_files(split, [f]).status == "loaded"
     rows = "select changed_at, stage from deal_history order by 1"
     assert _rows(one, rows) == _rows(split, rows) == [(datetime(2025, 12, 15), "A"), (datetime(2026, 2, 1), "B")]
+
+
+def test_a_deal_first_seen_closed_has_an_unknown_path_left_out_of_stage_figures(tmp_path):
+    """DESIGN deal_history, a deal first seen closed. Two weekly exports:
+      week 1 (2026-03-02): K Lead (created 02-20); U Closed Won (created 01-10, closed 02-15);
+                           M Closed Lost (no created date, close date 02-25).
+      week 2 (2026-03-09): K Closed Won (closed 03-05); U and M unchanged.
+    U's history: open with an unknown stage from 01-10, Closed Won at 02-15. M: Closed Lost at
+    02-25 only. Neither passed through Lead as far as anyone knows, so conversion counts K only:
+    reached Lead = 1 (K), win rate from Lead = 1 won / (1 won + 0 lost) = 1.0 (with U and M it
+    would be reached 3, 2 won / 3). The report says 2 deals were left out. As of 2026-02-01, U
+    is open with no known stage (not won before it was won)."""
+    from kam_analytics.reports.forecasting import snapshot
+    from kam_analytics.reports.velocity import conversion
+
+    w1 = export(tmp_path, "pipeline_2026-03-02.csv", [
+        ["K", "Lead", "100", "2026-03-31", "2026-02-20", ""],
+        ["U", "Closed Won", "70", "2026-02-15", "2026-01-10", "2026-02-15"],
+        ["M", "Closed Lost", "30", "2026-02-25", "", ""]])
+    w2 = export(tmp_path, "pipeline_2026-03-09.csv", [
+        ["K", "Closed Won", "100", "2026-03-05", "2026-02-20", "2026-03-05"],
+        ["U", "Closed Won", "70", "2026-02-15", "2026-01-10", "2026-02-15"],
+        ["M", "Closed Lost", "30", "2026-02-25", "", ""]])
+    path = tmp_path / "u.duckdb"
+    assert import_files(path, [w1, w2]).status == "loaded"
+    with db.read(path) as con:
+        conv = conversion(con).set_index("stage")
+        snap = snapshot(con, "2026-02-01").set_index("deal_id")
+    assert conv.loc["Lead", "reached"] == 1
+    assert conv.loc["Lead", "win_rate_from_stage"] == 1.0
+    assert any("2 deals first seen closed" in n for n in conv.attrs["notes"]), conv.attrs["notes"]
+    assert snap.loc["U", "status"] == "open"
+    assert snap.loc["U", "stage"] is None
+
+
+def test_undo_of_a_middle_snapshot_gives_the_history_of_the_other_two(tmp_path):
+    """Three weekly exports in three batches; D1 moves Lead -> Qualify in week 2 and stays there.
+    Undo of week 2 leaves weeks 1 and 3: D1 Lead from its created date 02-20, Qualify from
+    03-16 (the first snapshot that shows it) - the same history as importing weeks 1 and 3 only."""
+    w1 = export(tmp_path, "pipeline_2026-03-02.csv", [["D1", "Lead", "100", "2026-03-31", "2026-02-20", ""]])
+    w2 = export(tmp_path, "pipeline_2026-03-09.csv", [["D1", "Qualify", "100", "2026-03-31", "2026-02-20", ""]])
+    w3 = export(tmp_path, "pipeline_2026-03-16.csv", [["D1", "Qualify", "100", "2026-03-31", "2026-02-20", ""]])
+    path = tmp_path / "m.duckdb"
+    ids = [import_files(path, [w]).batch_id for w in (w1, w2, w3)]
+    from kam_analytics.batches import undo
+    undo(path, ids[1])
+    history = "select changed_at, stage from deal_history order by changed_at"
+    assert _rows(path, history) == [(datetime(2026, 2, 20), "Lead"), (datetime(2026, 3, 16), "Qualify")]
+    other = tmp_path / "o.duckdb"
+    for w in (w1, w3):
+        import_files(other, [w])
+    assert _rows(path, history) == _rows(other, history)

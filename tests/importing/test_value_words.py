@@ -73,3 +73,23 @@ def test_plan_types_with_apostrophes_and_statuses_in_both_languages(tmp_path):
     with db.read(path) as con:
         got = con.execute("select plan_type, side, status from plan_steps order by step_no").fetchall()
     assert got == [("mutual", "seller", "done"), ("mutual", "buyer", "in progress"), ("mutual", "joint", "not started")]
+
+
+def test_an_answer_is_checked_against_the_choices_and_may_be_any_word_of_the_vocabulary(tmp_path):
+    """An answer that is no value of the field is refused with the choices, and nothing is
+    loaded or remembered; an answer written as another word of the vocabulary ('Campione',
+    Italian for champion) is stored as its canonical value."""
+    path = tmp_path / "v.duckdb"
+    bad = import_files(path, [_map(tmp_path)], overrides={"values": {"role": {"Sponsor esecutivo": "sponsor"}}})
+    assert bad.status == "rejected"
+    assert "'sponsor' is no role" in bad.message and "economic buyer" in bad.message
+    unknown_field = import_files(path, [_map(tmp_path)], overrides={"values": {"colour": {"x": "y"}}})
+    assert unknown_field.status == "rejected" and "'colour' is no field with fixed words" in unknown_field.message
+    with db.read(path) as con:
+        assert con.execute("select count(*) from stakeholders").fetchone()[0] == 0
+        assert settings.load(con)["value_mappings"] == {}
+    ok = import_files(path, [_map(tmp_path)], overrides={"values": {"role": {"Sponsor esecutivo": "Campione"}}})
+    assert ok.status == "loaded", ok.message
+    with db.read(path) as con:
+        assert con.execute("select role from stakeholders where name = 'Carla Riva'").fetchone()[0] == "champion"
+        assert settings.load(con)["value_mappings"] == {"role": {"sponsor esecutivo": "champion"}}
