@@ -5,10 +5,14 @@
 Each side runs in its own process and reports its own peak RSS:
   1. generate + load the demo world (shared with bench/velocity.py) unless --workdir holds one
      of that size, and export deals, history, plans, plan steps and the account map to parquet
-  2. ours: `risk` cold (first run in a fresh process) and warm (best of two more), and
-     `risk-backtest` over its default eight quarter starts (one run: one pass for all)
+  2. ours: `risk` cold (first run in a fresh process: it learns the flags' weights from the
+     back-test's evaluations at the eight quarter starts before the latest one, which it then
+     keeps for the data version) and warm (best of two more), `risk-backtest` over its default
+     eight quarter starts, and `risk-backtest --calibration` (the reliability table: sixteen
+     quarter starts, the weights as of each of the eight)
   3. pandas: `risk` at the same as-of from the parquet files, every flag computed with
-     groupby/merge (the same-timestamp rule, visits and stage figures included in its time)
+     groupby/merge (the same-timestamp rule, visits and stage figures included in its time),
+     scored with the weights ours learnt (r_weights.json; learning them is not in its time)
 The number of deals each flag trips and the total score are compared.
 """
 
@@ -24,8 +28,8 @@ from common import ROOT, cold_and_warm, export_world, peak_rss_mb, print_table, 
 sys.path.insert(0, str(ROOT))
 
 FLAGS = ("stalled", "past_close_date", "behind_schedule", "overdue_buyer_steps", "pushed_repeatedly",
-         "amount_dropped", "overdue_seller_steps", "no_plan", "unsigned_plan", "no_champion", "no_economic_buyer",
-         "single_threaded", "stale")
+         "amount_dropped", "overdue_seller_steps", "no_plan", "unsigned_plan", "no_account_map", "no_champion",
+         "no_economic_buyer", "single_threaded", "stale")
 
 
 def role_generate(workdir: Path, deals: int) -> dict:
@@ -46,7 +50,7 @@ def role_generate(workdir: Path, deals: int) -> dict:
 
 
 def _summary(df) -> dict:
-    return {"open_deals": int(len(df)), "score": float(df["score"].sum()),
+    return {"open_deals": int(len(df)), "score": round(float(df["score"].sum()), 6),
             **{f: int(sum(1 for fs in df["flags"] if f in fs)) for f in FLAGS}}
 
 
@@ -55,7 +59,9 @@ def role_ours(workdir: Path) -> dict:
 
     path = workdir / "velocity.duckdb"
     df, cold, warm = cold_and_warm(path, risk, runs=2)
-    out = {"risk": {"cold_s": cold, "warm_s": warm, "key": _summary(df)}}
+    (workdir / "r_weights.json").write_text(json.dumps(df.attrs["weights"]))
+    out = {"risk": {"cold_s": cold, "warm_s": warm, "key": _summary(df),
+                    "bands": {b: int(n) for b, n in df["band"].value_counts().items()}}}
     from kam_analytics import db
 
     t = time.perf_counter()
@@ -63,6 +69,11 @@ def role_ours(workdir: Path) -> dict:
         bt = risk_backtest(con)
     out["backtest"] = {"s": time.perf_counter() - t, "quarters": len(bt.attrs["quarter_starts"]),
                        "evaluations": int(bt["evaluations"].iloc[0])}
+    t = time.perf_counter()
+    with db.read(path) as con:
+        cal = risk_backtest(con, calibration=True)
+    out["calibration"] = {"s": time.perf_counter() - t, "brier": cal.attrs["brier_score"],
+                          "brier_stage": cal.attrs["brier_score_stage_alone"], "bands": cal.attrs["bands"]}
     out["peak_rss_mb"] = peak_rss_mb()
     return out
 
@@ -200,6 +211,7 @@ def pandas_risk(workdir: Path):
                                                                               contacts=("c", "sum"))
     d = d.join(pf, on="deal_id").join(sf, on="deal_id").join(mp, on="account_id")
     spos = d["stage_t"].map(pos)
+    has_map = d["account_id"].isin(mp.index).to_numpy()
     last = pd.concat([d["changed_at"], d["last_plan"], d["last_step"],
                       d["created_date"].where(d["changed_at"].isna())], axis=1).max(axis=1)
     flags = pd.DataFrame({
@@ -213,12 +225,15 @@ def pandas_risk(workdir: Path):
         "overdue_seller_steps": d["os"].fillna(0) > 0,
         "no_plan": (spos >= pos.get(r["no_plan_stage"], np.inf)) & ~d["has_plan"].fillna(False).astype(bool),
         "unsigned_plan": (spos >= pos.get(r["unsigned_plan_stage"], np.inf)) & ~d["signed"].fillna(False).astype(bool),
-        "no_champion": ~(d["champion"].fillna("").str.strip().ne("") | d["ch"].fillna(False).astype(bool)),
-        "no_economic_buyer": ~(d["economic_buyer"].fillna("").str.strip().ne("") | d["eb"].fillna(False).astype(bool)),
-        "single_threaded": d["contacts"].fillna(0) < r["single_threaded_contacts"],
+        "no_account_map": ~has_map,
+        "no_champion": has_map & ~(d["champion"].fillna("").str.strip().ne("") | d["ch"].fillna(False).astype(bool)),
+        "no_economic_buyer": has_map & ~(d["economic_buyer"].fillna("").str.strip().ne("")
+                                         | d["eb"].fillna(False).astype(bool)),
+        "single_threaded": has_map & (d["contacts"].fillna(0) < r["single_threaded_contacts"]),
         "stale": ((T - last).dt.total_seconds() / 86400) >= r["stale_days"],
     })
-    score = sum(flags[f].to_numpy(bool) * float(r["weights"][f]) for f in FLAGS)
+    weights = json.loads((workdir / "r_weights.json").read_text())      # learnt by ours (role_ours)
+    score = sum(flags[f].to_numpy(bool) * float(weights[f]) for f in FLAGS)
     out = pd.DataFrame({"deal_id": d["deal_id"], "score": score})
     out["flags"] = [[f for f, on in zip(FLAGS, row) if on] for row in flags[list(FLAGS)].to_numpy(bool)]
     return out
@@ -244,9 +259,17 @@ def main() -> None:
                   agree)])
     b = ours["backtest"]
     report_target("risk, warm", o["warm_s"], p["s"], 2, None)
+    record("risk, cold (learns the weights)", o["cold_s"], None, "", None)
     record(f"risk-backtest, {b['quarters']} quarters", b["s"], None, "< 20 s", b["s"] < 20)
     print(f"risk-backtest: {b['quarters']} quarter starts, {b['evaluations']:,} evaluations, {b['s']:.2f} s "
           "(one pass for all quarter starts)")
+    c = ours["calibration"]
+    print(f"risk-backtest --calibration: {c['s']:.2f} s; Brier {c['brier']:.4f} against the stage rate alone "
+          f"{c['brier_stage']:.4f}; bands then: " + ", ".join(
+              f"{k} {v['evaluations']:,} won "
+              + ("—" if v["actual_win_rate"] is None else f"{100 * v['actual_win_rate']:.1f} %")
+              for k, v in c["bands"].items()))
+    print("risk bands of the open deals: " + ", ".join(f"{k} {v:,}" for k, v in o["bands"].items()))
     print(f"peak RSS: ours {ours['peak_rss_mb']:,.0f} MB, pandas {pdx['peak_rss_mb']:,.0f} MB")
     if agree != "yes":
         for k in o["key"]:

@@ -84,6 +84,13 @@ def role_ours(workdir: Path) -> dict:
         df, cold, warm = cold_and_warm(path, report, runs=2)
         out[name] = {"cold_s": cold, "warm_s": warm, "key": key(df)}
     out["peak_rss_mb"] = peak_rss_mb()
+    # map-health's bands score with the weights risk learns from the back-test: the pandas side
+    # (bench/risk.py's pandas_risk) reads them, as bench/risk.py's does (learning is not timed)
+    from kam_analytics import db
+    from kam_analytics.reports.risk import risk
+
+    with db.read(path) as con:
+        (workdir / "r_weights.json").write_text(json.dumps(risk(con).attrs["weights"]))
     return out
 
 

@@ -262,6 +262,50 @@ def accuracy_history(df: pd.DataFrame, currency: str = "") -> go.Figure:
     return fig
 
 
+def pacing(df: pd.DataFrame, currency: str = "", p50: float | None = None) -> go.Figure:
+    """The period's weeks (the pacing report): won so far, commit and weighted as lines against
+    the quota and the typical pace of the past periods (quota × their median share, dashed, in a
+    shaded band from quota × the lowest to quota × the highest share); the range's P50 at the
+    as-of as one marker."""
+    fig = go.Figure()
+    x = list(df["week_start"])
+    money = lambda v: f"{formatting.number(v)} {currency}"          # noqa: E731 - hover text only
+    quota = df["quota"].iloc[0] if len(df) else None
+    if not formatting.is_missing(quota) and df["typical_won_share"].notna().any():
+        high, low = df["typical_won_share_high"] * quota, df["typical_won_share_low"] * quota
+        fig.add_trace(go.Scatter(x=x, y=high, mode="lines", line={"width": 0}, hoverinfo="skip", showlegend=False))
+        fig.add_trace(go.Scatter(
+            x=x, y=low, mode="lines", line={"width": 0}, fill="tonexty", fillcolor="rgba(16, 185, 129, 0.15)",
+            name="Typical pace band", hovertext=[f"<b>{formatting.when(d)}</b> · typical pace band<br>{money(lo)} – "
+                                                  f"{money(hi)}" for d, lo, hi in zip(x, low, high)],
+            hoverinfo="text"))
+        fig.add_trace(go.Scatter(
+            x=x, y=df["typical_won_share"] * quota, mode="lines", name="Typical pace",
+            line={"color": PALETTE[2], "dash": "dash"},
+            hovertext=[f"<b>{formatting.when(d)}</b> · typical pace<br>{formatting.percent(s)} of the quota: "
+                       f"{money(s * quota)}" for d, s in zip(x, df["typical_won_share"])], hoverinfo="text"))
+    if not formatting.is_missing(quota):
+        fig.add_trace(go.Scatter(x=x, y=[quota] * len(x), mode="lines", name="Quota",
+                                 line={"color": PALETTE[3], "dash": "dot"},
+                                 hovertext=[f"quota {money(quota)}"] * len(x), hoverinfo="text"))
+    for col, name, color in (("won_so_far", "Won so far", "#0f172a"), ("commit_forecast", "Commit", PALETTE[0]),
+                             ("weighted_forecast", "Weighted", PALETTE[4])):
+        fig.add_trace(go.Scatter(
+            x=x, y=df[col], mode="lines+markers", name=name, line={"color": color, "width": 3 if col == "won_so_far"
+                                                                   else 2},
+            hovertext=[f"<b>{formatting.when(d)}</b> · {name.lower()}<br>{money(v)}" for d, v in zip(x, df[col])],
+            hoverinfo="text"))
+    if p50 is not None and len(x):
+        fig.add_trace(go.Scatter(x=[x[-1]], y=[p50], mode="markers", name="Likely won (P50)",
+                                 marker={"symbol": "diamond", "size": 12, "color": PALETTE[1]},
+                                 hovertext=[f"<b>{formatting.when(x[-1])}</b> · likely won (P50)<br>{money(p50)}"],
+                                 hoverinfo="text"))
+    _layout(fig, "", "", height=400)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    fig.update_yaxes(autorange=True, separatethousands=True, title=currency, rangemode="tozero")
+    return fig
+
+
 def pushes_by_owner(df: pd.DataFrame, top: int = 15) -> go.Figure:
     """Close-date pushes per owner (the most first), days pushed on hover."""
     g = df.head(top)
@@ -285,6 +329,36 @@ def flag_counts(df: pd.DataFrame) -> go.Figure:
         hovertext=[f"<b>{lab}</b><br>{formatting.number(n)} deals" for lab, n in zip(g["label"], g["deals"])],
         hoverinfo="text"))
     return _layout(fig, "", "open deals with the flag", height=max(240, 28 * len(g) + 80))
+
+
+def calibration(df: pd.DataFrame) -> go.Figure:
+    """The back-test's reliability table (risk-backtest --calibration: decile, evaluations,
+    predicted_win_rate, actual_win_rate, stage_win_rate) as a calibration chart: each tenth of
+    the predicted win probability at (mean prediction, actual win rate), sized by its
+    evaluations, the stage win rate alone beside it, against the diagonal of perfect calibration."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                             line={"color": "#9ca3af", "dash": "dash"}, hoverinfo="skip"))
+    size = df["evaluations"].astype(float)
+    marker_size = 8 + 22 * (size / size.max()) ** 0.5 if len(df) else size
+    fig.add_trace(go.Scatter(
+        x=df["stage_win_rate"], y=df["actual_win_rate"], mode="markers", name="stage win rate alone",
+        marker={"color": PALETTE[8], "symbol": "circle-open", "size": 10, "line": {"width": 2}},
+        hovertext=[f"<b>{d}</b> predicted by the score<br>their stages' win rate {formatting.percent(s)} · actual "
+                   f"{formatting.percent(a)}" for d, s, a in zip(df["decile"], df["stage_win_rate"],
+                                                                    df["actual_win_rate"])],
+        hoverinfo="text"))
+    fig.add_trace(go.Scatter(
+        x=df["predicted_win_rate"], y=df["actual_win_rate"], mode="lines+markers", name="risk score",
+        line={"color": PALETTE[0]}, marker={"color": PALETTE[0], "size": marker_size},
+        hovertext=[f"<b>{d}</b> predicted<br>predicted {formatting.percent(p)} · actual {formatting.percent(a)}<br>"
+                   f"{formatting.number(n)} deal-quarters" for d, p, a, n in
+                   zip(df["decile"], df["predicted_win_rate"], df["actual_win_rate"], df["evaluations"])],
+        hoverinfo="text"))
+    fig = _layout(fig, "", "predicted win probability", height=420)
+    fig.update_xaxes(range=[0, 1], tickformat=".0%", separatethousands=False)
+    fig.update_yaxes(autorange=False, range=[0, 1], tickformat=".0%", title="actual win rate")
+    return fig
 
 
 def deal_timeline(history: pd.DataFrame) -> go.Figure:

@@ -30,6 +30,12 @@ def number(value, decimals: int = 0) -> str:
     return f"{float(value):,.{decimals}f}"
 
 
+def amount(value, currency: str | None = "") -> str:
+    """An amount with its currency: 1,117,530 EUR (— when missing)."""
+    text = number(value)
+    return text if text == DASH or not currency else f"{text} {currency}"
+
+
 def compact(value) -> str:
     """A large amount in short: 6,990,391 → 6.99M, 48,200 → 48.2k."""
     if is_missing(value):
@@ -67,11 +73,11 @@ def column_kind(name: str) -> str:
     n = name.lower()
     if n.endswith("_days") or n in ("days", "open_age_days"):
         return "days"
-    if "rate" in n or n.startswith("conversion") or n in ("attainment", "coverage", "coverage_score", "accuracy", "completion", "buyer_engagement") or n.endswith("_accuracy"):
+    if "rate" in n or "share" in n or n.startswith("conversion") or n in ("attainment", "coverage", "coverage_score", "accuracy", "completion", "buyer_engagement") or n.endswith("_accuracy"):
         return "percent"
     if "amount" in n or n in ("deals", "in_progress", "won", "lost", "reached", "steps", "evaluations",
                               "quota", "potential", "value_12m", "actual", "change", "mean", "p10", "p50", "p90",
-                              "won_by_as_of") \
+                              "won_by_as_of", "won_so_far", "pipeline_needed") \
             or n.endswith(("_deals", "_count", "_forecast", "_error", "_steps")) \
             or (n.startswith(("calls_", "call_")) and "accuracy" not in n and "submitted" not in n):
         return "count"

@@ -54,6 +54,22 @@ def bounds(name: str, start_month: int = 1) -> tuple[date, date]:
     return quarter_bounds(text, start_month) if "-Q" in text else month_bounds(text, start_month)
 
 
+def previous(name: str, start_month: int = 1) -> str:
+    """The period of the same kind (quarter or month) just before `name`."""
+    p0, _ = bounds(name, start_month)
+    day_before = date.fromordinal(p0.toordinal() - 1)
+    return fiscal_quarter(day_before, start_month) if "-Q" in name.upper() else fiscal_month(day_before, start_month)
+
+
+def months_of(name: str) -> list[str]:
+    """The fiscal months inside a quarter (FY2026-Q2: FY2026-M04 to M06); none for a month."""
+    text = str(name).strip().upper()
+    if "-Q" not in text:
+        return []
+    fy, q = int(text[2:6]), int(text[-1])
+    return [f"FY{fy}-M{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
+
+
 def quarters_around(d: date | None, start_month: int = 1, before: int = 8, after: int = 2) -> list[str]:
     """The fiscal quarter holding `d` with `before` quarters before it and `after` after it,
     oldest first (a period picker's choices); empty without a date."""

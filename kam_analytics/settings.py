@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from dataclasses import dataclass
 
@@ -24,6 +25,12 @@ MUTUAL_PLAN_TEMPLATE = [
     {"step": "Contract signed", "side": "joint", "stage": "Negotiation"},
     {"step": "Kick-off and onboarding hand-off", "side": "joint", "stage": "won"},
 ]
+
+# every risk flag (reports/risk.py FLAGS lists them in the pages' order; a test keeps both equal)
+RISK_FLAGS = ("stalled", "past_close_date", "behind_schedule", "overdue_buyer_steps", "pushed_repeatedly",
+              "amount_dropped", "overdue_seller_steps", "no_plan", "unsigned_plan", "no_account_map", "no_champion",
+              "no_economic_buyer", "single_threaded", "stale")
+LOG_SCALE = "log"
 
 DEFAULTS: dict = {
     # None: inferred from the data until the user saves a list.
@@ -54,13 +61,14 @@ DEFAULTS: dict = {
         "unsigned_plan_stage": "Negotiation",
         "single_threaded_contacts": 2,
         "stale_days": 30,
-        "weights": {
-            "stalled": 2, "past_close_date": 2, "behind_schedule": 2, "overdue_buyer_steps": 2,
-            "pushed_repeatedly": 1, "amount_dropped": 1, "overdue_seller_steps": 1,
-            "no_plan": 1, "unsigned_plan": 1, "no_champion": 1, "no_economic_buyer": 1,
-            "single_threaded": 1, "stale": 1,
-        },
-        "bands": {"medium": 2, "high": 4},
+        # in log units (DESIGN.md "Risk score and bands (calibrated)"): None = the calibrated
+        # default, learnt from the team's own back-test (reports/risk.py); a number overrides it
+        "weights": {f: None for f in RISK_FLAGS},
+        # high when score > ln 2 (the flags halve the stage's odds), medium when > ln 1.25
+        "bands": {"medium": math.log(1.25), "high": math.log(2)},
+        # marks weights and bands saved on the log scale; settings saved without it are on the
+        # old 1/2 scale and are reset to the calibrated defaults (see old_risk_scale)
+        "weights_scale": "log",
     },
 }
 
@@ -83,6 +91,8 @@ def load(con: duckdb.DuckDBPyConnection) -> dict:
     for key, value in con.execute("select key, value from settings").fetchall():
         value = json.loads(value)
         if key == "risk" and isinstance(value, dict):     # saved by an older release: new keys default
+            if _old_scale(value):                           # weights and bands on the old 1/2 scale: reset
+                value = {k: v for k, v in value.items() if k not in ("weights", "bands")}
             for k, v in value.items():
                 if isinstance(v, dict) and isinstance(out["risk"].get(k), dict):
                     out["risk"][k].update(v)
@@ -91,6 +101,28 @@ def load(con: duckdb.DuckDBPyConnection) -> dict:
             continue
         out[key] = value
     return out
+
+
+def _old_scale(stored_risk: dict) -> bool:
+    return (("weights" in stored_risk or "bands" in stored_risk)
+            and stored_risk.get("weights_scale") != LOG_SCALE)
+
+
+def old_risk_scale(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The stored risk settings when their weights and bands were saved on the old 1/2 scale
+    (before the calibrated score, DESIGN.md "Risk score and bands (calibrated)"): load() has
+    reset them to the calibrated defaults; the Settings page says so once and stores the reset
+    (migrated_risk). None when nothing was reset."""
+    row = con.execute("select value from settings where key = 'risk'").fetchone()
+    stored = json.loads(row[0]) if row else None
+    return stored if isinstance(stored, dict) and _old_scale(stored) else None
+
+
+def migrated_risk(stored_risk: dict) -> dict:
+    """Old-scale risk settings with their thresholds kept, weights and bands at the calibrated
+    defaults, marked as on the log scale (what the Settings page saves once)."""
+    return {**{k: v for k, v in stored_risk.items() if k not in ("weights", "bands", "weights_scale")
+               and k in DEFAULTS["risk"]}, "weights_scale": LOG_SCALE}
 
 
 def validate(changes: dict) -> dict:
@@ -190,9 +222,18 @@ def _validate_risk(value) -> dict:
             for name, x in v.items():
                 if name not in out[k]:
                     raise InputError(f"risk.{k}: unknown name {name!r}; known: {', '.join(out[k])}")
+                if x is None and k == "weights":        # the calibrated default
+                    out[k][name] = None
+                    continue
                 if not _number(x) or x < 0:
-                    raise InputError(f"risk.{k}.{name}: expected a number of at least 0, got {x!r}")
+                    what = "a number of at least 0 (in log units), or null for the calibrated default" \
+                        if k == "weights" else "a number of at least 0 (in log units)"
+                    raise InputError(f"risk.{k}.{name}: expected {what}, got {x!r}")
                 out[k][name] = x
+        elif k == "weights_scale":
+            if v != LOG_SCALE:
+                raise InputError(f"risk.weights_scale: expected {LOG_SCALE!r} (weights and bands in log units), "
+                                 f"got {v!r}")
         elif k in ("no_plan_stage", "unsigned_plan_stage"):
             if not isinstance(v, str) or not v.strip():
                 raise InputError(f"risk.{k}: expected a stage name")
@@ -206,7 +247,8 @@ def _validate_risk(value) -> dict:
                 raise InputError(f"risk.{k}: expected a whole number of at least 1, got {v!r}")
             out[k] = v
     if out["bands"]["medium"] >= out["bands"]["high"]:
-        raise InputError(f"risk.bands: medium ({out['bands']['medium']:g}) must be below high ({out['bands']['high']:g})")
+        raise InputError(f"risk.bands: medium ({out['bands']['medium']:.4g}) must be below high "
+                         f"({out['bands']['high']:.4g})")
     return out
 
 
@@ -299,6 +341,24 @@ def save(path, changes: dict) -> int:
         check_against_data(b.con, clean)
         for key, value in clean.items():
             write_in_batch(b, key, value)
+        return b.batch_id
+
+
+def reset_old_risk_scale(path) -> int | None:
+    """Store the reset of risk settings saved on the old 1/2 scale (old_risk_scale) as one
+    undoable batch: thresholds kept, weights and bands the calibrated defaults. Not checked
+    against the stage list (a reset is never refused; Settings shows any mismatch). Returns the
+    batch id, or None when there was nothing to reset."""
+    from . import db
+
+    with db.read(path) as con:
+        if old_risk_scale(con) is None:
+            return None
+    with db.batch(path, "settings", "settings saved: risk (weights and bands on the old 1/2 scale reset to the "
+                  "calibrated defaults)") as b:
+        old = old_risk_scale(b.con)
+        if old is not None:                      # (another session may have reset it meanwhile)
+            write_in_batch(b, "risk", _validate_risk(migrated_risk(old)))
         return b.batch_id
 
 

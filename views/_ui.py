@@ -208,6 +208,32 @@ def table(df, **kwargs) -> None:
     st.dataframe(shown, hide_index=True, width="stretch", **kwargs)
 
 
+def _word(column: str, value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if formatting.is_missing(value):
+        return formatting.DASH
+    return value if isinstance(value, str) else formatting.cell(column, value)
+
+
+def in_words(df, labels: dict):
+    """A table for people: the columns of `labels` in its order, headed by its words, yes/no for
+    true/false and — for a missing value (the report's own names and values stay in downloads)."""
+    import pandas as pd
+
+    out = pd.DataFrame(index=df.index)
+    for col, label in labels.items():
+        values = df[col]
+        if pd.api.types.is_bool_dtype(values):
+            values = values.map({True: "yes", False: "no"})
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            values = values.map(formatting.when)
+        elif values.dtype == object or values.isna().any():
+            values = values.astype(object).map(lambda v, c=col: _word(c, v))      # all text: one Arrow type
+        out[label] = values
+    return out
+
+
 def as_of_input(key: str, summary: dict, column, help_text: str):
     """The "As of" date picker of the time-travel pages: from the URL, default and latest the
     whole of the data's date (its next day, 00:00); kept in the URL when not the default."""

@@ -5,10 +5,11 @@ waterfall", "Forecast accuracy", "Quota attainment")."""
 
 from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from kam_analytics import charts, formatting, periods
-from kam_analytics.reports import forecasting
+from kam_analytics.reports import forecasting, pacing
 from views import _ui
 
 HELP = {
@@ -53,6 +54,55 @@ def money(value) -> str:
     return formatting.number(value)
 
 
+def _pacing_table(pace):
+    """The pacing report in words for the page: headers in words, amounts with the currency,
+    shares as percentages, "—" for what is missing; the downloads keep the report's keys."""
+    cur, last = pace.attrs["currency"], len(pace) - 1
+    amounts = {"won_so_far": "won so far", "commit_forecast": "commit", "best_case_forecast": "best case",
+               "weighted_forecast": "weighted", "quota": "quota"}
+    shown = pd.DataFrame({"point": [f"week {i + 1}" if i < last else "as of" for i in pace["week_index"]],
+                          "from": [formatting.when(d) for d in pace["week_start"]]})
+    for col, label in amounts.items():
+        shown[f"{label} ({cur})"] = [formatting.number(v) for v in pace[col]]
+    for col, label in (("typical_won_share", "typical share won"), ("typical_won_share_low", "lowest share"),
+                       ("typical_won_share_high", "highest share")):
+        shown[label] = [formatting.percent(v) for v in pace[col]]
+    shown[f"pipeline needed ({cur})"] = [formatting.number(v) for v in pace["pipeline_needed"]]
+    return shown
+
+
+def _pacing_section(pace, p50, currency: str, period: str) -> None:
+    last = pace.iloc[-1]
+    defs = pacing.DEFINITIONS
+    needed = last["pipeline_needed"]
+    too_few = (not formatting.is_missing(needed) and needed > 0
+               and pace.attrs["pipeline_deals"] < pace.attrs["min_sample"])
+    m = st.columns(3)
+    m[0].metric("Pipeline needed", "too few to say" if too_few else money(needed),
+                help=f"Pipeline needed: {defs['pipeline_needed']}."
+                     + (f" {formatting.number(pace.attrs['pipeline_deals'])} deals stand behind the share here."
+                        if pace.attrs["past_periods"] else ""))
+    m[1].metric("Likely won (P50)", money(p50) if p50 is not None else formatting.DASH,
+                help=HELP["range"] if p50 is not None else f"{period} had ended at this as-of.")
+    share = last["typical_won_share"]
+    m[2].metric("Typical share won by now", formatting.percent(share),
+                None if formatting.is_missing(last["quota"]) or not last["quota"]
+                else f"{formatting.percent(last['won_so_far'] / last['quota'])} of the quota won so far",
+                delta_color="off", delta_arrow="off",
+                help=f"Typical share won: {defs['typical_won_share']}. The band: {defs['typical_band']}.")
+    st.plotly_chart(charts.pacing(pace, currency, p50), width="stretch", key="chart-pacing")
+    if formatting.is_missing(last["quota"]):
+        st.caption(f"No quota is loaded for {period}, so there is no quota line, no typical pace band and no "
+                   "pipeline needed. Import a quotas file (owner, period, amount) on the Import page.")
+    for note in pace.attrs.get("notes", [])[1:]:
+        st.caption("ℹ️ " + note)
+    with st.expander("The weeks in figures"):
+        _ui.table(_pacing_table(pace))
+        _ui.downloads(pace, f"pacing-{period}", "pacing")
+    with st.expander("How pacing is computed"):
+        st.markdown("\n".join(f"- **{k.replace('_', ' ').capitalize()}**: {v}." for k, v in defs.items()))
+
+
 st.title("Forecast")
 
 with _ui.guarded(), _ui.one_connection():   # one connection: the reports share the as-of snapshot
@@ -75,7 +125,7 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
                                  f"day. The default, {formatting.when(latest)}, includes all of the data's date "
                                  f"({formatting.when(data_date)}).")
     wf_key = f"fc-from-{period}"
-    st.session_state.setdefault(wf_key, _ui.query_date("from") or p0)
+    st.session_state.setdefault(wf_key, min(_ui.query_date("from") or p0, latest))   # a period not begun yet
     wf_from = c[2].date_input("Waterfall from", key=wf_key, max_value=latest,
                               help="The waterfall's window runs from the start of this day to the as-of (at the "
                                    "latest the period's end).")
@@ -112,7 +162,14 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
     for note in acc.attrs.get("notes", [])[1:]:
         st.caption("ℹ️ " + note)
 
-    # ---- waterfall
+    # ---- pacing: the period's weeks against the quota and the typical pace of past periods
+    st.subheader("Pacing: where the period stands against where it usually is by now")
+    if as_of < p0:
+        st.info(f"{period} starts on {formatting.when(p0)}: its pacing begins then. Pick an as-of on or after it.")
+    else:
+        pace = _ui.read("kam_analytics.reports.pacing.pacing", period=period, as_of=as_of_s)
+        _pacing_section(pace, rng.iloc[0]["p50"] if running else None, currency, period)
+
     st.subheader("How the pipeline moved")
     wf_to = min(as_of, p1) - timedelta(days=1)
     if wf_from > wf_to:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from views import _ui
 from kam_analytics import formatting, settings
+from kam_analytics.reports import risk as risk_report
 
 st.title("Settings")
 TYPES = list(settings.STAGE_TYPES)
@@ -23,32 +24,46 @@ RISK_THRESHOLDS = {
 
 
 def _backtest() -> None:
-    """Each flag's threshold and weight beside its back-test on this team's closed deals
-    (report risk-backtest), so thresholds are tuned with evidence."""
+    """Each flag's threshold beside its back-test on this team's closed deals (report
+    risk-backtest): the stage-adjusted lift, the default weight it gives and the weight in use,
+    so thresholds and weights are tuned with evidence."""
+    d = risk_report.SCORE_DEFINITIONS
     st.markdown("**Evidence: each flag back-tested on your closed deals**")
     st.caption("Each flag evaluated at the last eight fiscal-quarter starts on the deals open then that have since "
-               "closed (DESIGN.md \"Risk back-test\"): a flag worth keeping has a lift above 1 (the unflagged win "
-               "more often than the flagged). Computed once per data version; on a million deals it takes about "
-               "11 s.")
+               "closed. Stage-adjusted lift = " + d["stage_adjusted_lift"] + "; above 1 the flagged deals won less "
+               "often than their stages alone say. Default weight = " + d["default_weight"] + ". Computed once per "
+               "data version: on a million deals up to about 15 s the first time.")
     if not st.toggle("Show the back-test", key="risk-backtest-on"):
         return
     with st.spinner("Back-testing every flag at eight quarter starts…"):
         bt = _ui.read("kam_analytics.reports.risk.risk_backtest")
-    shown = bt[["flag", "weight", "lift", "win_rate_flagged", "win_rate_unflagged", "flagged_deals", "evaluations",
-                "median_days_before_close", "current_values", "threshold"]].copy()
-    for col in ("win_rate_flagged", "win_rate_unflagged"):
-        shown[col] = [formatting.percent(x) for x in shown[col]]
-    shown["lift"] = [formatting.number(x, 2) for x in shown["lift"]]
-    _ui.table(shown, height=_ui.fit_height(len(shown)), column_config={
-        "threshold": st.column_config.TextColumn("threshold (DESIGN.md)", width="large"),
-        "lift": st.column_config.TextColumn("lift", help="win_rate_unflagged / win_rate_flagged (— when the flagged "
-                                                         "rate is 0 or nothing was flagged)."),
-        "median_days_before_close": st.column_config.NumberColumn(
-            "median days before close", help="From the quarter start at which the flag first showed to the deal's "
-                                             "closed date."),
-        "current_values": st.column_config.CheckboxColumn(
-            "current values", help="Rests on undated facts (account map, champion fields, steps' due dates) taken as "
-                                   "they are today, so its back-test looks back with today's knowledge.")})
+    shown = bt.assign(
+        label=[risk_report.LABELS[f] for f in bt["flag"]],
+        adjusted=[formatting.number(x, 2) for x in bt["stage_adjusted_lift"]],
+        default=[formatting.number(x, 3) for x in bt["default_weight"]],
+        in_use=[f"{formatting.number(w, 3)} ({'yours' if mine else 'learnt'})"
+                for w, mine in zip(bt["weight"], bt["weight_set"])],
+        flagged_rate=[formatting.percent(x) for x in bt["win_rate_flagged"]],
+        expected=[formatting.percent(x) for x in bt["expected_win_rate_flagged"]],
+        unflagged_rate=[formatting.percent(x) for x in bt["win_rate_unflagged"]],
+        raw=[formatting.number(x, 2) for x in bt["lift"]],
+        median_days=[formatting.days(x) for x in bt["median_days_before_close"]])
+    _ui.table(_ui.in_words(shown, {
+        "label": "Flag", "threshold": "Threshold", "adjusted": "Stage-adjusted lift", "default": "Default weight",
+        "in_use": "Weight in use", "flagged_rate": "Won when flagged", "expected": "Their stages' win rate",
+        "unflagged_rate": "Won when not flagged", "raw": "Lift (unflagged ÷ flagged)",
+        "flagged_evaluations": "Flagged deal-quarters", "flagged_deals": "Flagged deals",
+        "median_days": "Median days before close", "current_values": "Current values"}),
+        height=_ui.fit_height(len(shown)), column_config={
+            "Threshold": st.column_config.TextColumn(width="large"),
+            "Weight in use": st.column_config.TextColumn(
+                help="The weight the Deals at risk page uses now: yours when set below, else the default learnt "
+                     "from the deals closed before the latest quarter start (no look-ahead)."),
+            "Median days before close": st.column_config.TextColumn(
+                help="From the quarter start at which the flag first showed to the deal's closed date."),
+            "Current values": st.column_config.TextColumn(
+                help="Rests on undated facts (account map, champion fields, steps' due dates) taken as they are "
+                     "today, so its back-test looks back with today's knowledge.")})
     for note in bt.attrs.get("notes", [])[:1]:
         st.caption("ℹ️ " + note)
     _ui.downloads(bt, "risk-backtest", "risk-backtest")
@@ -68,6 +83,19 @@ with _ui.guarded():
         _ui.viewer_note("Changing settings")
     if msg := st.session_state.pop("settings-saved", None):
         st.success(msg, icon=":material/check_circle:")
+    # risk weights saved on the old 1/2 scale: reset to the calibrated defaults, said once
+    if _ui.read("kam_analytics.settings.old_risk_scale") is not None:
+        if _ui.may_change_data():
+            batch = settings.reset_old_risk_scale(_ui.path())
+            st.session_state["risk-scale-reset"] = f" The reset is saved as batch {batch} (undo it on the Import page)."
+            st.rerun()
+        elif not st.session_state.get("risk-scale-said"):
+            st.session_state["risk-scale-reset"] = ""
+            st.session_state["risk-scale-said"] = True
+    if (note := st.session_state.pop("risk-scale-reset", None)) is not None:
+        st.info("The risk weights and bands were saved on the old 1/2 scale. Weights are now in log units and "
+                "learnt from your own closed deals, so they were reset to the calibrated defaults; your thresholds "
+                "are kept." + note, icon=":material/info:")
     for warning in _ui.read("kam_analytics.settings.mismatches"):
         st.warning(warning[0].upper() + warning[1:] + ".", icon=":material/warning:")
 
@@ -158,8 +186,10 @@ with _ui.guarded():
     with tabs[3]:
         risk = conf["risk"]
         with st.form("risk-form"):
-            st.caption("Deals at risk: each flag's threshold and weight; a deal's score is the sum of its flags' "
-                       "weights, banded low (< medium), medium, high (≥ high).")
+            st.caption("Deals at risk: each flag's threshold, and its weight if you prefer one to the weight learnt "
+                       "from your closed deals. " + risk_report.SCORE_DEFINITIONS["predicted_win_probability"][0]
+                       .upper() + risk_report.SCORE_DEFINITIONS["predicted_win_probability"][1:] + "; the score is "
+                       + risk_report.SCORE_DEFINITIONS["score"] + ". Weights and bands are in log units.")
             c = st.columns(4)
             values = {}
             for i, (key, (label, helptext)) in enumerate(RISK_THRESHOLDS.items()):
@@ -176,19 +206,27 @@ with _ui.guarded():
                                       index=list(dict.fromkeys([*stage_list, risk["unsigned_plan_stage"]])).index(
                                           risk["unsigned_plan_stage"]))
             c = st.columns(4)
-            medium = c[0].number_input("Medium band from score", min_value=0.0, step=1.0, value=float(risk["bands"]["medium"]))
-            high = c[1].number_input("High band from score", min_value=0.0, step=1.0, value=float(risk["bands"]["high"]))
-            weights = pd.DataFrame({"flag": list(risk["weights"]), "weight": [float(v) for v in risk["weights"].values()]})
+            medium = c[0].number_input("Medium band: score above", min_value=0.0, step=0.05, format="%.4f",
+                                       value=float(risk["bands"]["medium"]),
+                                       help="Default ln 1.25 = 0.2231: the flags cut the stage's win rate by a fifth.")
+            high = c[1].number_input("High band: score above", min_value=0.0, step=0.05, format="%.4f",
+                                     value=float(risk["bands"]["high"]),
+                                     help="Default ln 2 = 0.6931: the flags at least halve the stage's win rate.")
+            weights = pd.DataFrame({"flag": [risk_report.LABELS[f] for f in risk_report.FLAGS],
+                                    "weight": [risk["weights"].get(f) for f in risk_report.FLAGS]}, dtype=object)
+            weights["weight"] = pd.to_numeric(weights["weight"])
             edited_w = st.data_editor(weights, hide_index=True, width="stretch", disabled=["flag"], key="weights-editor",
-                                      height=_ui.fit_height(len(weights)),
-                                      column_config={"weight": st.column_config.NumberColumn("weight", min_value=0.0,
-                                                                                             step=0.5)})
+                                      height=_ui.fit_height(len(weights)), column_config={
+                                          "flag": st.column_config.TextColumn("Flag"),
+                                          "weight": st.column_config.NumberColumn(
+                                              "Your weight (empty: learnt from your closed deals)", min_value=0.0,
+                                              step=0.05, format="%.3f")})
             if st.form_submit_button("Save", type="primary", disabled=not _ui.may_change_data()):
                 with _ui.guarded():
                     new = {**{k: int(v) for k, v in values.items()}, "amount_dropped_share": share / 100,
                            "no_plan_stage": no_plan, "unsigned_plan_stage": unsigned,
                            "bands": {"medium": medium, "high": high},
-                           "weights": {r["flag"]: float(r["weight"]) if r["weight"] == r["weight"] else -1
-                                       for r in edited_w.to_dict("records")}}
+                           "weights": {f: float(w) if w == w and w is not None else None
+                                       for f, w in zip(risk_report.FLAGS, edited_w["weight"])}}
                     _saved("the risk settings", settings.save(_ui.path(), {"risk": new}))
         _backtest()

@@ -14,6 +14,7 @@ from . import accounts as _accounts
 from . import forecast_quality as _quality
 from . import forecasting as _forecasting
 from . import mutual_plans as _mutual_plans
+from . import pacing as _pacing
 from . import risk as _risk
 from . import stage_durations as _stage_durations
 from . import velocity as _velocity
@@ -143,20 +144,37 @@ REPORTS: dict[str, Report] = {
              Option("--seed", "seed", "random seed (default 42)")),
         ),
         Report(
+            "pacing",
+            _pacing.pacing,
+            "The period week by week: won so far, commit, best case and weighted as they stood at each week's "
+            "start and at the as-of, against the quota and the typical pace of the last four periods; the "
+            "pipeline still needed at the as-of.",
+            _pacing.KEYS,
+            (Option("--period", "period", "a fiscal quarter or month (default: the quarter of the data's date); "
+                    "--as-of, default the data's date, must not be before its first day"),),
+        ),
+        Report(
             "risk",
             _risk.risk,
-            "Open deals at risk: score, band, the flags tripped and one sentence with the numbers behind each.",
+            "Open deals at risk: score (the sum of the flags' weights, learnt from the team's own closed deals), "
+            "band, predicted win probability against the stage's win rate, the flags tripped and one sentence with "
+            "the numbers behind each; the deals most likely to be lost by amount first.",
             (*_risk.RISK_KEYS, *_risk.RISK_EXTRA),
         ),
         Report(
             "risk-backtest",
             _risk.risk_backtest,
             "Each risk flag evaluated at every fiscal-quarter start in the range on deals that have since closed: "
-            "win rates flagged and unflagged, and the lift.",
+            "win rates flagged and unflagged, the lift, the stage-adjusted lift and the default weight it gives; "
+            "with --calibration the reliability table and the Brier scores instead.",
             (*_risk.BACKTEST_KEYS, *_risk.BACKTEST_EXTRA),
             (Option("--from", "date_from", "the range's first day (default: the eighth fiscal-quarter start before "
                     "the data's date)"),
-             Option("--to", "date_to", "the range's last day (default: the data's date)")),
+             Option("--to", "date_to", "the range's last day (default: the data's date)"),
+             Option("--calibration", "calibration", "the reliability table instead: per tenth of the predicted win "
+                    "probability, the evaluations, the mean prediction and the actual win rate (keys: "
+                    + ", ".join(_risk.RELIABILITY_KEYS + _risk.RELIABILITY_EXTRA) + "), with the Brier scores of "
+                    "the prediction and of the stage win rate alone", flag_only=True)),
         ),
         Report(
             "win-loss",

@@ -409,8 +409,8 @@ def account_deals(con: duckdb.DuckDBPyConnection, account_id: str, as_of_ts: dat
         "from deals where account_id = ? and (created_date is null or created_date < ?) "
         "order by status <> 'open', close_date desc nulls last, deal_id", [account_id, as_of_ts]).df()
     risk = _risk.facts(con, [as_of_ts], conf, account_id=account_id)
-    score, band = _risk._score(risk, conf["risk"])
-    risk = pd.DataFrame({"deal_id": risk["deal_id"], "risk_score": score, "risk_band": band,
+    scored = _risk.score_deals(con, risk, conf, as_of_ts)
+    risk = pd.DataFrame({"deal_id": risk["deal_id"], "risk_score": scored["score"], "risk_band": scored["band"],
                          "stage_at_as_of": risk["stage"]})
     plans = _mutual_plans.plan_facts(con, as_of_ts, account_id=account_id)
     df = deals.merge(risk, on="deal_id", how="left").merge(

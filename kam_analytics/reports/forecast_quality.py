@@ -154,10 +154,7 @@ def attainment(con: duckdb.DuckDBPyConnection, period: str | None = None, by: st
         raise UsageError(f"--by: expected one of {', '.join(ATTAINMENT_BY)}, got {by!r}")
     conf = settings.load(con)
     name, p0, p1, a = _period_and_as_of(con, period, as_of, conf, default_first_day=False)
-    months = []
-    if "-Q" in name:
-        fy, q = int(name[2:6]), int(name[-1])
-        months = [f"FY{fy}-M{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
+    months = periods.months_of(name)
     params = {"as_of": a, "p0": p0.date(), "p1": p1.date(), "period": name, "months": months,
               **forecasting._base_params(con, conf)}
     per_owner = con.execute(*forecasting.with_snapshots(con, models.sql("attainment"), params,

@@ -52,8 +52,9 @@ def map_health(con: duckdb.DuckDBPyConnection, as_of=None) -> pd.DataFrame:
     as_of_ts = _as_of(con, as_of)
     r = conf["risk"]
     risk = _risk.facts(con, [as_of_ts], conf, only_mutual=True)
-    score, band = _risk._score(risk, r)
-    risk = risk.assign(risk_score=score, risk_band=band, unsigned_at_stage=risk["unsigned_plan"].astype(bool))
+    scored = _risk.score_deals(con, risk, conf, as_of_ts)
+    risk = risk.assign(risk_score=scored["score"], risk_band=scored["band"],
+                       unsigned_at_stage=risk["unsigned_plan"].astype(bool))
     plans = plan_facts(con, as_of_ts)
     df = risk[["deal_id", "deal_name", "account_id", "owner", "segment", "stage", "amount", "close_date",
                "risk_score", "risk_band", "unsigned_at_stage"]].merge(plans, on="deal_id", how="inner")
@@ -77,7 +78,8 @@ def map_health(con: duckdb.DuckDBPyConnection, as_of=None) -> pd.DataFrame:
     notes = [f"Open deals with a mutual plan as of {as_of_ts.date()}: dated facts (plan created and signed, steps "
              "completed) as they stood then; steps' due dates and statuses are today's.",
              "Overdue: " + DEFINITIONS["overdue"] + ". Buyer engagement: " + DEFINITIONS["buyer_engagement"] + ".",
-             "risk_band: the deal's band on the Deals at risk page (score = the sum of its flags' weights)."]
+             "risk_band: the deal's band on the Deals at risk page (score = the sum of its flags' weights, "
+             "calibrated on the team's own closed deals)."]
     out.attrs.update({"report": "map-health", "as_of": as_of_ts, "notes": notes})
     return out
 

@@ -6,7 +6,10 @@
 -- deal_states row in force, as sql/snapshot.sql takes it, with the running pushes and peak
 -- amount of that row), its open stage visit, its plans (created, converted, signed dates) and
 -- its steps' completion dates. Undated facts are today's: the account map, the deal's
--- champion and economic buyer, steps' due dates and statuses ("current values").
+-- champion and economic buyer, steps' due dates and statuses ("current values"). A deal whose
+-- account has no map at all is flagged `no_account_map` instead of no champion, no economic
+-- buyer and single-threaded. The deal's currency (blank: the settings currency) is passed on
+-- for the expected loss in the settings currency (reports/risk.py).
 -- The stats CTE is sql/stage_stats.sql at the same as-ofs (or its materialised table);
 -- the deal's group: the comparable dimension from dims.py's whitelist. Values are parameters.
 with as_ofs as (
@@ -33,6 +36,7 @@ states_at as (             -- with the deal's current fields where the state row
     select
         x.as_of, d.deal_id, d.account_id, d.deal_name, d.owner, d.segment, d.created_date,
         d.status as status_now, d.closed_date, d.champion, d.economic_buyer, {dim} as grp,
+        upper(coalesce(nullif(trim(d.currency), ''), $currency)) as currency,
         coalesce(st.stage, d.stage) as stage,
         case when st.deal_id is null or st.shape = 'wide' then d.amount else st.amount end as amount,
         case when st.deal_id is null or st.shape = 'wide' then d.close_date else st.close_date end as close_date,
@@ -48,6 +52,7 @@ states_at as (             -- with the deal's current fields where the state row
     select
         x.as_of, d.deal_id, d.account_id, d.deal_name, d.owner, d.segment, d.created_date,
         d.status as status_now, d.closed_date, d.champion, d.economic_buyer, {dim} as grp,
+        upper(coalesce(nullif(trim(d.currency), ''), $currency)) as currency,
         d.stage, d.amount, d.close_date, 0 as pushes, 0 as days_pushed, null as peak_amount, null as row_at
     from deals d
     join as_ofs x on d.created_date < x.as_of
@@ -149,6 +154,7 @@ facts as (
         coalesce(nullif(trim(o.economic_buyer), '') is not null, false) or coalesce(m.map_economic_buyer, false)
             as has_economic_buyer,
         coalesce(m.contacts, 0) as contacts,
+        m.account_id is not null as has_map,
         -- the last dated change before the as-of: a history row, a plan date or a completed step
         greatest(o.row_at, f.last_plan_date::timestamp, sf.last_step_date::timestamp,
                  case when o.row_at is null then o.created_date::timestamp end) as last_change_at,
@@ -187,9 +193,12 @@ final as (
         overdue_seller > 0 as overdue_seller_steps,
         coalesce(stage_pos >= $no_plan_pos and not has_plan, false) as no_plan,
         coalesce(stage_pos >= $unsigned_pos and not mutual_signed, false) as unsigned_plan,
-        not has_champion as no_champion,
-        not has_economic_buyer as no_economic_buyer,
-        contacts < $min_contacts as single_threaded,
+        -- an account with no map at all: one flag for the missing data, instead of the three
+        -- that need a map to be judged (DESIGN.md "Risk score and bands (calibrated)")
+        not has_map as no_account_map,
+        has_map and not has_champion as no_champion,
+        has_map and not has_economic_buyer as no_economic_buyer,
+        has_map and contacts < $min_contacts as single_threaded,
         coalesce(epoch(as_of - last_change_at) / 86400.0 >= $stale_days, false) as stale
     from facts
 )

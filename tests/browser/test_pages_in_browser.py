@@ -171,10 +171,11 @@ def test_risk_page_shows_the_riskiest_deal_and_its_reasons(demo_db_factory, serv
         top = risk(con).iloc[0]
     app = serve(path)
     page.goto(f"{app.url}/risk")
-    page.wait_for_selector("text=How each flag is defined", timeout=60_000)
+    page.wait_for_selector("text=How the score, the bands and each flag are defined", timeout=60_000)
     _wait_ready(page)
-    page.wait_for_selector(".js-plotly-plot .bars .point", timeout=30_000)     # the flag counts drew
+    page.wait_for_selector(".js-plotly-plot .scatterlayer .point", timeout=30_000)   # the calibration chart drew
     assert page.locator(f"text={top['reasons'][0]}").count() >= 1          # the drill-down's first sentence
+    assert page.locator("text=/the stage win rate alone/").count() >= 1    # the score judged against the stage
     screenshot(page, "risk_demo")
 
 

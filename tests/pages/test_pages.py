@@ -203,37 +203,75 @@ def test_forecast_page_won_so_far_stops_at_the_period_end(monkeypatch, tmp_path)
     assert quota_table["won_amount"].sum() == 27_000
 
 
-def test_risk_page_lists_filters_and_drills_down(monkeypatch, tmp_path):
-    """The risk fixture (tests/unit/test_risk.py works it out): as of 2026-06-01 R3 is the
-    riskiest (score 4, high); the flag filter from the URL keeps the stalled deals R1, R22, R23."""
+def _risk_fixture_with_weights(tmp_path):
+    """The risk fixture (tests/unit/test_risk.py works it out) with weights set in Settings: no deal
+    of it was open at an earlier quarter start, so nothing is learnt and the learnt weights are 0."""
+    from kam_analytics import settings
+
     from ..conftest import load_fixture
 
     path = load_fixture(tmp_path / "risk.duckdb", "risk")
+    settings.save(path, {"risk": {"no_plan_stage": "B", "unsigned_plan_stage": "C", "weights": {
+        "past_close_date": 0.4, "behind_schedule": 0.4, "stalled": 0.25, "stale": 0.1}}})
+    return path
+
+
+def test_risk_page_lists_filters_and_drills_down(monkeypatch, tmp_path):
+    """As of 2026-06-01 R3 is the only high-risk deal (past close 0.4 + behind schedule 0.4 = 0.8 >
+    ln 2) and the most likely to be lost by amount (expected loss 3,671); the flag filter from the
+    URL keeps the stalled deals, by expected loss: R22 (2,953), R23 (2,212), R1 (1,475)."""
+    path = _risk_fixture_with_weights(tmp_path)
     at = _open(monkeypatch, path, "views/risk.py", query={"as_of": "2026-06-01"})
     assert not at.exception and not at.error, [e.value for e in at.error]
     shown = {m.label: m.value for m in at.metric}
     assert shown["High risk"] == "1"                   # R3
     assert at.selectbox(key="risk-deal").value == "R3"
-    assert any("Past close date: the close date 2026-05-31 was 1 day before the as-of" in m.value
+    lead = at.dataframe[0].value
+    assert lead["Deal"].tolist()[:3] == ["R3", "R22", "R23"]
+    assert lead["Expected loss"].iloc[0] == "3,671 EUR" and lead["Predicted win probability"].iloc[0] == "30.0%"
+    assert any(m.value.startswith("- Past close date: the close date 2026-05-31 was 1 day before the as-of")
                for m in at.markdown)
     at = _open(monkeypatch, path, "views/risk.py", query={"as_of": "2026-06-01", "flag": "stalled"})
     assert not at.exception
-    assert any(c.value.endswith("3 of 24 shown") for c in at.caption)
-    # the riskiest first: R22 scores 3 (stalled 2 + stale 1); R1 and R23 2, then by ID
-    assert at.selectbox(key="risk-deal").options == ["R22 · Quiet for 30 days", "R1 · Stalled 20 days in A",
-                                                     "R23 · Quiet for 29 days"]
+    assert any(c.value.startswith("Open deals as of") and "3 of 25 shown" in c.value for c in at.caption)
+    assert at.selectbox(key="risk-deal").options == ["R22 · Quiet for 30 days", "R23 · Quiet for 29 days",
+                                                     "R1 · Stalled 20 days in A"]
+    # nothing was open at an earlier quarter start and closed since: nothing to judge the score by
+    assert any("nothing to judge the score by" in w.value for w in at.warning)
 
 
 def test_risk_page_says_when_nothing_is_at_risk(monkeypatch, tmp_path):
-    from ..conftest import load_fixture
-
-    path = load_fixture(tmp_path / "risk.duckdb", "risk")
+    path = _risk_fixture_with_weights(tmp_path)
     at = _open(monkeypatch, path, "views/risk.py", query={"as_of": "2026-05-14"})   # only R1, 2 days in A
     assert not at.exception
     assert any("nothing is at risk" in s.value for s in at.success)
 
 
+def test_risk_page_in_words_with_the_calibration_chart(monkeypatch, demo_db_factory):
+    """On the demo: no table header is a report's snake_case name, no cell says None, True or
+    False, the calibration chart is drawn and the page says whether the score beats the stage
+    win rate alone (the back-test's own verdict)."""
+    from kam_analytics.reports.risk import risk_backtest
+
+    path = demo_db_factory(2000, 7)
+    with db.read(path) as con:
+        cal = risk_backtest(con, calibration=True)
+    at = _open(monkeypatch, path, "views/risk.py")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    for frame in at.dataframe:
+        grid = frame.value
+        assert not [c for c in grid.columns if "_" in str(c)], list(grid.columns)
+        cells = {str(v) for col in grid.columns for v in grid[col].tolist()}
+        assert not cells & {"None", "True", "False", "nan", "NaT"}, list(grid.columns)
+    beats = cal.attrs["brier_score"] < cal.attrs["brier_score_stage_alone"]
+    said = [m.value for m in (at.success if beats else at.warning)]
+    assert any(("beats" if beats else "does not beat") + " the stage win rate alone" in v for v in said)
+    assert any(c.proto.spec and "perfectly calibrated" in c.proto.spec for c in at.get("plotly_chart"))
+
+
 def test_settings_page_shows_the_backtest_beside_the_thresholds(monkeypatch, tmp_path):
+    """tests/unit/test_risk.py test_backtest_on_hand_worked_outcomes: past close date flagged 2 of 3
+    won, unflagged 1 of 3, lift 0.5; stage-adjusted (0.5 + 1) / (1 + 1) = 0.75 -> weight 0."""
     from ..conftest import load_fixture
 
     path = load_fixture(tmp_path / "bt.duckdb", "risk_backtest")
@@ -241,8 +279,31 @@ def test_settings_page_shows_the_backtest_beside_the_thresholds(monkeypatch, tmp
     at.toggle(key="risk-backtest-on").set_value(True).run()
     assert not at.exception and not at.error
     grid = at.dataframe[-1].value
-    past = grid.set_index("flag").loc["past_close_date"]
-    assert past["lift"] == "0.50" and past["win_rate_flagged"] == "66.7%"   # 2 of 3 won; 1 of 3 unflagged
+    past = grid.set_index("Flag").loc["Past close date"]
+    assert past["Lift (unflagged ÷ flagged)"] == "0.50" and past["Won when flagged"] == "66.7%"
+    assert past["Stage-adjusted lift"] == "0.75" and past["Default weight"] == "0.000"
+    assert past["Threshold"] == "close_date < as_of" and past["Current values"] == "no"
+
+
+def test_settings_page_resets_old_scale_weights_once(monkeypatch, tmp_path):
+    """Weights and bands saved on the old 1/2 scale: the page resets them to the calibrated
+    defaults as one batch, says so, and says it only once."""
+    from kam_analytics import settings
+
+    from ..conftest import load_fixture
+
+    path = load_fixture(tmp_path / "bt.duckdb", "risk_backtest")
+    with db.batch(path, "settings", "an older release") as b:
+        settings.write_in_batch(b, "risk", {"stale_days": 45, "weights": {"stalled": 2}, "bands": {"medium": 2,
+                                                                                                  "high": 4}})
+    at = _open(monkeypatch, path, "views/settings.py")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("saved on the old 1/2 scale" in i.value for i in at.info)
+    with db.read(path) as con:
+        assert settings.old_risk_scale(con) is None
+        assert settings.load(con)["risk"]["stale_days"] == 45
+    at.run()
+    assert not any("old 1/2 scale" in i.value for i in at.info)
 
 
 def test_win_loss_page_shows_the_report_numbers_and_keeps_filters_in_the_url(monkeypatch, tmp_path):
