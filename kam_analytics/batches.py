@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import db
 from .errors import InputError
-from .importing.history import rebuild_snapshot_rows
+from .importing.history import rebuild_field_log_rows, rebuild_snapshot_rows
 
 
 def list_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -49,6 +49,8 @@ def _undo_one(b: db.Batch, batch_id: int) -> int:
         if n and table == "deal_snapshots":   # their deals' snapshot history is rebuilt after the undo
             con.execute("insert into snap_deals select distinct deal_id from deal_snapshots where batch_id = ?",
                         [batch_id])
+        if n and table in ("deal_field_changes", "deals"):   # so is the field-log history of these deals
+            con.execute(f'insert into flog_deals select distinct deal_id from "{table}" where batch_id = ?', [batch_id])
         if n:
             con.execute(f'delete from "{table}" where batch_id = ?', [batch_id])
             changed += n
@@ -110,14 +112,20 @@ def undo(path, batch_id: int, cascade: bool = False) -> list[int]:
                 f"pass --cascade to undo them too."
             )
         collect(batch_id)
-        b.con.execute("create or replace temp table snap_deals (deal_id varchar)")
+        for t in ("snap_deals", "flog_deals"):
+            b.con.execute(f"create or replace temp table {t} (deal_id varchar)")
         for bid in order:
             b.rows_loaded += _undo_one(b, bid)
-        # the snapshots left give their deals' history again, as if the undone ones never came
-        # (a change seen first in an undone snapshot is dated by the next one that shows it)
+        # the snapshots and field changes left give their deals' history again, as if the undone
+        # batches never came (a change seen first in an undone snapshot is dated by the next one)
         if b.con.execute("select count(*) from snap_deals").fetchone()[0]:
             rebuild_snapshot_rows(b)
-        b.con.execute("drop table snap_deals")
+        b.con.execute("insert into flog_deals select (row_json ->> 'deal_id') from undo_log "
+                      "where table_name = 'deals' and batch_id in (select unnest(?::bigint[]))", [order])
+        if b.con.execute("select count(*) from flog_deals").fetchone()[0]:
+            rebuild_field_log_rows(b)
+        for t in ("snap_deals", "flog_deals"):
+            b.con.execute(f"drop table {t}")
         b.con.execute(
             "update import_batches set description = ? where batch_id = ?",
             [f"undo of batch(es) {', '.join(map(str, order))}", b.batch_id],

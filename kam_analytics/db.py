@@ -38,6 +38,7 @@ SCHEMA_DIR = Path(__file__).parent / "sql" / "schema"
 # Tables that hold user data (every row carries batch_id), in load order: parents first.
 DATA_TABLES = (
     "accounts", "owners", "products", "fx_rates", "deals", "deal_history", "deal_snapshots",
+    "deal_field_changes",
     "account_plans", "account_goals", "stakeholders", "account_actions",
     "plans", "plan_steps", "forecast_calls", "quotas", "settings",
 )

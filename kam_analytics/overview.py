@@ -12,6 +12,7 @@ from .batches import list_batches
 TABLE_LABELS = {
     "accounts": "Accounts", "owners": "Sales owners", "products": "Products", "fx_rates": "FX rates",
     "deals": "Deals", "deal_history": "Deal history rows", "deal_snapshots": "Deals seen in snapshot exports",
+    "deal_field_changes": "Field changes (field-change logs)",
     "account_plans": "Account plans",
     "account_goals": "Account goals", "stakeholders": "Stakeholders (account maps)",
     "account_actions": "Account actions", "plans": "Closing & mutual plans", "plan_steps": "Plan steps",

@@ -1,11 +1,12 @@
 """Building deal_history from the four shapes (DESIGN.md deal_history), each in one place:
-full-state rows (inserted as they are), a field-change log (field_log_history), wide "date
-entered" columns (wide_history) and successive snapshots (observe_snapshot, snapshot_history);
-history of another shape replaces a deal's snapshot rows (replace_snapshot_rows), and an undo
-that removes snapshots rebuilds the rest (rebuild_snapshot_rows)."""
+full-state rows (inserted as they are), a field-change log (its changes kept in
+deal_field_changes, rebuild_field_log_rows), wide "date entered" columns (wide_history) and
+successive snapshots (kept in deal_snapshots: observe_snapshot, snapshot_history). The two kept
+shapes are rebuilt for their deals whenever what they rest on changes - new changes or
+snapshots, a deals file, an undo - so the order of files and batches never matters; history of
+another shape replaces a deal's snapshot rows (replace_snapshot_rows)."""
 
 from __future__ import annotations
-
 
 import pandas as pd
 
@@ -18,29 +19,73 @@ HISTORY_FIELDS = {"stage": "string", "amount": "float64", "close_date": "datetim
                   "probability": "float64"}
 
 
-def field_log_history(con, st: Staged) -> str | None:
-    """Full-state rows from a field-change log, built in DuckDB (sql/field_log_history.sql):
-    the name of a temp table of them, or None when the log changes no history field. The
-    file's old and new values, parsed per field, become one typed column per field here."""
+def store_field_changes(b: db.Batch, st: Staged) -> int:
+    """A field-change log's changes of history fields, kept as read (deal_field_changes: the old
+    and new value typed per field), a change already stored not again; the deals it names go in
+    temp table `flog_deals` for rebuild_field_log_rows. Returns how many were added."""
+    con = b.con
     log = st.frame[st.frame["logged_field"].notna()]
+    con.execute("create or replace temp table flog_deals (deal_id varchar)")
     if log.empty:
-        return None
+        return 0
     flog_frame = pd.DataFrame({"deal_id": log["deal_id"].astype("string"), "changed_at": log["changed_at"],
-                         "f": log["logged_field"].astype("string"), "_row": log["_row"]})
+                               "f": log["logged_field"].astype("string"), "_row": log["_row"]})
     for f, dtype in HISTORY_FIELDS.items():
         sel = log["logged_field"] == f
-        for which in ("new", "old"):
+        for which in ("old", "new"):
             values = log[f"{which}_value"] if f"{which}_value" in log else pd.Series(None, index=log.index)
             flog_frame[f"{which}_{f}"] = values.where(sel).astype(object).where(sel, None).astype(dtype)
-    log_ids = pd.DataFrame({"deal_id": flog_frame["deal_id"].unique()})   # read by their names (FRAMES_BY_NAME, load.py)
-    con.execute("create or replace temp table flog as select * from flog_frame")
+    change_cols = [c for c in flog_frame.columns if c != "_row"]
+    same = " and ".join(f's."{c}" is not distinct from n."{c}"' for c in change_cols)
+    added = con.execute(f"""
+        insert into deal_field_changes by name
+        select n.*, $b as batch_id from flog_frame n
+        where not exists (select 1 from deal_field_changes s where {same})
+    """, {"b": b.batch_id}).fetchone()[0]   # flog_frame: read by its name (FRAMES_BY_NAME, load.py)
+    if added:
+        b.touched.add("deal_field_changes")
+        b.rows_loaded += added
+    con.execute("insert into flog_deals select distinct deal_id from flog_frame")
+    return int(added)
+
+
+def rebuild_field_log_rows(b: db.Batch) -> tuple[int, int]:
+    """The field_log rows of deal_history for the deals in temp table `flog_deals` that have
+    stored changes, built again from all their changes and their current fields
+    (sql/field_log_history.sql): a log imported before its deals, the deals after it, or an
+    undo of either gives the same history as both at once. Only the difference is written
+    (replaced rows kept for undo). Returns (added, removed)."""
+    con = b.con
+    con.execute("create or replace temp table flog as select * exclude (batch_id) from deal_field_changes "
+                "where deal_id in (select deal_id from flog_deals)")
     con.execute("create or replace temp table flog_current as select deal_id, "
                 "case when not created_derived then created_date end as created_date, stage, amount, close_date, "
-                "forecast_category from deals where deal_id in (select deal_id from log_ids)")
+                "forecast_category from deals where deal_id in (select deal_id from flog_deals)")
     con.execute(f"create or replace temp table flog_rows as {models.sql('field_log_history')}")
-    con.execute("drop table flog")
-    con.execute("drop table flog_current")
-    return "flog_rows"
+    con.execute("create or replace temp table flog_rebuilt as select distinct deal_id from flog")
+    added, removed = _write_rebuilt(b, "flog_rows", "flog_rebuilt", "field_log")
+    for t in ("flog", "flog_current", "flog_rows", "flog_rebuilt"):
+        con.execute(f"drop table {t}")
+    return added, removed
+
+
+def _write_rebuilt(b: db.Batch, rows: str, deals: str, shape: str) -> tuple[int, int]:
+    """deal_history's rows of `shape` for the deals in temp table `deals` made equal to temp
+    table `rows`: the rows no longer due go (kept for undo), the new ones come. Returns
+    (added, removed)."""
+    con = b.con
+    same = " and ".join(f'h."{c}" is not distinct from n."{c}"' for c in HISTORY_TYPES)
+    where = (f"shape = '{shape}' and deal_id in (select deal_id from {deals}) "
+             f"and not exists (select 1 from {rows} n where {same.replace('h.', 'deal_history.')})")
+    con.execute(f"insert into undo_log select ?, 'deal_history', to_json(t) from deal_history t "
+                f"where {where.replace('deal_history.', 't.')}", [b.batch_id])
+    removed = con.execute(f"select count(*) from deal_history where {where}").fetchone()[0]
+    con.execute(f"delete from deal_history where {where}")
+    added, _same = insert_history(b, rows, shape)
+    if removed:
+        b.touched.add("deal_history")
+    b.rows_loaded += added + removed
+    return added, int(removed)
 
 
 HISTORY_TYPES = {"deal_id": "varchar", "changed_at": "timestamp", "stage": "varchar", "amount": "double",
@@ -198,17 +243,7 @@ def rebuild_snapshot_rows(b: db.Batch) -> tuple[int, int]:
     won, lost = settings.closed_stages(con)
     con.execute(f"create or replace temp table snap_rows as {models.sql('snapshot_history')}",
                 {"closed_stages": [*won, *lost]})
-    same = " and ".join(f'h."{c}" is not distinct from n."{c}"' for c in HISTORY_TYPES)
-    where = (f"shape = 'snapshot' and deal_id in (select deal_id from snap_deals) "
-             f"and not exists (select 1 from snap_rows n where {same.replace('h.', 'deal_history.')})")
-    con.execute(f"insert into undo_log select ?, 'deal_history', to_json(t) from deal_history t "
-                f"where {where.replace('deal_history.', 't.')}", [b.batch_id])
-    removed = con.execute(f"select count(*) from deal_history where {where}").fetchone()[0]
-    con.execute(f"delete from deal_history where {where}")
-    added, _same = insert_history(b, "snap_rows", "snapshot")
-    if removed:
-        b.touched.add("deal_history")
-    b.rows_loaded += added + removed
+    added, removed = _write_rebuilt(b, "snap_rows", "snap_deals", "snapshot")
     con.execute("drop table snap_rows")
     return added, removed
 

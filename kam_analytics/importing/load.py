@@ -17,8 +17,8 @@ from .. import db, settings
 from . import vocabulary
 from .convert import schema_types
 from .fields import LOAD_ORDER, TABLES
-from .history import (field_log_history, insert_history, observe_snapshot, replace_snapshot_rows, snapshot_history,
-                      wide_history)
+from .history import (insert_history, observe_snapshot, rebuild_field_log_rows, replace_snapshot_rows,
+                      snapshot_history, store_field_changes, wide_history)
 from .names import account_ids, name_keys
 from .read import release_arrow_memory
 from .staged import Staged
@@ -100,6 +100,13 @@ def load_staged(b: db.Batch, staged: list[Staged], new_aliases: dict | None = No
     release_arrow_memory()
     b.frames_released = True
     snapshot_history(b, [st for st in staged if st.kind == "deals" and st.snapshot and not st.stage_columns])
+    # deals that a field-change log of an earlier batch named: their created date and current
+    # fields are the log's initial state, so its rows are built again
+    con.execute("create or replace temp table flog_deals as select distinct deal_id from deals "
+                "where batch_id = ? and deal_id in (select deal_id from deal_field_changes where batch_id <> ?)",
+                [b.batch_id, b.batch_id])
+    rebuild_field_log_rows(b)
+    con.execute("drop table flog_deals")
     say_derived_dates(b, staged)
 
 
@@ -113,13 +120,12 @@ def _load_one(b: db.Batch, st: Staged, aliases: dict, types: dict) -> None:
     if kind in ("deal_field_history", "deal_history") or (kind == "deals" and st.stage_columns):
         replace_snapshot_rows(b, st, df)
     if kind == "deal_field_history":
-        rows = field_log_history(con, st)
-        added, _same = insert_history(b, rows, "field_log") if rows else (0, 0)
-        if rows:
-            con.execute(f"drop table {rows}")
+        store_field_changes(b, st)
+        added, removed = rebuild_field_log_rows(b)
+        con.execute("drop table flog_deals")
         st.report.new = added
-        b.rows_loaded += added
-        st.report.notes.append(f"{added:,} full-state history row(s) built from {len(df):,} field change(s)")
+        st.report.notes.append(f"{added:,} full-state history row(s) built from {len(df):,} field change(s)"
+                               + (f", {removed:,} built earlier replaced" if removed else ""))
         return
     if kind == "deal_history":
         added, same = insert_history(b, df.assign(_order=df["_row"]), "full")

@@ -343,3 +343,42 @@ def test_undo_of_a_middle_snapshot_gives_the_history_of_the_other_two(tmp_path):
     for w in (w1, w3):
         import_files(other, [w])
     assert _rows(path, history) == _rows(other, history)
+
+
+def _field_log_files(tmp_path):
+    """Deal L1 (created 2026-01-01; now Proposal, 500, forecast category Commit) and a log that
+    changes only its stage (Lead -> Proposal on 01-05) and its amount (300 -> 500 on 01-08):
+    the forecast category, never changed, is the deal's current one throughout."""
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Deal ID,Stage,Amount,Forecast Category,Created Date\nL1,Proposal,500,Commit,2026-01-01\n",
+                     encoding="utf-8")
+    log = tmp_path / "field_history.csv"
+    log.write_text("Opportunity ID,Edit Date,Field / Event,Old Value,New Value\n"
+                   "L1,2026-01-05,Stage,Lead,Proposal\n"
+                   "L1,2026-01-08,Amount,300,500\n", encoding="utf-8")
+    return deals, log
+
+
+def test_a_field_log_before_its_deals_gives_the_same_history_in_any_order_and_split(tmp_path):
+    """DESIGN deal_history: any order of files and any split into batches gives the same
+    history. Expected (worked by hand): 01-01 Lead 300 commit (the initial state: first old
+    values, the forecast category the deal's current one); 01-05 Proposal 300; 01-08 Proposal 500."""
+    deals, log = _field_log_files(tmp_path)
+    expected = [(datetime(2026, 1, 1), "Lead", 300.0, "commit"), (datetime(2026, 1, 5), "Proposal", 300.0, "commit"),
+                (datetime(2026, 1, 8), "Proposal", 500.0, "commit")]
+    history = "select changed_at, stage, amount, forecast_category from deal_history order by changed_at"
+    for n, batches in enumerate(([deals, log], [log, deals], [[deals], [log]], [[log], [deals]])):
+        path = tmp_path / f"o{n}.duckdb"
+        for files in (batches if isinstance(batches[0], list) else [batches]):
+            result = import_files(path, files)
+            assert result.status == "loaded", result.message
+        assert _rows(path, history) == expected, batches
+    # undo of the later deals batch: the log alone again (the deal unknown: no initial row)
+    from kam_analytics.batches import undo
+    path = tmp_path / "o3.duckdb"
+    with db.read(path) as con:
+        last = con.execute("select max(batch_id) from import_batches").fetchone()[0]
+    undo(path, last)
+    alone = tmp_path / "alone.duckdb"
+    import_files(alone, [log])
+    assert _rows(path, history) == _rows(alone, history)

@@ -78,7 +78,7 @@ def field_log_world(ref, tmp_path_factory):
     return W.all_reports(W.load_direct(folder / "want.duckdb", W.degrade_field_log(world)))
 
 
-@pytest.mark.parametrize("plan", ["deals+log", "log+deals", "deals | log"])
+@pytest.mark.parametrize("plan", ["deals+log", "log+deals", "deals | log", "log | deals"])
 def test_field_change_log_in_any_order(ref, field_log_world, tmp_path, plan):
     world, _, _ = ref
     side = W.side_files(tmp_path, world)
