@@ -15,12 +15,13 @@ from ..errors import InputError
 from . import vocabulary
 from .convert import AMOUNT_FIELDS, convert_table, schema_types, stage_mapper
 from .fields import FILE_ONLY_TYPES
+from .history import snapshot_clashes
 from .mapping import MIN_CONFIDENCE, Mapping, describe, detect, known_headers
 from .names import name_aliases, possible_aliases
 from .read import pictures_note, read_tables
 from .staged import FileReport, ImportResult, PREVIEW_ROWS, Staged
 from .tables import header_signature, header_table, repeated_headers, table_date, with_context
-from .validate import validate_table
+from .validate import key_clashes, validate_table
 
 
 CURRENCY_KINDS = ("deals",)                        # tables with amounts and a currency column
@@ -186,6 +187,8 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
                     f"{'sheet ' + repr(t.sheet) if t.sheet else 'the file'}: {len(t.meta)} key-value line(s) "
                     f"({labels}{', …' if len(t.meta) > 3 else ''}) head no table and are no plan's header: not imported")
     name_aliases(con, staged)
+    errors += key_clashes(con, staged, aliases)
+    errors += snapshot_clashes(con, staged)
     if stage_map is None:
         errors += stage_synonyms(staged, cfg.stages, answers_for({}).get("stage", {}))
     return staged, rejects, reports, errors

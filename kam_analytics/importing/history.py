@@ -8,6 +8,8 @@ another shape replaces a deal's snapshot rows (replace_snapshot_rows)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 
 from .. import db, models, settings
@@ -209,10 +211,8 @@ def observe_snapshot(b: db.Batch, st: Staged, df: pd.DataFrame) -> pd.DataFrame:
               is distinct from (o.stage, o.amount, o.close_date, o.forecast_category)
         limit 1
     """, {"when": when}).fetchone()
-    if clash:
-        raise InputError(f"{st.report.file} and {clash[1].rsplit(' (', 1)[0]} are both snapshots dated {when.date()} "
-                         f"and disagree about the deal {clash[0]!r}; expected one state per deal and date. Give one "
-                         "of them another date (--snapshot-date, or the date in its name)")
+    if clash:   # snapshot_clashes says it at the check: only a change between check and load comes here
+        raise InputError(_clash_text(st.report.file, clash[1].rsplit(' (', 1)[0], when, clash[0]))
     later = {r[0] for r in con.execute(
         "select distinct deal_id from deal_snapshots where snapshot_at > ? and deal_id in (select deal_id from obs)",
         [when]).fetchall()}
@@ -246,6 +246,50 @@ def rebuild_snapshot_rows(b: db.Batch) -> tuple[int, int]:
     added, removed = _write_rebuilt(b, "snap_rows", "snap_deals", "snapshot")
     con.execute("drop table snap_rows")
     return added, removed
+
+
+SNAPSHOT_FIELDS = ("stage", "amount", "close_date", "forecast_category")   # what a snapshot's state is
+
+
+def _clash_text(file: str, other: str, when: datetime, deal: str) -> str:
+    return (f"{file} and {other} are both snapshots dated {when.date()} and disagree about the deal {deal!r}; "
+            "expected one state per deal and date. Give one of them another date (--snapshot-date, or the "
+            "date in its name)")
+
+
+def snapshot_clashes(con, staged: list[Staged]) -> list[str]:
+    """DESIGN deal_history: two snapshots of the same date that disagree about a deal are an
+    error naming both files - said at the check (no writes), for the deals exports of the batch
+    among themselves and against the stored snapshots, on the fields each file has. Exports
+    dated by the import date are left out: a later one of the same day is a newer state."""
+    snaps = [st for st in staged if st.kind == "deals" and st.snapshot and not st.stage_columns
+             and st.snapshot[1] != "the import date"]
+    out: list[str] = []
+    for i, st in enumerate(snaps):
+        when = st.snapshot[0]
+        fields = [f for f in SNAPSHOT_FIELDS if f in st.frame]
+        mine = st.frame[["deal_id", *fields]]   # read by its name (FRAMES_BY_NAME, load.py)
+        differs = " or ".join(f"o.{f}::{'date' if f == 'close_date' else 'varchar' if f != 'amount' else 'double'} "
+                              f"is distinct from s.{f}" for f in fields) or "false"
+        clash = con.execute(f"""
+            select o.deal_id, s.source from mine o join deal_snapshots s
+              on s.deal_id = o.deal_id and s.snapshot_at = $when
+            where {differs} limit 1""", {"when": when}).fetchone()
+        if clash:
+            out.append(_clash_text(st.report.file, clash[1].rsplit(" (", 1)[0], when, clash[0]))
+            continue
+        for other in snaps[i + 1:]:
+            if other.snapshot[0] != when:
+                continue
+            shared = [f for f in fields if f in other.frame]
+            theirs = other.frame[["deal_id", *shared]]   # read by its name (FRAMES_BY_NAME, load.py)
+            differs = " or ".join(f"o.{f} is distinct from s.{f}" for f in shared) or "false"
+            clash = con.execute(f"select o.deal_id from mine o join theirs s on s.deal_id = o.deal_id "
+                                f"where {differs} limit 1").fetchone()
+            if clash:
+                out.append(_clash_text(st.report.file, other.report.file, when, clash[0]))
+                break
+    return out
 
 
 def snapshot_history(b: db.Batch, snaps: list[Staged]) -> None:

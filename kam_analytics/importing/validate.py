@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .convert import AMOUNT_FIELDS, reject
+from .names import account_ids
 from .fields import TABLES
 from .mapping import Mapping
 from .read import Table
@@ -89,3 +90,18 @@ def one_row_per_key(st: Staged, df: pd.DataFrame) -> None:
                          f"accounts {names[0]!r} and {names[1]!r}, which are one account once case, accents and "
                          f"punctuation are ignored, and repeat {keys[1]} {rows[keys[1]].iloc[0]!r}; expected one row "
                          "per account and key. Give the account IDs, or one name per account")
+
+
+def key_clashes(con, staged: list[Staged], aliases: dict) -> list[str]:
+    """one_row_per_key for every staged table whose key holds an account, said at the check:
+    its account ids derived here as the load will derive them (nothing is written)."""
+    out = []
+    for st in staged:
+        keys = TABLES[st.kind][0]
+        if "account_id" not in keys or len(keys) < 2 or not {"account_name", "account_id"} & set(st.frame):
+            continue
+        try:
+            one_row_per_key(st, account_ids(st.frame.copy(), con, aliases))
+        except InputError as exc:
+            out.append(str(exc))
+    return out

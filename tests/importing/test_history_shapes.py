@@ -382,3 +382,22 @@ def test_a_field_log_before_its_deals_gives_the_same_history_in_any_order_and_sp
     alone = tmp_path / "alone.duckdb"
     import_files(alone, [log])
     assert _rows(path, history) == _rows(alone, history)
+
+
+def test_two_snapshots_of_one_date_that_disagree_are_said_by_the_check(tmp_path):
+    """DESIGN deal_history: two snapshots of the same date that disagree about a deal are an
+    error naming both files - said by the check the preview runs, within a batch and against a
+    stored snapshot, before anyone presses Load."""
+    a = export(tmp_path, "pipeline_2026-03-02.csv", [["D1", "Lead", "100", "2026-03-31", "2026-02-20", ""]])
+    other = tmp_path / "other"
+    other.mkdir()
+    b = export(other, "pipeline_2026-03-02.csv", [["D1", "Qualify", "100", "2026-03-31", "2026-02-20", ""]])
+    path = tmp_path / "c.duckdb"
+    from kam_analytics.importing.run import preview
+    both = preview(path, [a, b], names=["a_2026-03-02.csv", "b_2026-03-02.csv"])
+    assert both.status == "rejected"
+    assert "are both snapshots dated 2026-03-02 and disagree about the deal 'D1'" in both.message
+    assert import_files(path, [a]).status == "loaded"
+    later = preview(path, [b])
+    assert later.status == "rejected" and "disagree about the deal 'D1'" in later.message
+    assert import_files(path, [a]).status == "unchanged"     # the same export again agrees

@@ -14,7 +14,7 @@ from kam_analytics import db, settings
 from kam_analytics.batches import undo
 from kam_analytics.cli import main
 from kam_analytics.errors import InputError
-from kam_analytics.importing.run import import_files
+from kam_analytics.importing.run import import_files, preview
 from kam_analytics.reports.stage_durations import stage_durations
 
 MAVEN = Path(__file__).parents[3] / "shared" / "datasets" / "maven-crm-sales-opportunities"
@@ -354,7 +354,12 @@ def test_two_names_of_one_account_repeating_a_key_are_said_not_a_crash(tmp_path)
                                                ["Acme S.p.A.", "Grow", "won amount", "100"],
                                                ["ACME SpA", "Grow", "won amount", "200"]])
     path = tmp_path / "g.duckdb"
-    with pytest.raises(InputError, match=r"rows 2 and 3 name the accounts 'Acme S.p.A.' and 'ACME SpA'"):
-        import_files(path, [goals])
+    # said by the check the preview runs, before anyone presses Load; the attempt is logged
+    checked = preview(path, [goals])
+    assert checked.status == "rejected"
+    assert "rows 2 and 3 name the accounts 'Acme S.p.A.' and 'ACME SpA'" in checked.message
+    result = import_files(path, [goals])
+    assert result.status == "rejected" and "rows 2 and 3 name the accounts" in result.message
     with db.read(path) as con:
         assert con.execute("select count(*) from account_goals").fetchone()[0] == 0
+        assert con.execute("select status from import_batches").fetchall() == [("rejected",)]
