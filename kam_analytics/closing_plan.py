@@ -120,13 +120,23 @@ def deal_facts(con: duckdb.DuckDBPyConnection, deal_id: str, as_of_ts: datetime,
 
 
 def search_deals(con: duckdb.DuckDBPyConnection, text: str = "", limit: int = 50,
-                 open_only: bool = True, mutual_only: bool = False) -> pd.DataFrame:
+                 open_only: bool = True, mutual_only: bool = False, as_of=None) -> pd.DataFrame:
     """Deals whose ID, name or account holds `text` (case and accents ignored), exact IDs
     first, then the largest amounts: the Closing plan page's picker (a million deals cannot be
-    scrolled). `mutual_only`: the deals with a mutual plan (the MAP page's picker), open first."""
-    return con.execute(models.sql("deal_search"), {"text": (text or "").strip(), "limit": int(limit),
-                                                   "open_only": bool(open_only),
-                                                   "mutual_only": bool(mutual_only)}).df()
+    scrolled). `open_only`: the deals a plan can be made for as of the as-of (default the data's
+    date): open in a stage of the list then; attrs["left_out"] counts the deals open now that
+    no search can offer then (no known stage). `mutual_only`: the deals with a mutual plan (the MAP
+    page's picker), open first."""
+    cfg = settings.stage_config(con)
+    as_of_ts = start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    params = {"text": (text or "").strip(), "limit": int(limit), "open_only": bool(open_only),
+              "mutual_only": bool(mutual_only), "as_of": as_of_ts, "open_stages": list(cfg.open)}
+    df = con.execute(models.compose("deal_search"), params).df()
+    if open_only:   # the open deals no search can offer then: the page says how many
+        df.attrs["left_out"] = int(con.execute(
+            f"select count(*) from deals where status = 'open' and deal_id not in ({models.sql('plannable')})",
+            {"as_of": as_of_ts, "open_stages": list(cfg.open)}).fetchone()[0])
+    return df
 
 
 # ---- the plan ------------------------------------------------------------------------------

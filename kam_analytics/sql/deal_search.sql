@@ -1,8 +1,20 @@
 -- deal_search: deals whose ID, name or account holds $text (case and accents ignored), for a
 -- picker that searches instead of scrolling: an exact ID first, then IDs starting with the
--- text, then the largest amounts. $open_only keeps open deals (a closing plan's candidates),
+-- text, then the largest amounts. $open_only keeps the deals a closing plan can be made for as of
+-- $as_of: in an open stage ($open_stages) then, as their stage visits tell (sql/plannable.sql;
+-- a deal with no created date and no history, or first seen closed, has no known stage then);
 -- $mutual_only the deals with a mutual plan (the MAP page's), open ones first.
-with matches as (
+with plannable as (        -- sql/plannable.sql
+    {plannable}
+),
+
+candidates as (           -- the plannable deals drive the search (few), else every deal
+    select deal_id from plannable where $open_only
+    union all
+    select deal_id from deals where not $open_only
+),
+
+matches as (
     select
         d.deal_id, d.deal_name, a.account_name, d.owner, d.stage, d.status, d.amount, d.close_date,
         case
@@ -10,10 +22,10 @@ with matches as (
             when starts_with(lower(d.deal_id), lower($text)) then 1
             else 2
         end as rank
-    from deals d
+    from candidates c
+    join deals d using (deal_id)
     left join accounts a on a.account_id = d.account_id
-    where (not $open_only or d.status = 'open')
-      and (not $mutual_only or d.deal_id in (select deal_id from plans where plan_type = 'mutual'))
+    where (not $mutual_only or d.deal_id in (select deal_id from plans where plan_type = 'mutual'))
       and (
         $text = ''
         or contains(strip_accents(lower(d.deal_id)), strip_accents(lower($text)))

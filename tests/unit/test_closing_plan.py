@@ -217,3 +217,28 @@ def test_search_finds_by_id_name_or_account(plan_db):
         assert closing_plan.search_deals(con, "W1", open_only=False)["deal_id"].tolist() == ["W1"]
         # no text: open deals, largest amount first
         assert closing_plan.search_deals(con, "")["deal_id"].tolist() == ["O1", "O3", "O2"]
+
+
+def test_the_picker_offers_only_deals_the_page_can_plan_and_says_how_many_it_left_out(tmp_path):
+    """Issue 26 (Maven): the page opened on an error for its own default deal ('no known stage
+    as of ...'). P1 is open in Proposal since 2026-01-10; P2 is open but has no created date and
+    no history (its stage as of any day is unknown); P3 is won now but was open in Proposal on
+    2026-02-01. As of 2026-03-01: P1 only (P3 is won, P2 cannot be planned: 1 left out). As of
+    2026-02-01: P1 and P3."""
+    from kam_analytics.importing.run import import_files
+
+    deals = tmp_path / "d.csv"
+    deals.write_text("Deal ID,Stage,Amount,Created Date,Closed Date\n"
+                     "P1,Proposal,100,2026-01-10,\nP2,Proposal,90,,\nP3,Closed Won,80,2026-01-05,2026-02-15\n",
+                   encoding="utf-8")
+    hist = tmp_path / "h.csv"
+    hist.write_text("Deal ID,Changed At,Stage\nP3,2026-01-05,Proposal\nP3,2026-02-15,Closed Won\n"
+                    "P1,2026-01-10,Proposal\n", encoding="utf-8")
+    path = tmp_path / "p.duckdb"
+    assert import_files(path, [deals, hist]).status == "loaded"
+    with db.read(path) as con:
+        now = closing_plan.search_deals(con, "", as_of="2026-03-01")
+        then = closing_plan.search_deals(con, "", as_of="2026-02-01")
+    assert now["deal_id"].tolist() == ["P1"]
+    assert now.attrs["left_out"] == 1
+    assert sorted(then["deal_id"]) == ["P1", "P3"]
