@@ -296,7 +296,8 @@ _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 MAX_BOOK_BYTES = 1 << 30
 MAX_RATIO = 200
 RATIO_FROM_BYTES = 64 << 20
-MAX_CELLS = 10_000_000
+MAX_CELLS = 4_000_000     # measured (issue 27): the Import page's whole check of one sheet peaks at 376 MB for
+                          # 900,000 cells, 1,084 MB for 3,960,000 (440,000 rows × 9): under the 2 GB bound
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 
 
@@ -350,6 +351,392 @@ def _inspect_zip(path: Path, name: str) -> dict[str, int]:
         return cells
 
 
+# Bounds on what a workbook expands to once read (issue 27: a 2 KB xlsx with one value at
+# ZZ400000, a 900-byte ods repeating a row a million times, a 7 KB xlsx showing one 1 MB shared
+# string in 1,500 cells, 15 sheets of a few million cells each - each took gigabytes). A
+# sheet's declared dimension can lie, so the real extent is read from its cells, streaming
+# the xml inside the zip, before calamine is asked for the sheet: calamine allocates a sheet
+# as one block from its first to its last filled cell (32 bytes a cell), and the reader keeps
+# it as a list of rows from A1 (8 bytes a cell, ~60 more for a filled one), and the check
+# after it ~300 bytes more a cell: see MAX_CELLS.
+MAX_BOOK_CELLS = MAX_CELLS         # every sheet read from one workbook, together (they are held together)
+# Text: calamine copies a shared string into every cell that shows it, and Python copies it
+# again (1 to 4 bytes a character each): 100,000,000 characters stay under ~800 MB worst case.
+# Real tables hold a few dozen characters a cell: 4,000,000 cells of 25 characters fit.
+MAX_TEXT_CHARS = 100_000_000
+# The shared-string table is read whole when the workbook opens: its part, unpacked, at most
+# this (about 4,000,000 cells of distinct 50-character text), and one string at most
+# MAX_STRING_CHARS (250 times the 32,767 characters a cell holds: only a broken or hostile
+# file has one longer).
+MAX_SHARED_STRINGS_BYTES = 256 << 20
+MAX_STRING_CHARS = 8_000_000
+MAX_NO_VALUE_NOTES = 10_000        # formula cells without a saved value remembered per sheet
+NO_SAVED_VALUE = "a formula with no saved value: open and save the file in a spreadsheet program"
+_REF = re.compile(r"([A-Za-z]{1,4})(\d{1,9})$")
+_SPLIT = ("split it into files of at most {rows:,} rows each (repeat the header row in each) and import them "
+          "together, or export it as csv (read column-wise, any size)")
+
+
+def _col_letters(n: int) -> str:
+    out = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _expat(ns_sep: str = "}"):
+    from xml.parsers import expat
+
+    return expat.ParserCreate(namespace_separator=ns_sep)
+
+
+class _SheetScan:
+    """One xlsx worksheet part read as a stream (expat: no tree is built, nothing is kept
+    but counts): the last row and column holding a value (calamine skips cells with only a
+    style), how often each shared string is shown, the characters of inline text, and the
+    formula cells with no saved value."""
+
+    def __init__(self) -> None:
+        self.rows = self.cols = 0
+        self.quick = False                   # an upper bound (_quick_bound), not the cells' count
+        self.shared: dict[int, int] = {}
+        self.inline_chars = 0
+        self.no_value: dict[tuple[int, int], str] = {}
+        self._row = 0
+        self._col = 0
+        self._cell: dict | None = None
+        self._text: list[str] | None = None
+        self._in_is = False
+
+    def start(self, tag: str, attrs: dict) -> None:
+        local = tag.rpartition("}")[2]
+        if local == "c":
+            ref = attrs.get("r")
+            m = _REF.match(ref) if ref else None
+            if m:
+                self._col, self._row = _col_index(m.group(1)), int(m.group(2))
+            else:
+                self._col += 1
+            self._cell = {"t": attrs.get("t", "n"), "v": None, "f": None}
+        elif local == "row":
+            r = attrs.get("r")
+            self._row = int(r) if r and r.isdigit() else self._row + 1
+            self._col = 0
+        elif self._cell is not None:
+            if local in ("v", "f"):
+                self._text = []
+                self._cell[local] = ""
+            elif local == "is":
+                self._in_is = True
+                self._cell["v"] = ""
+            elif local == "t" and self._in_is:
+                self._text = []
+
+    def data(self, text: str) -> None:
+        if self._text is not None:
+            self._text.append(text)
+
+    def end(self, tag: str) -> None:
+        local = tag.rpartition("}")[2]
+        cell = self._cell
+        if cell is None:
+            return
+        if local in ("v", "f") and self._text is not None:
+            cell[local] = "".join(self._text)
+            self._text = None
+        elif local == "t" and self._in_is and self._text is not None:
+            self.inline_chars += sum(map(len, self._text))
+            self._text = None
+        elif local == "is":
+            self._in_is = False
+        elif local == "c":
+            v, f = cell["v"], cell["f"]
+            if v is not None:
+                self.rows = max(self.rows, self._row)
+                self.cols = max(self.cols, self._col)
+                if cell["t"] == "s" and v.strip().isdigit():
+                    k = int(v)
+                    self.shared[k] = self.shared.get(k, 0) + 1
+                elif cell["t"] in ("str", "inlineStr"):
+                    self.inline_chars += len(v)
+            if f is not None and (v is None or (v == "" and cell["t"] not in ("str", "inlineStr"))) \
+                    and len(self.no_value) < MAX_NO_VALUE_NOTES:
+                self.no_value[(self._row - 1, self._col - 1)] = "=" + f if f else "(a shared formula)"
+            self._cell = None
+
+
+# a row's (digits) or a cell's (letters and digits) reference, as spreadsheet programs write it
+_REFS = re.compile(rb' r="([A-Z]{0,4})(\d{1,9})"')
+_ANY_CELL = re.compile(rb"<(?:[\w.-]+:)?c[\s>/]")       # every cell, however written
+
+
+def _quick_bound(zf, part: str, lengths) -> _SheetScan | None:
+    """An upper bound of a sheet's extent and text, from a regex pass over its bytes (~0.5 s
+    for 1,000,000 cells; the cell-by-cell pass takes ~4 s): the largest row and column any
+    cell or row names, styled empty cells included, and every shared-string cell counted as
+    the longest string. None when the bound is over a limit, a cell's reference is not
+    written as usual (any other spelling, prefix or spacing), or the sheet holds formulas
+    (whose saved values _SheetScan checks): then the cells are read one by one."""
+    rows = cols = cells = refs = shared = 0
+    tail = b""
+    with zf.open(part) as f:
+        while chunk := f.read(4 << 20):
+            buf = tail + chunk
+            cut = buf.rfind(b">") + 1          # whole tags only; the rest waits for the next chunk
+            if cut == 0:
+                if len(buf) > 64 << 20:        # no tag ends in 64 MB: no sheet looks like that
+                    return None
+                tail = buf
+                continue
+            head, tail = buf[:cut], buf[cut:]
+            if b"<f" in head or b":f>" in head or b":f " in head:
+                return None
+            found = _REFS.findall(head)
+            rows = max(rows, max((int(r) for _c, r in found), default=0))
+            letters = {c for c, _r in found}
+            letters.discard(b"")
+            cols = max(cols, max((_col_index(c.decode()) for c in letters), default=0))
+            refs += sum(1 for c, _r in found if c)
+            cells += len(_ANY_CELL.findall(head))
+            shared += head.count(b' t="s"')
+    longest = max(lengths, default=0)
+    if refs != cells or rows * cols > MAX_CELLS or (shared * longest + zf.getinfo(part).file_size) > MAX_TEXT_CHARS:
+        return None
+    scan = _SheetScan()
+    scan.quick = True
+    scan.rows, scan.cols = rows, cols
+    scan.inline_chars = zf.getinfo(part).file_size          # inline text is at most the part's bytes
+    if shared and lengths:
+        scan.shared = {max(range(len(lengths)), key=lengths.__getitem__): shared}
+    return scan
+
+
+def _parse(zf, part: str, handler) -> None:
+    p = _expat()
+    p.StartElementHandler = handler.start
+    p.EndElementHandler = handler.end
+    if hasattr(handler, "data"):
+        p.CharacterDataHandler = handler.data
+        p.buffer_text = True
+    with zf.open(part) as f:
+        p.ParseFile(f)
+
+
+def _shared_string_lengths(zf, name: str) -> list[int]:
+    """The length of every shared string, in order (rich-text runs added up)."""
+    from array import array
+
+    info = next((i for i in zf.infolist() if i.filename.lower() == "xl/sharedstrings.xml"), None)
+    if info is None:
+        return []
+    if info.file_size > MAX_SHARED_STRINGS_BYTES:
+        raise InputError(f"{name}: the workbook's shared text (xl/sharedStrings.xml) unpacks to "
+                         f"{info.file_size / (1 << 20):,.0f} MB, over the {MAX_SHARED_STRINGS_BYTES >> 20:,} MB this "
+                         "importer reads from one workbook; split the workbook into smaller files (fewer rows or "
+                         "sheets in each) and import them together, or export each sheet as csv")
+    lengths = array("q")
+
+    class H:
+        depth_t = False
+        in_rph = False
+        cur = 0
+
+        def start(self, tag, attrs):
+            local = tag.rpartition("}")[2]
+            if local == "si":
+                self.cur = 0
+            elif local == "rPh":
+                self.in_rph = True
+            elif local == "t" and not self.in_rph:
+                self.depth_t = True
+
+        def data(self, text):
+            if self.depth_t:
+                self.cur += len(text)
+
+        def end(self, tag):
+            local = tag.rpartition("}")[2]
+            if local == "t":
+                self.depth_t = False
+            elif local == "rPh":
+                self.in_rph = False
+            elif local == "si":
+                if self.cur > MAX_STRING_CHARS:
+                    raise InputError(f"{name}: shared string {len(lengths) + 1:,} of the workbook is {self.cur:,} "
+                                     f"characters long, over the {MAX_STRING_CHARS:,} characters this importer reads "
+                                     f"as one value (a cell holds at most {MAX_CELL_CHARS:,}); shorten it, or split "
+                                     "the workbook so that the long text stays out of the file you import")
+                lengths.append(self.cur)
+
+    _parse(zf, info.filename, H())
+    return lengths
+
+
+def _text_chars(scans: dict[str, _SheetScan], lengths) -> dict[str, int]:
+    """The characters of text each sheet's cells hold once every cell shows its value."""
+    return {k: v.inline_chars + sum(n * lengths[i] for i, n in v.shared.items() if i < len(lengths))
+            for k, v in scans.items()}
+
+
+def _worksheet_parts(path: Path) -> dict[str, str]:
+    """Every worksheet part of an xlsx, named by itself."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return {n: n for n in zf.namelist() if n.lower().startswith("xl/worksheets/") and n.lower().endswith(".xml")}
+
+
+def _check_xlsx_extent(path: Path, name: str, sheets: dict[str, str | None]) -> dict[str, dict]:
+    """Every sheet to be read (name -> its part), measured from its cells and refused when it
+    is over a limit - MAX_CELLS for one sheet, MAX_BOOK_CELLS for them all, MAX_TEXT_CHARS of
+    text - with the limit, the file's figure and how to split it. Returns each sheet's formula
+    cells with no saved value ((row, column) 0-based -> '=formula')."""
+    import zipfile
+    from xml.parsers import expat
+
+    scans: dict[str, _SheetScan] = {}
+    with zipfile.ZipFile(path) as zf:
+        actual = {n.lower(): n for n in zf.namelist()}
+        try:
+            lengths = _shared_string_lengths(zf, name)
+            for sheet, part in sheets.items():
+                if part is None or part.lower() not in actual:
+                    continue
+                scan = scans[sheet] = _quick_bound(zf, actual[part.lower()], lengths)
+                if scan is None:        # the bound may be over a limit, or formulas to look at: cell by cell
+                    scan = scans[sheet] = _SheetScan()
+                    _parse(zf, actual[part.lower()], scan)
+                n = scan.rows * scan.cols
+                if n > MAX_CELLS:
+                    last = f"{_col_letters(scan.cols)}{scan.rows}"
+                    raise InputError(
+                        f"{name}, sheet {sheet!r}: the sheet's filled cells reach {last} ({scan.rows:,} rows × "
+                        f"{scan.cols:,} columns: {n:,} cells), over the {MAX_CELLS:,} cells this importer reads from "
+                        "one sheet; delete what lies beyond the table (a stray value far below or to the right of it?)"
+                        ", or " + _SPLIT.format(rows=max(1, MAX_CELLS // scan.cols - 1)))
+            chars = _text_chars(scans, lengths)
+            if (sum(s.rows * s.cols for s in scans.values()) > MAX_BOOK_CELLS or sum(chars.values()) > MAX_TEXT_CHARS) \
+                    and any(s.quick for s in scans.values()):
+                # over a workbook limit by the upper bounds: measured cell by cell before saying so
+                for sheet, scan in list(scans.items()):
+                    if scan.quick:
+                        scans[sheet] = _SheetScan()
+                        _parse(zf, actual[sheets[sheet].lower()], scans[sheet])
+                chars = _text_chars(scans, lengths)
+        except (expat.ExpatError, zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise InputError(f"{name}: the workbook is damaged ({exc}); save it again from the spreadsheet "
+                             "program") from None
+    total = sum(s.rows * s.cols for s in scans.values())
+    if total > MAX_BOOK_CELLS:
+        big = sorted(scans.items(), key=lambda kv: -kv[1].rows * kv[1].cols)
+        shown = ", ".join(f"{k!r} {v.rows * v.cols:,}" for k, v in big[:5]) + (", …" if len(big) > 5 else "")
+        raise InputError(f"{name}: its {len(scans)} sheets span {total:,} cells together ({shown}), over the "
+                         f"{MAX_BOOK_CELLS:,} cells this importer reads from one workbook; split it: move sheets into "
+                         "separate files and import them together, or export each sheet as csv (read column-wise, "
+                         "any size)")
+    if sum(chars.values()) > MAX_TEXT_CHARS:
+        sheet = max(chars, key=chars.get)
+        scan = scans[sheet]
+        used = {i: n for i, n in scan.shared.items() if i < len(lengths)}
+        top = max(used, key=lambda i: used[i] * lengths[i], default=None)
+        what = (f" (shared string {top + 1:,}, of {lengths[top]:,} characters, shown in {used[top]:,} cells)"
+                if top is not None else "")
+        raise InputError(f"{name}, sheet {sheet!r}: its cells hold {chars[sheet]:,} characters of text once each "
+                         f"shows its value{what}, over the {MAX_TEXT_CHARS:,} characters of text this importer reads "
+                         f"from one workbook; a cell holds at most {MAX_CELL_CHARS:,} characters: shorten the long "
+                         "values, or split the workbook into files of fewer rows and import them together")
+    return {k: v.no_value for k, v in scans.items() if v.no_value}
+
+
+_ODS_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+MAX_REPEAT_ATTR = 10 ** 9         # a repeat count is read as a number up to this (more: the limit says it)
+
+
+def _check_ods_extent(path: Path, name: str) -> None:
+    """An OpenDocument spreadsheet's tables measured from content.xml's rows and cells with
+    their repeat counts (table:number-rows-repeated, number-columns-repeated), as calamine
+    expands them when it opens the file: the last row and column holding a value (trailing
+    empty repeats, which LibreOffice writes to the sheet's end, do not count)."""
+    import zipfile
+    from xml.parsers import expat
+
+    with zipfile.ZipFile(path) as zf:
+        if "content.xml" not in zf.namelist():
+            return
+        tables: list[list] = []          # [name, last row, last column, largest repeat of a row with values]
+        st = {"row": 0, "col": 0, "row_last": 0, "cell": None, "table": None}
+
+        def count(attrs, key):
+            v = attrs.get(f"{_ODS_NS}}}{key}")
+            return min(int(v), MAX_REPEAT_ATTR) if v and v.isdigit() else 1
+
+        def start(tag, attrs):
+            local = tag.rpartition("}")[2] if tag.startswith(_ODS_NS) else None
+            if local == "table":
+                st["table"] = [attrs.get(f"{_ODS_NS}}}name", ""), 0, 0, 1]
+                tables.append(st["table"])
+                st["row"] = 0
+            elif local == "table-row":
+                st["col"], st["row_last"] = 0, 0
+            elif local in ("table-cell", "covered-table-cell"):
+                valued = any(k.endswith("}value-type") for k in attrs)
+                st["cell"] = [count(attrs, "number-columns-repeated"), valued]
+            elif st["cell"] is not None:
+                st["cell"][1] = True         # a cell with content (text:p...) holds a value
+            if local == "table-row":
+                st["rrep"] = count(attrs, "number-rows-repeated")
+
+        def end(tag):
+            local = tag.rpartition("}")[2] if tag.startswith(_ODS_NS) else None
+            if local in ("table-cell", "covered-table-cell") and st["cell"] is not None:
+                rep, valued = st["cell"]
+                st["col"] += rep
+                if valued:
+                    st["row_last"] = st["col"]
+                st["cell"] = None
+            elif local == "table-row":
+                t = st["table"]
+                rep = st.get("rrep", 1)
+                st["row"] += rep
+                if t is not None and st["row_last"]:
+                    t[1], t[2], t[3] = st["row"], max(t[2], st["row_last"]), max(t[3], rep)
+                    if t[1] * t[2] > MAX_CELLS:
+                        raise _OdsOver(t)
+
+        p = _expat()
+        p.StartElementHandler, p.EndElementHandler = start, end
+        try:
+            with zf.open("content.xml") as f:
+                p.ParseFile(f)
+        except _OdsOver as over:
+            sheet, rows, cols, rep = over.args[0]
+            said = f", a row repeated {rep:,} times" if rep > 1 else ""
+            raise InputError(f"{name}, sheet {sheet!r}: the sheet's filled cells reach row {rows:,} and column "
+                             f"{cols:,} ({rows * cols:,} cells{said}), over the {MAX_CELLS:,} cells this importer "
+                             "reads from one sheet; delete what lies beyond the table, or "
+                             + _SPLIT.format(rows=max(1, MAX_CELLS // cols - 1))) from None
+        except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError):
+            return                          # calamine says what is wrong with it
+        total = sum(t[1] * t[2] for t in tables)
+        if total > MAX_BOOK_CELLS:
+            shown = ", ".join(f"{t[0]!r} {t[1] * t[2]:,}" for t in sorted(tables, key=lambda t: -t[1] * t[2])[:5])
+            raise InputError(f"{name}: its {len(tables)} sheets span {total:,} cells together ({shown}), over the "
+                             f"{MAX_BOOK_CELLS:,} cells this importer reads from one workbook; split it: move sheets "
+                             "into separate files and import them together, or export each sheet as csv")
+
+
+class _OdsOver(Exception):
+    pass
+
+
 _SIGNATURES = [(b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
                (b"%PDF", "a PDF document"), (b"{\\rtf", "an RTF document"), (b"<", "HTML or XML text (some CRMs name an HTML report .xls: export it as csv or xlsx instead)")]
 
@@ -368,6 +755,8 @@ def _read_book(path: Path, name: str) -> list[Grid]:
             raise InputError(f"{name}: this is not a spreadsheet: its content is {what} (a renamed file?); expected "
                              "an xlsx, xlsm, xls or ods workbook")
     cells = _inspect_zip(path, name) if head[:2] == b"PK" else {}
+    if head[:2] == b"PK":
+        _check_ods_extent(path, name)        # calamine expands every ods table when it opens the file
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine's errors are plain exceptions with a reason
@@ -382,7 +771,12 @@ def _read_book(path: Path, name: str) -> list[Grid]:
     # content.xml (ods): python-calamine reads every error cell as an empty one
     parts = _sheet_parts(path) if zipped else {}
     ods_errors = _ods_error_cells(path) if zipped and not parts else {}
-    for sheet in [s for s in wb.sheet_names if s in visible]:
+    read_sheets = [s for s in wb.sheet_names if s in visible]
+    # the real extent of every sheet read, from its cells, before calamine expands any of them
+    # (when the workbook does not say which part is which sheet, every worksheet part is measured)
+    to_measure = {s: parts.get(s) for s in read_sheets} if parts else _worksheet_parts(path) if zipped else {}
+    no_value = _check_xlsx_extent(path, name, to_measure)
+    for sheet in read_sheets:
         if big > MAX_CELLS:
             n = cells.get(parts.get(sheet), big)    # the largest when the sheet's part is not known
             if n > MAX_CELLS:
@@ -403,6 +797,9 @@ def _read_book(path: Path, name: str) -> list[Grid]:
                 problems.append(Problem(i, j, err, error_reason(err), True))
         # a cell holding an error value's text (typed, or pasted as text)
         problems += _error_texts(grid_rows, skip=set(errors))
+        for (i, j), formula in no_value.get(sheet, {}).items():
+            if (i, j) not in errors:
+                problems.append(Problem(i, j, formula, NO_SAVED_VALUE, True))
         grids.append(Grid(name, sheet, grid_rows, problems=problems))
     return grids
 

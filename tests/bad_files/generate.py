@@ -97,6 +97,121 @@ def _image_only_book() -> bytes:
     return out.getvalue()
 
 
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _raw_xlsx(sheets: dict[str, str], shared: list[str] | None = None) -> bytes:
+    """A workbook written part by part: each sheet's <sheetData> body as given (so a file can
+    say what no spreadsheet program writes), and a shared-string table."""
+    from xml.sax.saxutils import escape
+
+    n = len(sheets)
+    types = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+                    f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' for i in range(1, n + 1))
+    parts = {
+        "[Content_Types].xml": f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+                               'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.'
+                               'openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
+                               '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.'
+                               'openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/'
+                               'sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                               f'spreadsheetml.sharedStrings+xml"/>{types}</Types>',
+        "_rels/.rels": f'<?xml version="1.0"?><Relationships xmlns="{_RELS}"><Relationship Id="rId1" Type="{_DOC}/'
+                       'officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<?xml version="1.0"?><workbook xmlns="{_MAIN}" xmlns:r="{_DOC}"><sheets>'
+                           + "".join(f'<sheet name="{escape(t)}" sheetId="{i}" r:id="rId{i}"/>'
+                                     for i, t in enumerate(sheets, 1)) + "</sheets></workbook>",
+        "xl/_rels/workbook.xml.rels": f'<?xml version="1.0"?><Relationships xmlns="{_RELS}">'
+                                      + "".join(f'<Relationship Id="rId{i}" Type="{_DOC}/worksheet" '
+                                                f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, n + 1))
+                                      + f'<Relationship Id="rIdS" Type="{_DOC}/sharedStrings" '
+                                        'Target="sharedStrings.xml"/></Relationships>',
+        "xl/sharedStrings.xml": f'<?xml version="1.0"?><sst xmlns="{_MAIN}">'
+                                + "".join(f"<si><t>{escape(v)}</t></si>" for v in shared or []) + "</sst>",
+    }
+    for i, body in enumerate(sheets.values(), 1):
+        parts[f"xl/worksheets/sheet{i}.xml"] = f'<?xml version="1.0"?><worksheet xmlns="{_MAIN}"><sheetData>{body}' \
+                                               "</sheetData></worksheet>"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in parts.items():
+            z.writestr(name, text.encode())
+    return out.getvalue()
+
+
+def _col(j: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(j + 1)
+
+
+def _deals_body(n: int) -> str:
+    """A deals sheet's header and n data rows as xml, in inline strings."""
+    from xml.sax.saxutils import escape
+
+    rows = [HEADER] + [_deal(i) for i in range(1, n + 1)]
+    return "".join(f'<row r="{r}">' + "".join(f'<c r="{_col(j)}{r}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+                                              for j, v in enumerate(row)) + "</row>"
+                   for r, row in enumerate(rows, 1))
+
+
+def _ods(tables: dict[str, str]) -> bytes:
+    """An OpenDocument spreadsheet whose tables' rows are given as xml."""
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2"><office:body>'
+               "<office:spreadsheet>" + "".join(f'<table:table table:name="{t}">{rows}</table:table>'
+                                               for t, rows in tables.items())
+               + "</office:spreadsheet></office:body></office:document-content>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), b"application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("META-INF/manifest.xml", '<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:'
+                   'names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:'
+                   'media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:'
+                   'full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+        z.writestr("content.xml", content.encode())
+    return out.getvalue()
+
+
+def _ods_repeated_rows() -> bytes:
+    """A deals table whose last row says it repeats 1,000,000 times across 90 columns: a
+    900-byte file that expands to 90,000,000 cells (calamine's own cap is 100,000,000)."""
+    def cell(v, repeat=1):
+        rep = f' table:number-columns-repeated="{repeat}"' if repeat > 1 else ""
+        return f'<table:table-cell office:value-type="string"{rep}><text:p>{v}</text:p></table:table-cell>'
+
+    rows = "".join("<table:table-row>" + "".join(cell(v) for v in r) + "</table:table-row>"
+                   for r in [HEADER, _deal(1), _deal(2)])
+    rows += f'<table:table-row table:number-rows-repeated="1000000">{cell("x", 90)}</table:table-row>'
+    return _ods({"Deals": rows})
+
+
+def _hostile_books() -> dict[str, bytes]:
+    """Tiny workbooks that expand to gigabytes when read naively (issue 27 item 1), and a
+    formula with no saved value (item 6)."""
+    deals = _deals_body(4)
+    far = deals + '<row r="400000"><c r="ZZ400000"><v>1</v></c></row>'
+    # 15 sheets, each a small deals table and one value at J300000: 3,000,000 cells a sheet
+    # (under the one-sheet limit), 45,000,000 for the workbook
+    sheets = {f"Deals {k}": deals + '<row r="300000"><c r="J300000"><v>1</v></c></row>' for k in range(1, 16)}
+    # below the table, 500 rows of three cells that all show shared string 0, of 1 MB
+    shared = "".join(f'<row r="{r}">' + "".join(f'<c r="{c}{r}" t="s"><v>0</v></c>' for c in "JKL") + "</row>"
+                     for r in range(10, 510))
+    formula = deals.replace('<c r="F3" t="inlineStr"><is><t>1002</t></is></c>', '<c r="F3"><f>SUM(1000,2)</f></c>')
+    assert formula != deals
+    return {
+        "one_cell_at_zz400000.xlsx": _raw_xlsx({"Deals": far}),
+        "ods_repeated_rows.ods": _ods_repeated_rows(),
+        "shared_string_1mb_in_1500_cells.xlsx": _raw_xlsx({"Deals": deals + shared}, ["notes " * ((1 << 20) // 6 + 1)]),
+        "fifteen_sheets.xlsx": _raw_xlsx(sheets),
+        "formula_no_saved_value.xlsx": _raw_xlsx({"Deals": formula}),
+    }
+
+
 def small_files() -> dict[str, bytes]:
     good_book = _book({"Deals": [HEADER] + [_deal(i) for i in range(1, 5)]})
     files: dict[str, bytes] = {
@@ -156,6 +271,7 @@ def small_files() -> dict[str, bytes]:
         "semicolon_bad_number.csv": _csv([["Deal ID", "Stage", "Amount", "Close date"],
                                           ["BF1", "A", "1.234,50", "30/06/2026"],
                                           ["BF2", "A", "12,34,56", "30/06/2026"]], delimiter=";"),
+        **_hostile_books(),
     }
     return files
 

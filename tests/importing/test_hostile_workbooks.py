@@ -4,13 +4,17 @@ with one message naming the file (and sheet) - and the data stays as it was."""
 
 import io
 import re
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 
 from kam_analytics import db
 from kam_analytics.cli import main
+from kam_analytics.errors import InputError
 from kam_analytics.importing import read
 
 from ..conftest import load_fixture
@@ -106,3 +110,111 @@ def test_not_a_zip_at_all(tmp_path, capsys, data_db):
     code = main(["--db", str(data_db), "import", str(text)])
     out, err = capsys.readouterr()
     assert code == 1 and "Traceback" not in err and "text.xlsx" in err
+
+
+# Issue 27 item 1: tiny files that expand to gigabytes. Each is refused from what its zip
+# says - the real extent of the filled cells, the repeat counts, the shared strings' sizes -
+# before calamine expands anything, in a process that stays small.
+CORPUS = Path(__file__).resolve().parents[1] / "bad_files"
+EXPANDING = {
+    "one_cell_at_zz400000.xlsx": ("sheet 'Deals'", "ZZ400000", "400,000 rows × 702 columns",
+                                  "over the 4,000,000 cells this importer reads from one sheet", "split"),
+    "ods_repeated_rows.ods": ("sheet 'Deals'", "1,000,000 times", "over the 4,000,000 cells", "split"),
+    "shared_string_1mb_in_1500_cells.xlsx": ("sheet 'Deals'", "1,500 cells", "1,048,578 characters",
+                                             "characters of text this importer reads from one workbook", "split"),
+    "fifteen_sheets.xlsx": ("15 sheets", "45,000,000 cells", "over the 4,000,000 cells this importer reads from "
+                                                               "one workbook", "split"),
+}
+
+
+@pytest.mark.parametrize("name", EXPANDING)
+def test_tiny_files_that_expand_are_refused_with_the_limit(capsys, data_db, name):
+    err = _refused(capsys, data_db, CORPUS / name, *EXPANDING[name])
+    assert err.count(name) == 1
+
+
+@pytest.mark.parametrize("name", EXPANDING)
+def test_refusing_them_stays_small(tmp_path, data_db, name):
+    """The whole CLI import, in its own process: peak RSS well under the 2 GB bound (an
+    expansion of any of these files would take gigabytes)."""
+    script = ("import resource, sys\nfrom kam_analytics.cli import main\n"
+              f"code = main(['--db', {str(data_db)!r}, 'import', {str(CORPUS / name)!r}])\n"
+              "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2])
+    code, peak_mb = proc.stdout.split()[-2:]
+    assert code == "1", proc.stderr[-2000:]
+    assert int(peak_mb) < 400, peak_mb
+
+
+def test_real_extent_is_read_from_the_cells_not_the_declared_dimension(tmp_path):
+    """The dimension says A1:C6, the cells say otherwise: the cells win."""
+    src = _xlsx(tmp_path / "src.xlsx")
+    far = _rewrite(src, tmp_path / "far.xlsx", lambda n, b: b.replace(b"</sheetData>", b'<row r="400000"><c r='
+                                                                      b'"ZZ400000"><v>1</v></c></row></sheetData>')
+                   if n == "xl/worksheets/sheet1.xml" else b)
+    assert b'<dimension ref="A1:C6"' in zipfile.ZipFile(far).read("xl/worksheets/sheet1.xml")
+    with pytest.raises(InputError, match="ZZ400000"):
+        read.read_grids(far)
+
+
+def test_styled_empty_cells_far_away_do_not_count(tmp_path):
+    """A format reaching far (an empty cell with a style) is not data: calamine skips it, so
+    does the limit."""
+    src = _xlsx(tmp_path / "src.xlsx")
+    styled = _rewrite(src, tmp_path / "styled.xlsx", lambda n, b: b.replace(
+        b"</sheetData>", b'<row r="400000"><c r="ZZ400000" s="0"/></row></sheetData>')
+        if n == "xl/worksheets/sheet1.xml" else b)
+    grids = read.read_grids(styled)
+    assert [len(g.rows) for g in grids] == [6]
+
+
+def test_formula_with_no_saved_value_is_a_bad_value(tmp_path):
+    """calamine reads a formula cell with no saved value as empty: it is named a bad value."""
+    grids = read.read_grids(CORPUS / "formula_no_saved_value.xlsx")
+    assert grids[0].rows[2][5] is None
+    found = [(p.row, p.col, p.value, p.reason) for p in grids[0].problems]
+    assert found == [(2, 5, "=SUM(1000,2)", "a formula with no saved value: open and save the file in a spreadsheet "
+                                            "program")]
+
+
+def test_formula_with_saved_empty_text_is_not_a_bad_value(tmp_path):
+    """A formula whose saved result is empty text (t="str", <v></v>) has a value: ''."""
+    src = _xlsx(tmp_path / "src.xlsx")
+    ok = _rewrite(src, tmp_path / "ok.xlsx", lambda n, b: re.sub(
+        rb'<c r="C3"[^>]*?(/>|>.*?</c>)', b'<c r="C3" t="str"><f>IF(1,"","x")</f><v></v></c>', b)
+        if n == "xl/worksheets/sheet1.xml" else b)
+    assert b"IF(1" in zipfile.ZipFile(ok).read("xl/worksheets/sheet1.xml")
+    assert read.read_grids(ok)[0].problems == []
+
+
+@pytest.mark.parametrize("cell", [b'<c\tr="ZZ400000"><v>1</v></c>', b"<c r='ZZ400000'><v>1</v></c>",
+                                  b'<c  r="ZZ400000" t="n"><v>1</v></c>'])
+def test_a_far_cell_written_unusually_is_still_measured(tmp_path, cell):
+    """The fast pass reads references as programs write them (` r="A1"`); any other spelling
+    sends the sheet through the cell-by-cell pass, which finds the far cell all the same."""
+    src = _xlsx(tmp_path / "src.xlsx")
+    far = _rewrite(src, tmp_path / "far.xlsx", lambda n, b: b.replace(b"</sheetData>", b'<row r="400000">' + cell +
+                                                                      b"</row></sheetData>")
+                   if n == "xl/worksheets/sheet1.xml" else b)
+    with pytest.raises(InputError, match="ZZ400000"):
+        read.read_grids(far)
+
+
+def test_sheets_over_a_workbook_limit_only_by_the_fast_bound_are_read(tmp_path, monkeypatch):
+    """The fast pass bounds inline text by the part's bytes; two sheets whose bytes add up
+    past the text limit but whose text does not are measured cell by cell, and read."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for title in ("One", "Two"):
+        ws = wb.create_sheet(title)
+        ws.append(["Deal ID", "Stage", "Amount"])
+        for i in range(300):
+            ws.append([f"D{i}", "A", i])
+    wb.remove(wb["Sheet"])
+    path = tmp_path / "two.xlsx"
+    wb.save(path)
+    size = zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml").file_size
+    monkeypatch.setattr(read, "MAX_TEXT_CHARS", size + size // 2)     # one part's bytes fit, two do not
+    assert [len(g.rows) for g in read.read_grids(path)] == [301, 301]
