@@ -1,19 +1,32 @@
-"""Plotly figures from report DataFrames (no data access here)."""
+"""Plotly figures from report DataFrames (no data access here). Plotly draws a subset of HTML
+in every label, tick, legend and hover: text from files reaches a figure only escaped
+(safe_text.html), through `_text_shown_as_text` on the DataFrame a figure is drawn from."""
 
 from __future__ import annotations
+
+import functools
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import formatting
+from . import formatting, safe_text
 
 PALETTE = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#0ea5e9", "#84cc16",
            "#ec4899", "#64748b", "#14b8a6")
 
 
+def _text_shown_as_text(func):
+    """The figure drawn from a copy of its DataFrame (first argument) whose text cells and
+    attrs are escaped for plotly's HTML, so a name such as '<a href=...>' is drawn as written."""
+    @functools.wraps(func)
+    def draw(df: pd.DataFrame, *args, **kwargs) -> go.Figure:
+        return func(safe_text.frame(df), *args, **kwargs)
+    return draw
+
+
 def _layout(fig: go.Figure, title: str, x_title: str, height: int = 420) -> go.Figure:
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        title={"text": safe_text.html(title), "x": 0, "xanchor": "left", "font": {"size": 16}},
         height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
         plot_bgcolor="white", xaxis_title=x_title, hovermode="closest",
@@ -23,6 +36,7 @@ def _layout(fig: go.Figure, title: str, x_title: str, height: int = 420) -> go.F
     return fig
 
 
+@_text_shown_as_text
 def stage_durations(df: pd.DataFrame, dim: str | None = None, min_sample: int = 5) -> go.Figure:
     """Median days per stage as bars, with p75 and p90 as markers on the same line, one
     bar per dimension value when split. Stages read top to bottom in stage order. Rows
@@ -63,6 +77,7 @@ def stage_durations(df: pd.DataFrame, dim: str | None = None, min_sample: int = 
     return _layout(fig, title, "days", height=max(320, 70 * len(df["stage"].unique()) * max(1, min(len(groups), 4)) // 2 + 120))
 
 
+@_text_shown_as_text
 def in_progress(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
     """Deals now in each stage and their median age (open visits, kept apart from the
     completed durations)."""
@@ -84,6 +99,7 @@ def _segment_name(value) -> str:
     return formatting.DASH if formatting.is_missing(value) else str(value)
 
 
+@_text_shown_as_text
 def funnel(df: pd.DataFrame, won_stage: str | None = None, title: str | None = None, color: str = PALETTE[0]) -> go.Figure:
     """Closed deals reaching each stage (conversion's `reached`), the won stage last; hover
     gives conversion to the next stage and the win rate from it. One segment per figure:
@@ -96,6 +112,7 @@ def funnel(df: pd.DataFrame, won_stage: str | None = None, title: str | None = N
              f"conversion to next {formatting.percent(c)}<br>win rate from here {formatting.percent(r)}"
              for s, n, c, r in zip(stages, reached, conv, rates)]
     if won_stage and reached:
+        won_stage = safe_text.html(won_stage)
         won = round(reached[-1] * conv[-1]) if reached[-1] and conv[-1] == conv[-1] else 0
         stages.append(won_stage)
         reached.append(won)
@@ -109,6 +126,7 @@ def funnel(df: pd.DataFrame, won_stage: str | None = None, title: str | None = N
                    height=max(320, 55 * (len(stages)) + 110))
 
 
+@_text_shown_as_text
 def stage_spread(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
     """Box per stage from precomputed quantiles: whiskers p10-p90, box p25-p75, line at the
     median (completed visits only)."""
@@ -131,6 +149,7 @@ def stage_spread(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
                    height=max(320, 70 * len(df["stage"].unique()) * max(1, min(len(groups), 4)) // 2 + 120))
 
 
+@_text_shown_as_text
 def cycle(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
     """Median sales-cycle days for won, lost and all closed deals, mean on hover."""
     fig = go.Figure()
@@ -153,6 +172,7 @@ def cycle(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
 SIDE_COLORS = {"seller": PALETTE[0], "buyer": PALETTE[1], "joint": PALETTE[2]}
 
 
+@_text_shown_as_text
 def plan_timeline(df: pd.DataFrame) -> go.Figure:
     """A closing plan as a Gantt chart: one bar per step from the start of the stage it serves
     (the as-of for the current stage) to its due date, coloured by side, step 1 on top; lines
@@ -238,6 +258,7 @@ def waterfall(df: pd.DataFrame, currency: str = "") -> go.Figure:
     return fig
 
 
+@_text_shown_as_text
 def accuracy_history(df: pd.DataFrame, currency: str = "") -> go.Figure:
     """Forecast vs actual for past quarters: grouped bars of the commit, best-case, weighted
     forecasts and the owners' calls at each quarter's first day, the actual as a line."""
@@ -306,6 +327,7 @@ def pacing(df: pd.DataFrame, currency: str = "", p50: float | None = None) -> go
     return fig
 
 
+@_text_shown_as_text
 def pushes_by_owner(df: pd.DataFrame, top: int = 15) -> go.Figure:
     """Close-date pushes per owner (the most first), days pushed on hover."""
     g = df.head(top)
@@ -320,6 +342,7 @@ def pushes_by_owner(df: pd.DataFrame, top: int = 15) -> go.Figure:
     return _layout(fig, "", "pushes", height=max(240, 28 * len(g) + 80))
 
 
+@_text_shown_as_text
 def flag_counts(df: pd.DataFrame) -> go.Figure:
     """Open deals per risk flag (columns flag, label, deals), the most first."""
     g = df.sort_values("deals", ascending=False, kind="stable")   # the axis runs top-down
@@ -361,6 +384,7 @@ def calibration(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
+@_text_shown_as_text
 def deal_timeline(history: pd.DataFrame) -> go.Figure:
     """One deal's close date (steps, left axis) and amount (right axis) over its history
     (forecasting.deal_history), pushes marked."""
@@ -383,6 +407,7 @@ def deal_timeline(history: pd.DataFrame) -> go.Figure:
     return fig
 
 
+@_text_shown_as_text
 def win_rates(df: pd.DataFrame, label: str, title: str = "", min_sample: int = 5) -> go.Figure:
     """Win rate by count per row (one bar each, top-down as given) with its 95 % Wilson interval
     as error bars; rows with fewer closed deals than the minimum drawn faint."""
@@ -414,6 +439,7 @@ def win_rates(df: pd.DataFrame, label: str, title: str = "", min_sample: int = 5
     return fig
 
 
+@_text_shown_as_text
 def pareto(df: pd.DataFrame, label: str, value: str = "lost", title: str = "") -> go.Figure:
     """Bars of `value` per label, largest first, and the cumulative share as a line (right
     axis): the few reasons behind most losses."""
@@ -430,7 +456,7 @@ def pareto(df: pd.DataFrame, label: str, value: str = "lost", title: str = "") -
                              line={"color": "#0f172a"},
                              hovertext=[f"{n}: {formatting.percent(c)} of all so far" for n, c in zip(names, cumulative)],
                              hoverinfo="text"))
-    fig.update_layout(title={"text": title, "x": 0, "font": {"size": 16}}, height=380, plot_bgcolor="white",
+    fig.update_layout(title={"text": safe_text.html(title), "x": 0, "font": {"size": 16}}, height=380, plot_bgcolor="white",
                       margin={"l": 10, "r": 10, "t": 50, "b": 10},
                       yaxis={"title": value.replace("_", " "), "gridcolor": "#f3f4f6", "separatethousands": True},
                       yaxis2={"overlaying": "y", "side": "right", "range": [0, 1.05], "tickformat": ".0%",
@@ -442,6 +468,7 @@ def pareto(df: pd.DataFrame, label: str, value: str = "lost", title: str = "") -
 OUTCOME_COLORS = {"won": PALETTE[2], "lost": PALETTE[3]}
 
 
+@_text_shown_as_text
 def step_lateness(df: pd.DataFrame, metric: str, title: str = "") -> go.Figure:
     """One step-lateness measure per step (top-down in plan order), won and lost side by side."""
     steps = list(dict.fromkeys(df["step"]))
@@ -466,6 +493,7 @@ def step_lateness(df: pd.DataFrame, metric: str, title: str = "") -> go.Figure:
     return fig
 
 
+@_text_shown_as_text
 def map_steps(steps: pd.DataFrame, as_of) -> go.Figure:
     """A mutual plan's steps over time, step 1 on top: a grey line from the original to the
     current due date (a moved date), the current due date coloured by side, completion as a
@@ -543,11 +571,13 @@ def portfolio(df: pd.DataFrame, currency: str = "") -> go.Figure:
             continue
         name = f"{k} · {formatting.RELATIONSHIP.get(k, '')}" if k else "relationship unknown"
         size = 8 + 42 * (g["open_pipeline"].clip(lower=0) / biggest) ** 0.5
+        shown = safe_text.frame(g)           # the hover's names as text; customdata keeps the raw id
         hover = [f"<b>{n}</b> ({a})<br>value 12 m {formatting.number(v)} {currency}<br>potential "
                  f"{formatting.number(p)} {currency} ({src})<br>open pipeline {formatting.number(o)} {currency}<br>"
                  f"coverage {formatting.percent(c)}"
-                 for n, a, v, p, src, o, c in zip(g["account_name"], g["account_id"], g["value_12m"], g["potential"],
-                                                  g["potential_source"], g["open_pipeline"], g["coverage_score"])]
+                 for n, a, v, p, src, o, c in zip(shown["account_name"], shown["account_id"], g["value_12m"],
+                                                  g["potential"], shown["potential_source"], g["open_pipeline"],
+                                                  g["coverage_score"])]
         fig.add_trace(go.Scatter(
             x=g["value_12m"], y=g["potential"], mode="markers", name=name, customdata=g["account_id"],
             marker={"size": size, "color": RELATIONSHIP_COLORS.get(k, "#9ca3af"), "opacity": 0.75,
@@ -563,6 +593,7 @@ def portfolio(df: pd.DataFrame, currency: str = "") -> go.Figure:
     return fig
 
 
+@_text_shown_as_text
 def coverage_gaps(counts: pd.DataFrame) -> go.Figure:
     """How many accounts miss each coverage criterion (columns `gap`, `accounts`)."""
     fig = go.Figure(go.Bar(x=counts["accounts"], y=counts["gap"], orientation="h", marker_color=PALETTE[3],

@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--currency", metavar="CUR",
                    help="the currency (a three-letter code such as USD) of every file of the command that has amounts "
                         "but no currency column; a file's own currency column wins (default: the settings currency)")
+    demo_choice = p.add_mutually_exclusive_group()
+    demo_choice.add_argument("--replace-demo", dest="demo_data", action="store_const", const="replace",
+                             help="the database holds the demo data: start clean, the demo's rows removed in this "
+                                  "import's batch (undoing it brings them back)")
+    demo_choice.add_argument("--keep-demo", dest="demo_data", action="store_const", const="keep",
+                             help="the database holds the demo data: load your rows beside the demo's")
 
     p = sub.add_parser("template", help="write a blank template to fill in (xlsx)")
     from .templates import KINDS as TEMPLATE_KINDS
@@ -358,7 +364,7 @@ def _import(path, args) -> int:
         currency = str(code.values.iloc[0])
     result = import_files(path, [Path(f) for f in args.files], keep_good_rows=args.keep_good_rows,
                           overrides=overrides, snapshot_date=parse_date(args.snapshot_date, "--snapshot-date"),
-                          currency=currency)
+                          currency=currency, demo_data=args.demo_data)
     for r in result.files:
         where = f"{r.file}" + (f", sheet {r.sheet!r}" if r.sheet else "") + (f", header row {r.header_row}" if r.header_row else "")
         sys.stdout.write(f"{where}: {r.mapping or 'not read'}\n")

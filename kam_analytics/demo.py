@@ -757,3 +757,52 @@ def load(path, deals: int = 5000, seed: int = 42, if_empty: bool = False, progre
     say(1.0, "Done.")
     return (f"loaded the demo data as batch {batch_id}: {deals:,} deals, "
             f"{len(world['deal_history']):,} history rows, {n_rows:,} rows in all (seed {seed}).")
+
+
+# --- the demo beside the user's own data (issue 26) ---------------------------------------------
+
+def present(con) -> dict | None:
+    """The demo data still in the database: the demo batches not undone whose rows are still
+    there (an import that replaced them leaves the batch loaded but empty), and their deals;
+    None when there is none."""
+    loaded = [r[0] for r in con.execute("select batch_id from import_batches where action = 'demo' "
+                                        "and status = 'loaded' order by 1").fetchall()]
+    if not loaded:
+        return None
+    ids = [b for b in loaded if any(con.execute(f'select exists (select 1 from "{t}" where batch_id = ?)', [b])
+                                    .fetchone()[0] for t in db.DATA_TABLES)]
+    if not ids:
+        return None
+    deals = con.execute("select count(*) from deals where list_contains(?, batch_id)", [ids]).fetchone()[0]
+    return {"batch_ids": ids, "deals": int(deals)}
+
+
+def sentence(found: dict) -> str:
+    """What every page's header says while the demo data is loaded."""
+    batches = ", ".join(map(str, found["batch_ids"]))
+    return (f"Demo data: the {found['deals']:,} deals here are generated examples (batch {batches}), not yours. "
+            "Import your own files on the Import page to replace it.")
+
+
+def must_choose(found: dict) -> InputError:
+    """An import into the demo, with no choice made: never mixed silently, never deleted by default."""
+    return InputError(
+        f"the database holds the demo data ({found['deals']:,} deals, batch "
+        f"{', '.join(map(str, found['batch_ids']))}); say what to do with it: --replace-demo (start clean: the "
+        "demo's rows are removed in this import's batch, so undoing the import brings them back) or --keep-demo "
+        "(your rows beside the demo's)")
+
+
+def remove_rows(con, found: dict, keep_in: db.Batch | None = None) -> set[str]:
+    """Remove the demo's rows (inside the caller's transaction); with `keep_in`, every removed
+    row is kept in that batch's undo log, so that undoing the batch puts them back exactly.
+    Returns the tables changed."""
+    touched = set()
+    where, ids = "list_contains(?::bigint[], batch_id)", [found["batch_ids"]]
+    for table in db.DATA_TABLES:
+        if con.execute(f'select exists (select 1 from "{table}" where {where})', ids).fetchone()[0]:
+            if keep_in is not None:
+                keep_in.save_prior_rows(table, where, ids)
+            con.execute(f'delete from "{table}" where {where}', ids)
+            touched.add(table)
+    return touched

@@ -96,7 +96,8 @@ def to_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
     wb.remove(wb.active)
     for title, df in frames.items():
         ws = wb.create_sheet(title=title[:31])
-        ws.append([str(c) for c in df.columns])
+        for c, name in enumerate(df.columns, start=1):
+            put(ws, 1, c, str(name))
         for r, row in enumerate(df.itertuples(index=False, name=None), start=2):
             for c, value in enumerate(row, start=1):
                 v = _plain(value)
@@ -116,13 +117,17 @@ def to_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
 
 
 def put(ws, row: int, column: int, value):
-    """Write a value into an openpyxl cell: text stays text ("=SUM(A1)" is never a formula,
-    DESIGN.md "Exports"); numbers, dates and booleans as they are. Returns the cell."""
+    """Write a value into an openpyxl cell - every cell the product writes goes through here:
+    text stays text ("=SUM(A1)" is never a formula, DESIGN.md "Exports") and text a
+    spreadsheet would run is marked as typed text (quotePrefix), so editing the cell keeps it
+    text; numbers, dates and booleans as they are. Returns the cell."""
     from openpyxl.cell.cell import TYPE_STRING
 
     cell = ws.cell(row=row, column=column, value=value)
     if isinstance(value, str):
         cell.data_type = TYPE_STRING
+        if value.startswith(_RISKY_START):
+            cell.quotePrefix = True
     return cell
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from . import db, models, settings
+from . import db, demo, models, settings
 from .batches import list_batches
 
 TABLE_LABELS = {
@@ -32,4 +32,5 @@ def summary(con: duckdb.DuckDBPyConnection) -> dict:
         "lost": status.get("lost", 0), "data_date": models.data_date(con),
         "last_batch": None if loaded.empty else loaded.iloc[0].to_dict(),
         "batches": batches, "stages": cfg, "data_version": db.data_version(con),
+        "demo": demo.present(con),
     }

@@ -266,13 +266,13 @@ def workbook(sheets: list[Sheet], lang: str = "en", stages: list[str] | None = N
     ws = wb.active
     ws.title = "Instructions" if lang == "en" else "Istruzioni"
     for i, line in enumerate(INSTRUCTIONS[lang], start=1):
-        ws.cell(row=i, column=1, value=line).font = Font(bold=(i == 1), size=14 if i == 1 else 11)
+        put(ws, i, 1, line).font = Font(bold=(i == 1), size=14 if i == 1 else 11)
     ws.column_dimensions["A"].width = 110
     # the drop-down lists live on a hidden sheet (long lists do not fit inline)
     lists_ws = wb.create_sheet("Lists" if lang == "en" else "Elenchi")
     refs = {}
     for j, (name, words) in enumerate(lists.items(), start=1):
-        lists_ws.cell(row=1, column=j, value=name)
+        put(lists_ws, 1, j, name)
         for i, v in enumerate(words, start=2):
             put(lists_ws, i, j, v)
         letter = lists_ws.cell(row=1, column=j).column_letter
@@ -284,7 +284,7 @@ def workbook(sheets: list[Sheet], lang: str = "en", stages: list[str] | None = N
         ws = wb.create_sheet(sheet.title_en if lang == "en" else sheet.title_it)
         r = 1
         for col in kv:
-            ws.cell(row=r, column=1, value=col.label(lang) + ":").font = Font(bold=True)
+            put(ws, r, 1, col.label(lang) + ":").font = Font(bold=True)
             v = _example(col, lang, stages) if values is None else _localised(col, values.get(col.field), lang)
             cell = put(ws, r, 2, v)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -298,7 +298,7 @@ def workbook(sheets: list[Sheet], lang: str = "en", stages: list[str] | None = N
         header_row = r
         columns = [*table, *(sheet.extra if rows is not None else [])]
         for j, col in enumerate(columns, start=1):
-            c = ws.cell(row=header_row, column=j, value=col.label(lang))
+            c = put(ws, header_row, j, col.label(lang))
             c.font = Font(bold=True)
             c.fill = header_fill if j <= len(table) else PatternFill("solid", fgColor="FEF3C7")
             ws.column_dimensions[c.column_letter].width = max(14, len(col.label(lang)) + 4)
@@ -313,7 +313,7 @@ def workbook(sheets: list[Sheet], lang: str = "en", stages: list[str] | None = N
                     v = _example(col, lang, stages, k)
                     if col.field == "step_no":
                         v = k + 1
-                    ws.cell(row=header_row + 1 + k, column=j, value=v)
+                    put(ws, header_row + 1 + k, j, v)
         for j, col in enumerate(table, start=1):
             if col.choices:
                 dv = DataValidation(type="list", formula1=refs[col.choices], allow_blank=True)
@@ -328,7 +328,7 @@ def workbook(sheets: list[Sheet], lang: str = "en", stages: list[str] | None = N
         title, lines = numbers
         ws = wb.create_sheet(title)
         for i, (label, value) in enumerate(lines, start=1):
-            ws.cell(row=i, column=1, value=label + ":").font = Font(bold=True)
+            put(ws, i, 1, label + ":").font = Font(bold=True)
             put(ws, i, 2, _localised(Col("", "", ""), value, lang))
         ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 34, 60
     buf = io.BytesIO()

@@ -13,7 +13,7 @@ from datetime import date
 
 import streamlit as st
 
-from kam_analytics import db, exports, formatting
+from kam_analytics import db, exports, formatting, safe_text
 from kam_analytics.errors import KamError
 
 
@@ -116,11 +116,11 @@ def guarded():
     """Show a KamError's message as it is, anything else as one line; never a traceback."""
     try:
         yield
-    except KamError as exc:
-        st.error(str(exc))
+    except KamError as exc:        # messages quote values from files: shown as text, line by line
+        st.error(md_lines(str(exc)))
     except Exception as exc:  # noqa: BLE001 - the user sees one line; the log keeps the rest
         traceback.print_exc()
-        st.error(f"Something went wrong: {type(exc).__name__}: {exc}. The details are in the app's log.")
+        st.error(f"Something went wrong: {type(exc).__name__}: {md(exc)}. The details are in the app's log.")
 
 
 def data_as_of(summary_date: date | None) -> None:
@@ -136,6 +136,10 @@ def loaded_summary(empty_message: str | None = None) -> dict:
         st.caption(f"Data as of: no dated history, creation or closing yet · data version {data_version()}")
     else:
         data_as_of(s["data_date"])
+    if s.get("demo"):
+        from kam_analytics.demo import sentence
+
+        st.info(sentence(s["demo"]), icon=":material/science:")
     if empty_message and not s["deals"]:
         st.info(empty_message, icon=":material/info:")
         st.page_link("views/overview.py", label="Go to the Overview to load the demo data", icon=":material/home:")
@@ -159,6 +163,24 @@ def query_param(name: str, default=None, choices=None):
     if choices is not None and value not in choices:
         return default
     return value
+
+
+SPLIT_HELP = ("A dimension: segment, region, owner, source, product, industry, tier, size band, manager, team, "
+              "loss reason, competitor, or another text column with at most 50 values. Type to search.")
+
+
+def split_by(column) -> str | None:
+    """The "Split by" picker, kept in the URL: "(none)" first, then the dimensions only
+    (kam_analytics.dims). A value from the URL that is no dimension is said in one sentence
+    and the page shows no split."""
+    options = ["(none)", *read("kam_analytics.dims.names")]
+    wanted = st.query_params.get("by", "(none)")
+    if wanted not in options:
+        st.caption(f"“{md(wanted)}” is not a dimension to split by (ids, names, amounts and dates are not, nor text "
+                   "columns with more than 50 values): showing no split.")
+        wanted = "(none)"
+    by = column.selectbox("Split by", options, index=options.index(wanted), help=SPLIT_HELP)
+    return None if by == "(none)" else by
 
 
 def query_date(name: str) -> date | None:
@@ -206,6 +228,24 @@ def table(df, **kwargs) -> None:
     rounded and midnight date-times shown as dates."""
     shown = _for_people(df)
     st.dataframe(shown, hide_index=True, width="stretch", **kwargs)
+
+
+def md(value, missing: str = formatting.DASH) -> str:
+    """Text that came from a file (a name, a note, a reason) for Markdown - markdown, caption,
+    write, info, metric, expander and tab labels: shown as its characters, never as markup;
+    `missing` when there is none."""
+    return missing if formatting.is_missing(value) or value == "" else safe_text.md(value)
+
+
+def md_lines(text: str) -> str:
+    """A message that may quote values from files, for Markdown: each line as text."""
+    return "  \n".join(md(line, "") for line in str(text).splitlines())
+
+
+def notes(lines) -> None:
+    """A report's notes, one caption each; they may quote names from files, so shown as text."""
+    for line in lines:
+        st.caption("ℹ️ " + md(line))
 
 
 def _word(column: str, value) -> str:
@@ -316,7 +356,7 @@ def may_change_data() -> bool:
 
 def viewer_note(what: str) -> None:
     """Said where a viewer meets something only analysts may do."""
-    st.info(f"{what} is for analysts; you are signed in as {st.session_state.get('kam_user')} (viewer).",
+    st.info(f"{what} is for analysts; you are signed in as {md(st.session_state.get('kam_user'))} (viewer).",
             icon=":material/lock:")
 
 
@@ -324,7 +364,7 @@ def account_sidebar() -> None:
     if not sign_in_configured():
         st.sidebar.caption("Open: no sign-in configured")
         return
-    st.sidebar.caption(f"Signed in as **{st.session_state.get('kam_user')}** ({role()})")
+    st.sidebar.caption(f"Signed in as **{md(st.session_state.get('kam_user'))}** ({role()})")
     if st.sidebar.button("Sign out", key="sign-out"):
         for k in ("kam_user", "kam_role"):
             st.session_state.pop(k, None)

@@ -25,7 +25,8 @@ def _when(v) -> str:
 
 
 def _text(v) -> str:
-    return formatting.DASH if formatting.is_missing(v) or not str(v).strip() else str(v)
+    """Text from a file for Markdown, as its characters (— when blank)."""
+    return formatting.DASH if formatting.is_missing(v) or not str(v).strip() else _ui.md(v)
 
 
 with _ui.guarded(), _ui.one_connection():
@@ -41,7 +42,7 @@ with _ui.guarded(), _ui.one_connection():
     found = _ui.read("kam_analytics.reports.accounts.search_accounts", text=text, limit=50)
     if not len(found):
         if text:
-            st.info(f"No account matches “{text}”.", icon=":material/search_off:")
+            st.info(f"No account matches “{_ui.md(text)}”.", icon=":material/search_off:")
         else:
             st.info("No accounts are loaded yet. Import accounts, account plans and account maps on the Import page, "
                     "or load the demo data on the Overview.", icon=":material/info:")
@@ -59,11 +60,11 @@ with _ui.guarded(), _ui.one_connection():
     a, plan = d["account"], d["plan"]
 
     # ---- profile
-    st.header(a["account_name"])
+    st.header(_ui.md(a["account_name"]))
     rel = a["relationship_strength"]
     bits = [a["account_id"], a["tier"] and f"tier {a['tier']}", a["segment"], a["industry"], a["region"],
             a["account_owner"] and f"owner {a['account_owner']}"]
-    st.markdown(" · ".join(str(b) for b in bits if not formatting.is_missing(b) and b)
+    st.markdown(" · ".join(_ui.md(b) for b in bits if not formatting.is_missing(b) and b)
                 + (" · **key account**" if d["key"] else " · not a key account"))
     m = st.columns(5)
     m[0].metric(f"Value 12 m ({cur})", formatting.number(a["value_12m"]),
@@ -141,7 +142,7 @@ with _ui.guarded(), _ui.one_connection():
         st.info("Nobody is on this account's map yet: import the account map template.", icon=":material/info:")
     else:
         for p in amap["problems"]:
-            st.warning(p, icon=":material/warning:")
+            st.warning(_ui.md(p), icon=":material/warning:")
         st.graphviz_chart(charts.org_chart(people, amap["missing_managers"]), width="content",
                           alt=f"Org chart of {a['account_name']}'s account map")
         st.caption("Arrows run from manager to report (reports_to). Fill: green supporter, grey neutral, red "

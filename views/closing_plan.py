@@ -43,10 +43,18 @@ with _ui.guarded():
     text = c[0].text_input("Find an open deal", key="deal-q", placeholder="Type a deal ID, name or account",
                            help="Searches deal IDs, names and accounts (case and accents ignored); "
                                 "an exact ID comes first, then the largest amounts.")
-    found = _ui.read("kam_analytics.closing_plan.search_deals", text=text, limit=50)
+    as_of = c[3].date_input("As of", value=_ui.query_date("as_of"), format="YYYY-MM-DD",
+                            help="Empty: the data's date. A past date plans the deal as it stood then.")
+    found = _ui.read("kam_analytics.closing_plan.search_deals", text=text, limit=50,
+                     as_of=as_of.isoformat() if as_of else None)
+    left_out = found.attrs.get("left_out", 0)
+    left_note = (f"{left_out:,} open deal(s) have no known stage as of that day "
+                 "(no created date and no stage history, or first seen closed) and cannot be planned."
+                 if left_out else "")
     if not len(found):
-        st.info(f"No open deal matches “{text}”. Try part of an ID, a deal name or an account name."
-                if text else "There is no open deal to plan: every deal is won or lost.")
+        st.info((f"No open deal matches “{_ui.md(text)}”. Try part of an ID, a deal name or an account name."
+                 if text else "There is no open deal to plan as of that day: every deal is won or lost, or "
+                              "not yet created.") + (" " + left_note if left_note else ""))
         st.stop()
     ids = found["deal_id"].tolist()
     labels = {r.deal_id: _label(r) for r in found.itertuples()}
@@ -55,19 +63,19 @@ with _ui.guarded():
     stat = c[2].segmented_control("Dates from the", ["median", "mean"],
                                   default=_ui.query_param("stat", "median", ("median", "mean")),
                                   help="Which figure of each stage's time dates the steps.") or "median"
-    as_of = c[3].date_input("As of", value=_ui.query_date("as_of"), format="YYYY-MM-DD",
-                            help="Empty: the data's date. A past date plans the deal as it stood then.")
+    if left_note:
+        st.caption(left_note)
     _ui.set_query_params(deal=deal_id, stat=None if stat == "median" else stat,
                          as_of=as_of.isoformat() if as_of else None)
 
     plan = _ui.read("kam_analytics.closing_plan.generate", deal_id=deal_id,
                     as_of=as_of.isoformat() if as_of else None, stat=stat)
     a = plan.attrs
-    st.subheader(f"{a['deal_id']}" + (f" — {a['deal_name']}" if a["deal_name"] else ""))
+    st.subheader(_ui.md(a['deal_id']) + (f" — {_ui.md(a['deal_name'])}" if a["deal_name"] else ""))
     st.caption(" · ".join(x for x in (
-        a["account_name"], f"owner {a['owner']}" if a["owner"] else None,
+        _ui.md(a["account_name"], None), f"owner {_ui.md(a['owner'])}" if a["owner"] else None,
         f"amount {formatting.number(a['amount'])}" if not formatting.is_missing(a["amount"]) else None,
-        f"in **{a['stage']}** for {formatting.days(a['stage_age_days'])} days",
+        f"in **{_ui.md(a['stage'])}** for {formatting.days(a['stage_age_days'])} days",
         f"as of {formatting.when(a['as_of'])} (start of day)") if x))
 
     m = st.columns(5)
@@ -79,9 +87,8 @@ with _ui.guarded():
     m[4].metric("Gap", formatting.DASH if gap is None else f"{int(gap):+,} days", help=HELP["gap"],
                 delta=None if not gap else ("later than the owner's" if gap > 0 else "earlier than the owner's"),
                 delta_color="inverse")
-    st.caption(f"Dated by the **{stat}** of **{a['basis']}** · revisits: {a['revisits']}")
-    for note in a["notes"]:
-        st.caption("ℹ️ " + note)
+    st.caption(f"Dated by the **{stat}** of **{_ui.md(a['basis'])}** · revisits: {a['revisits']}")
+    _ui.notes(a["notes"])
 
     st.plotly_chart(charts.plan_timeline(plan), width="stretch", key="chart-plan")
     shown = plan[["step_no", "step", "stage", "side", "owner", "due_date", "cumulative_days", "stage_days",
@@ -119,9 +126,9 @@ with _ui.guarded():
         st.info(why[0].upper() + why[1:] + ".", icon=":material/info:")
     else:
         st.caption(f"Stores these steps as the deal's mutual plan, with their due dates as the original due dates "
-                   f"(the start of slippage tracking), seller owner {a['owner']} and buyer owner "
-                   f"{a['champion'] or a['economic_buyer']}. It can be undone on the Import page.")
-        agreed = st.checkbox(f"The buyer ({a['champion']}, economic buyer {a['economic_buyer']}) has agreed "
+                   f"(the start of slippage tracking), seller owner {_ui.md(a['owner'])} and buyer owner "
+                   f"{_ui.md(a['champion'] or a['economic_buyer'])}. It can be undone on the Import page.")
+        agreed = st.checkbox(f"The buyer ({_ui.md(a['champion'])}, economic buyer {_ui.md(a['economic_buyer'])}) has agreed "
                              "these dates", key="agreed")
         if not _ui.may_change_data():
             _ui.viewer_note("Storing a mutual plan")
@@ -134,14 +141,14 @@ with _ui.guarded():
                 st.rerun()
     done = st.session_state.get("converted")
     if done and done[0] == a["deal_id"]:
-        st.success(f"Stored as the mutual plan of {done[0]} (batch {done[1]}; undo it on the Import page).")
+        st.success(f"Stored as the mutual plan of {_ui.md(done[0])} (batch {done[1]}; undo it on the Import page).")
 
     with st.expander("The figures behind the dates, and the deals behind each figure"):
         figures = pd.DataFrame(a["figures"])
         figures["won_share"] = [formatting.percent(v) for v in figures["won_share"]]
         for col in ("mean_days", "p25_days", "median_days", "p75_days", "p90_days"):
             figures[col] = [formatting.days(v) for v in figures[col]]
-        st.caption(f"Per open stage, for **{a['basis']}**: completed time in days, and the share of its "
+        st.caption(f"Per open stage, for **{_ui.md(a['basis'])}**: completed time in days, and the share of its "
                    f"{formatting.number(figures['won_deals'].iloc[0] if len(figures) else 0)} won deals that "
                    "passed through (needed when at least half did).")
         _ui.table(figures, column_config={"deals": st.column_config.NumberColumn("deals", format="localized"),
@@ -153,7 +160,7 @@ with _ui.guarded():
                                 dim_value=a["group"] if by else None,
                                 as_of=as_of.isoformat() if as_of else None)
         deals = deals[deals["days"].notna()]
-        st.caption(f"{formatting.number(len(deals))} deals with a completed visit of {stage} ({a['basis']})"
+        st.caption(f"{formatting.number(len(deals))} deals with a completed visit of {_ui.md(stage)} ({_ui.md(a['basis'])})"
                    + (f", of the first {formatting.number(total)} rows" if total > 10_000 else "") + ".")
         _ui.table(deals)
         _ui.downloads(deals, f"plan-{a['deal_id']}-{stage}-deals", "drill")

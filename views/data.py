@@ -82,7 +82,7 @@ with _ui.guarded():
                     m = backup.restore(_ui.path(), src, replace=True, name=upload.name,
                                        progress=lambda share, table: status.update(label=f"Loading {table}… {share:.0%}"))
                     status.update(label="Restored", state="complete")
-                st.success(f"Restored {formatting.number(sum(m['tables'].values()))} rows from {upload.name} "
+                st.success(f"Restored {formatting.number(sum(m['tables'].values()))} rows from {_ui.md(upload.name)} "
                            f"(backup of {m.get('created_at', '?')}).")
         else:
             st.caption("Restoring a backup is for analysts.")
@@ -97,9 +97,9 @@ with _ui.guarded():
 
         found = _ui.read("kam_analytics.people.places", name=who)
         if not found:
-            st.info(f"{who!r} is not written anywhere in the database.", icon=":material/info:")
+            st.info(f"{_ui.md(repr(who))} is not written anywhere in the database.", icon=":material/info:")
         else:
-            st.caption(f"{who!r} is written in {len(found)} place(s):")
+            st.caption(f"{_ui.md(repr(who))} is written in {len(found)} place(s):")
             _ui.table(_pd.DataFrame(found))
             if _ui.may_change_data():
                 sure = st.checkbox("Yes, remove this name everywhere; I know it cannot be undone", key="forget-sure")

@@ -94,8 +94,7 @@ def _pacing_section(pace, p50, currency: str, period: str) -> None:
     if formatting.is_missing(last["quota"]):
         st.caption(f"No quota is loaded for {period}, so there is no quota line, no typical pace band and no "
                    "pipeline needed. Import a quotas file (owner, period, amount) on the Import page.")
-    for note in pace.attrs.get("notes", [])[1:]:
-        st.caption("ℹ️ " + note)
+    _ui.notes(pace.attrs.get("notes", [])[1:])
     with st.expander("The weeks in figures"):
         _ui.table(_pacing_table(pace))
         _ui.downloads(pace, f"pacing-{period}", "pacing")
@@ -159,8 +158,7 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
             _ui.downloads(rng, f"forecast-range-{period}", "range")
     else:
         m[4].metric("Likely won (P50)", formatting.DASH, help=f"{period} had ended at this as-of.")
-    for note in acc.attrs.get("notes", [])[1:]:
-        st.caption("ℹ️ " + note)
+    _ui.notes(acc.attrs.get("notes", [])[1:])
 
     # ---- pacing: the period's weeks against the quota and the typical pace of past periods
     st.subheader("Pacing: where the period stands against where it usually is by now")
@@ -185,8 +183,7 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
             f"Start **{money(v['start'])}** + new {money(v['new'])} + pulled in {money(v['pulled_in'])} + increased "
             f"{money(v['increased'])} − decreased {money(v['decreased'])} − pushed out {money(v['pushed_out'])} − won "
             f"{money(v['won'])} − lost {money(v['lost'])} = end **{money(v['end'])}** {currency}")
-        for note in wf.attrs.get("notes", [])[1:]:
-            st.caption("ℹ️ " + note)
+        _ui.notes(wf.attrs.get("notes", [])[1:])
         _ui.downloads(wf, f"waterfall-{period}", "waterfall")
         with st.expander("The deals behind a bar"):
             labels = {charts.WATERFALL_LABELS[k]: k for k in charts.WATERFALL_LABELS}
@@ -218,8 +215,7 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
     if int(s["open_deals"]):
         st.caption(f"Still open and due: {formatting.number(s['open_deals'])} deals, {money(s['open_amount'])} "
                    f"{currency}. " + HELP["open"])
-    for note in slip.attrs.get("notes", []):
-        st.caption("ℹ️ " + note)
+    _ui.notes(slip.attrs.get("notes", []))
     expected = _ui.read("kam_analytics.reports.forecasting.slippage_deals", period=period)
     if len(expected):
         c1, c2 = st.columns([3, 2])
@@ -239,7 +235,7 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
             if deal:
                 _ui.set_query_params(deal=deal)
                 hist = _ui.read("kam_analytics.reports.forecasting.deal_history", deal_id=deal)
-                st.caption(f"Every change of {deal}: a later close date is a push, an earlier one a pull-in.")
+                st.caption(f"Every change of {_ui.md(deal)}: a later close date is a push, an earlier one a pull-in.")
                 _ui.table(hist, column_config={"amount": st.column_config.NumberColumn("amount", format="localized")})
 
     # ---- past quarters
@@ -302,7 +298,6 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
         _ui.downloads(att, f"attainment-{period}-{by}", "attainment")
     else:
         st.info(f"No quota is loaded for {period}. Import a quotas file (owner, period, amount) on the Import page.")
-    for note in att.attrs.get("notes", []):
-        st.caption("ℹ️ " + note)
+    _ui.notes(att.attrs.get("notes", []))
     with st.expander("How attainment is computed"):
         st.markdown(ATTAINMENT_DEFINITION)

@@ -14,6 +14,8 @@ from kam_analytics.importing.mapping import kind_fields
 from kam_analytics.importing.read import BOOK_EXT, TEXT_EXT
 
 NOT_USED = "(not used)"
+DEMO_CHOICES = {"Start clean (remove the demo data; undo brings it back)": "replace",
+                "Keep the demo data beside mine": "keep"}
 CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN", "CZK", "CNY", "INR", "BRL")
 
 
@@ -42,7 +44,8 @@ def _saved_uploads(files) -> tuple[list[Path], list[str]]:
 
 
 with _ui.guarded():
-    if not _ui.loaded_summary()["deals"]:
+    summary = _ui.loaded_summary()
+    if not summary["deals"]:
         st.info("The database is empty: upload your first files below, or load the demo data on the Overview.",
                 icon=":material/info:")
     with st.expander("Templates to fill in (xlsx, with drop-downs; they import back as they are)"):
@@ -60,7 +63,7 @@ with _ui.guarded():
     # after a load or an undo: its message, once; the uploader and the confirm box start afresh
     done_message = st.session_state.pop("import_done", None)
     if done_message:
-        (st.success if done_message[0] == "loaded" else st.info)(done_message[1])
+        (st.success if done_message[0] == "loaded" else st.info)(_ui.md_lines(done_message[1]))
     round_ = st.session_state.setdefault("import_round", 0)
     if _ui.may_change_data():
         uploads = st.file_uploader("Files to import", accept_multiple_files=True, key=f"uploads-{round_}",
@@ -71,6 +74,13 @@ with _ui.guarded():
     overrides: dict = st.session_state.setdefault("import_overrides", {})
     if uploads:
         from kam_analytics.importing import run
+
+        demo_data = None    # the database holds the demo data: start clean (the default) or keep it
+        if summary["demo"]:
+            demo_data = DEMO_CHOICES[st.radio(
+                "The demo data", list(DEMO_CHOICES), index=0, key="demo-choice",
+                help="Starting clean removes the demo's rows in the same batch as your files, so undoing that "
+                     "batch brings the demo back.")]
 
         # read and check once per set of uploads, overrides and data version, not on every click
         import json
@@ -83,12 +93,15 @@ with _ui.guarded():
         currency = st.session_state.get(currency_key)
         currency = None if currency == settings_currency else currency
         signature = (tuple((f.file_id, f.name, f.size) for f in uploads), json.dumps(mapping_only, sort_keys=True),
-                     _ui.data_version(), currency)
+                     _ui.data_version(), currency, demo_data)
         if st.session_state.get("checked", (None,))[0] != signature:
             paths, names = _saved_uploads(uploads)
             with st.status("Reading and checking the files…", expanded=False) as status:
-                check = run.preview(_ui.path(), paths, names, overrides, currency=currency,
-                                    currency_source="chosen on the Import page")
+                # in a child process with a memory cap: no file can take the server down (issue 27)
+                from kam_analytics.importing import sandbox
+
+                check = sandbox.preview(_ui.path(), paths, names, overrides, currency=currency,
+                                        currency_source="chosen on the Import page", demo_data=demo_data)
                 status.update(label="Files read and checked", state="complete")
             st.session_state["checked"] = (signature, paths, names, check)
         _sig, paths, names, check = st.session_state["checked"]
@@ -100,18 +113,18 @@ with _ui.guarded():
                              index=options.index(currency or settings_currency),
                              help="Applies to every file of this upload that has amounts but no currency column; "
                                   "a file's own currency column wins. Stored on each deal.")
-                files_ = ", ".join(dict.fromkeys(without))
+                files_ = _ui.md(", ".join(dict.fromkeys(without)))
                 st.caption(f"{files_} {'has' if len(set(without)) == 1 else 'have'} amounts but no currency (no currency "
                            "column, or empty cells in it): "
                            + (f"taken in **{currency}**, as chosen here (the settings currency is {settings_currency})."
                               if currency else f"taken in **{settings_currency}**, the settings currency, unless you "
                                                "choose another here."))
         for i, rep in enumerate(check.files):
-            where = rep.file + (f" · sheet {rep.sheet}" if rep.sheet else "") + \
-                (f" · header on row {rep.header_row}" if rep.header_row else "")
+            where = _ui.md(rep.file + (f" · sheet {rep.sheet}" if rep.sheet else "") +
+                           (f" · header on row {rep.header_row}" if rep.header_row else ""))
             with st.container(border=True):
                 if rep.kind is None:
-                    st.error(f"**{where}** — " + "; ".join(rep.notes))
+                    st.error(f"**{where}** — " + "; ".join(_ui.md(n) for n in rep.notes))
                     continue
                 st.markdown(f"**{where}** — {formatting.number(rep.rows)} rows")
                 c1, c2 = st.columns([1, 2])
@@ -133,10 +146,10 @@ with _ui.guarded():
                         overrides[rep.file] = {"kind": kind, "columns": new_cols}
                         st.rerun()
                 if rep.detected and rep.detected.stage_columns:
-                    st.caption("Stage dates: " + ", ".join(f"{h} → entered {s}" for h, s in rep.detected.stage_columns.items()))
+                    st.caption("Stage dates: " + ", ".join(f"{_ui.md(h)} → entered {_ui.md(s)}" for h, s in rep.detected.stage_columns.items()))
                 merges = overrides.setdefault("*", {}).setdefault("aliases", {})
                 for n_alias, (new, old, acc) in enumerate(rep.aliases):
-                    if st.checkbox(f"Merge “{new}” into the existing account “{old}” ({acc})", key=f"alias-{i}-{n_alias}",
+                    if st.checkbox(f"Merge “{_ui.md(new)}” into the existing account “{_ui.md(old)}” ({_ui.md(acc)})", key=f"alias-{i}-{n_alias}",
                                    value=merges.get(new) == acc,
                                    help="Names that are close but not equal are never merged silently. Once merged, "
                                         "the name is remembered for later files."):
@@ -150,7 +163,7 @@ with _ui.guarded():
                     answered = {}
                     for n_q, q in enumerate(rep.questions):
                         answered[(q.field, q.word)] = st.selectbox(
-                            f"“{q.word}” in column “{q.header}” ({formatting.number(q.rows)} row(s)) is the "
+                            f"“{_ui.md(q.word)}” in column “{_ui.md(q.header)}” ({formatting.number(q.rows)} row(s)) is the "
                             f"{q.field.replace('_', ' ')}", list(q.choices), index=None, placeholder="choose…",
                             key=f"value-{i}-{n_q}")
                     if any(v is not None for v in answered.values()) and st.button(
@@ -161,12 +174,12 @@ with _ui.guarded():
                         st.rerun()
                 for note in rep.notes:
                     if not note.startswith("possible alias"):
-                        st.caption("ℹ️ " + note)
+                        st.caption("ℹ️ " + _ui.md(note))
                 if rep.preview is not None and len(rep.preview):
                     st.caption("The first rows as they will be stored:")
                     _ui.table(rep.preview.drop(columns=["_row"]))
         if check.message:
-            st.error(check.message)
+            st.error(_ui.md_lines(check.message))
         if len(check.rejects):
             st.subheader(f"{formatting.number(len(check.rejects))} bad value(s)")
             _ui.table(check.rejects)
@@ -177,9 +190,10 @@ with _ui.guarded():
         if st.button("Load", type="primary", disabled=blocked, key="load"):
             with st.spinner("Loading…"):
                 result = run.import_files(_ui.path(), paths, keep_good_rows=keep, overrides=overrides, names=names,
-                                          currency=currency, currency_source="chosen on the Import page")
+                                          currency=currency, currency_source="chosen on the Import page",
+                                          demo_data=demo_data)
             if result.status == "rejected":
-                st.error(result.message)
+                st.error(_ui.md_lines(result.message))
             else:   # the history, the data version and the uploader show the new state
                 st.session_state["import_done"] = (result.status, result.message)
                 st.session_state["import_round"] = round_ + 1

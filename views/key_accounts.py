@@ -69,7 +69,7 @@ with _ui.guarded(), _ui.one_connection():
                     f"{acc.DEFINITIONS['key_accounts']}. Set a tier on the accounts or import an account plan, or "
                     "switch to All accounts.", icon=":material/info:")
         st.stop()
-    st.caption(df.attrs["notes"][0])
+    st.caption(_ui.md(df.attrs["notes"][0]))
 
     f = st.columns(3)
     owners = _ui.url_multiselect(f[0], "owner", sorted(df["account_owner"].dropna().unique().tolist()), "Owner",

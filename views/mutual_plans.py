@@ -90,7 +90,7 @@ with _ui.guarded(), _ui.one_connection():
                            help="Searches deals with a mutual plan, open ones first (won ones have the hand-off).")
     found = _ui.read("kam_analytics.closing_plan.search_deals", text=text, limit=50, open_only=False, mutual_only=True)
     if not len(found):
-        st.info(f"No deal with a mutual plan matches “{text}”." if text else "No deal has a mutual plan yet.")
+        st.info(f"No deal with a mutual plan matches “{_ui.md(text)}”." if text else "No deal has a mutual plan yet.")
         st.stop()
     ids = found["deal_id"].tolist()
     labels = {row.deal_id: " · ".join(str(x) for x in (row.deal_id, row.deal_name, row.status, row.stage)
@@ -100,19 +100,20 @@ with _ui.guarded(), _ui.one_connection():
     _ui.set_query_params(deal=deal_id)
     detail = _ui.read("kam_analytics.reports.mutual_plans.plan_detail", deal_id=deal_id, as_of=as_of.isoformat())
     deal, plan, facts, steps = detail["deal"], detail["plan"], detail["facts"], detail["steps"]
-    st.markdown(f"**{deal['deal_id']}** {deal['deal_name'] or ''} · {deal['account_name'] or deal['account_id'] or '—'}"
-                f" · {deal['owner'] or '—'} · {deal['stage']} ({deal['status']}) · "
-                f"{formatting.number(deal['amount'])} {deal['currency'] or conf['currency']} · close date "
+    st.markdown(f"**{_ui.md(deal['deal_id'])}** {_ui.md(deal['deal_name'], '')} · "
+                f"{_ui.md(deal['account_name'] or deal['account_id'])} · {_ui.md(deal['owner'])} · "
+                f"{_ui.md(deal['stage'])} ({_ui.md(deal['status'])}) · "
+                f"{formatting.number(deal['amount'])} {_ui.md(deal['currency'] or conf['currency'])} · close date "
                 f"{_when(deal['closed_date'] or deal['close_date'])}")
     if plan is None or facts is None:
         st.info("This deal's mutual plan did not exist yet at the as-of date.")
         st.stop()
     h = st.columns(2)
-    h[0].markdown(f"**Problem**  \n{plan['problem'] or '—'}")
-    h[1].markdown(f"**Proposed solution**  \n{plan['proposed_solution'] or '—'}")
+    h[0].markdown(f"**Problem**  \n{_ui.md(plan['problem'])}")
+    h[1].markdown(f"**Proposed solution**  \n{_ui.md(plan['proposed_solution'])}")
     h = st.columns(4)
-    h[0].markdown(f"**Seller owner**  \n{plan['seller_owner'] or '—'}")
-    h[1].markdown(f"**Buyer owner**  \n{plan['buyer_owner'] or '—'}")
+    h[0].markdown(f"**Seller owner**  \n{_ui.md(plan['seller_owner'])}")
+    h[1].markdown(f"**Buyer owner**  \n{_ui.md(plan['buyer_owner'])}")
     h[2].markdown(f"**Target date**  \n{_when(plan['target_date'])}")
     h[3].markdown(f"**Signed**  \nseller {_when(plan['seller_signed_date'])} · buyer {_when(plan['buyer_signed_date'])}")
     m = st.columns(5)
@@ -138,10 +139,10 @@ with _ui.guarded(), _ui.one_connection():
                 part = late[late["overdue"] == side]
                 col.markdown(f"**{label}** ({len(part)})")
                 for row in part.itertuples():
-                    col.markdown(f"- {row.step} — due {_when(row.due_date)}"
+                    col.markdown(f"- {_ui.md(row.step)} — due {_when(row.due_date)}"
                                  + (f", first due {_when(row.original_due_date)}"
                                     if row.original_due_date != row.due_date else "")
-                                 + (f" · {row.owner}" if not formatting.is_missing(row.owner) else ""))
+                                 + (f" · {_ui.md(row.owner)}" if not formatting.is_missing(row.owner) else ""))
         _ui.table(steps, column_config={"due_date_moved_days": st.column_config.NumberColumn(
             "due date moved (days)", help="Current due date − original due date.")})
     else:

@@ -50,13 +50,13 @@ with _ui.guarded():
 
     if s["last_batch"]:
         b = s["last_batch"]
-        st.write(f"**Last load:** batch {b['batch_id']} — {b['description']} "
+        st.write(f"**Last load:** batch {b['batch_id']} — {_ui.md(b['description'])} "
                  f"({formatting.when(b['finished_at'])}, {formatting.number(b['rows_loaded'])} rows).")
     cfg = s["stages"]
     if cfg is not None:
         label = "Stage list (inferred from the data — confirm it in Settings)" \
             if cfg.inferred else "Stage list (saved)"
-        st.write(f"**{label}:** " + " → ".join(cfg.stages))
+        st.write(f"**{label}:** " + " → ".join(_ui.md(x) for x in cfg.stages))
 
     left, right = st.columns([2, 3])
     with left:

@@ -151,13 +151,13 @@ with _ui.guarded(), _ui.one_connection():
                             help="Type an ID or a name to search the deals listed above.")
         _ui.set_query_params(deal=deal if deal != ids[0] else None)
         row = shown[shown["deal_id"] == deal].iloc[0]
-        st.markdown(f"**{deal}** {row['deal_name'] or ''} · {row['owner'] or formatting.DASH} · {row['stage']} · "
-                    f"{formatting.amount(row['amount'], row['currency'])} · close date "
+        st.markdown(f"**{_ui.md(deal)}** {_ui.md(row['deal_name'], '')} · {_ui.md(row['owner'])} · "
+                    f"{_ui.md(row['stage'])} · {_ui.md(formatting.amount(row['amount'], row['currency']))} · close date "
                     f"{formatting.when(row['close_date'])} · predicted win probability "
                     f"**{formatting.percent(row['predicted_win_probability'])}** against its stage's "
                     f"{formatting.percent(row['stage_win_rate'])} ({row['band']}, score {row['score']:.2f})")
         for reason in row["reasons"]:
-            st.markdown(f"- {reason}")
+            st.markdown(f"- {_ui.md(reason)}")
         if not row["reasons"]:
             st.caption("No flag trips for this deal.")
         t = _ui.read("kam_analytics.reports.risk.deal_timeline", deal_id=deal, as_of=as_of.isoformat())

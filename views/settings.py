@@ -64,8 +64,7 @@ def _backtest() -> None:
             "Current values": st.column_config.TextColumn(
                 help="Rests on undated facts (account map, champion fields, steps' due dates) taken as they are "
                      "today, so its back-test looks back with today's knowledge.")})
-    for note in bt.attrs.get("notes", [])[:1]:
-        st.caption("ℹ️ " + note)
+    _ui.notes(bt.attrs.get("notes", [])[:1])
     _ui.downloads(bt, "risk-backtest", "risk-backtest")
 
 

@@ -31,15 +31,12 @@ st.title("Stage durations")
 with _ui.guarded():
     _ui.loaded_summary("No deals are loaded yet, so there are no stage durations to show.")
 
-    dims = _ui.read("kam_analytics.dims.names")
     settings_ = _ui.read("kam_analytics.settings.load")
     min_sample = int(settings_["min_sample"])
 
     # Filters, kept in the URL so a view can be shared.
     c = st.columns([2, 2, 3, 3])
-    by_opts = ["(none)", *dims]
-    by_q = _ui.query_param("by", "(none)", by_opts)
-    by = c[0].selectbox("Split by", by_opts, index=by_opts.index(by_q), help="Any deal, account, owner or product column, or size_band. Type to search.")
+    by_dim = _ui.split_by(c[0])
     outcome = c[1].segmented_control("Outcome", list(OUTCOMES), format_func=OUTCOMES.get,
                                      default=_ui.query_param("outcome", "all", OUTCOMES), key="outcome") or "all"
     rule = c[2].segmented_control("Revisits", list(RULES), format_func=RULES.get,
@@ -49,7 +46,6 @@ with _ui.guarded():
     created = c[3].date_input("Deals created between", value=(first_day, last_day) if first_day and last_day else (),
                               help="Leave empty for all deals.", format="YYYY-MM-DD")
     created_from, created_to = (created[0], created[1]) if isinstance(created, (list, tuple)) and len(created) == 2 else (None, None)
-    by_dim = None if by == "(none)" else by
     _ui.set_query_params(by=by_dim, outcome=None if outcome == "all" else outcome,
                          revisits=None if rule == settings_["revisit_rule"] else rule,
                          **{"from": created_from, "to": created_to})
@@ -58,8 +54,7 @@ with _ui.guarded():
                   revisits=rule, created_from=created_from, created_to=created_to)
     st.caption(f"As of **{formatting.when(df.attrs['as_of'])}** (start of day) · revisit rule **{rule}** · "
                f"outcome **{outcome}** · below {min_sample} deals a figure is *too few to say*.")
-    for note in df.attrs.get("notes", []):
-        st.caption("ℹ️ " + note)
+    _ui.notes(df.attrs.get("notes", []))
 
     total_deals = int(df["deals"].max()) if len(df) else 0
     if total_deals == 0 and int(df["in_progress"].sum()) == 0:
@@ -70,8 +65,8 @@ with _ui.guarded():
         m = st.columns(len(df))
         for col, row in zip(m, df.to_dict("records")):
             enough = row["deals"] >= min_sample
-            col.metric(row["stage"], f"{formatting.days(row['median_days'])} d" if enough else "too few to say",
-                       help=f"Median completed days in {row['stage']} ({formatting.number(row['deals'])} deals). "
+            col.metric(_ui.md(row["stage"]), f"{formatting.days(row['median_days'])} d" if enough else "too few to say",
+                       help=f"Median completed days in {_ui.md(row['stage'])} ({formatting.number(row['deals'])} deals). "
                             + HELP["median_days"])
 
     st.plotly_chart(charts.stage_durations(df, by_dim, min_sample), width="stretch", key="chart-durations")

@@ -38,15 +38,10 @@ def _picked(df, by_dim, chosen):
 
 with _ui.guarded():
     _ui.loaded_summary("No deals are loaded yet, so there is no velocity to show.")
-    dims = _ui.read("kam_analytics.dims.names")
     min_sample = int(_ui.read("kam_analytics.settings.load")["min_sample"])
 
     c = st.columns([2, 4])
-    by_opts = ["(none)", *dims]
-    by_q = _ui.query_param("by", "(none)", by_opts)
-    by = c[0].selectbox("Split by", by_opts, index=by_opts.index(by_q),
-                        help="Any deal, account, owner or product column, or size_band. Type to search.")
-    by_dim = None if by == "(none)" else by
+    by_dim = _ui.split_by(c[0])
     conv = _ui.read("kam_analytics.reports.velocity.conversion", by=by_dim)
     chosen = []
     if by_dim:
@@ -64,8 +59,7 @@ with _ui.guarded():
 
     st.caption(f"As of **{formatting.when(conv.attrs['as_of'])}** (start of day) · closed deals only for reached "
                f"and conversion · below {min_sample} deals a rate is *too few to say* on this page.")
-    for note in conv.attrs.get("notes", []):
-        st.caption("ℹ️ " + note)
+    _ui.notes(conv.attrs.get("notes", []))
     if not len(conv) or int(conv["reached"].max()) == 0:
         st.info("No closed deal yet" + (" for this selection" if by_dim else "") +
                 ": reached, conversion and win rate count closed deals only.")
@@ -130,7 +124,7 @@ with _ui.guarded():
                                  key="drill-dim") if by_dim else None
         deals, total = _ui.read("kam_analytics.reports.velocity.conversion_deals", stage=stage, by=by_dim,
                                 dim_value=dim_value)
-        st.caption(f"{formatting.number(total)} closed deals reached {stage}"
+        st.caption(f"{formatting.number(total)} closed deals reached {_ui.md(stage)}"
                    + (f" (showing the first {formatting.number(len(deals))})" if total > len(deals) else "")
                    + ", won ones first.")
         _ui.table(deals, column_config={"amount": st.column_config.NumberColumn("amount", format="localized")})

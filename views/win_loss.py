@@ -110,7 +110,7 @@ with _ui.guarded(), _ui.one_connection():
                 icon=":material/info:")
         st.stop()
     t = total.iloc[0]
-    st.caption(" ".join(total.attrs["notes"]))
+    st.caption(" ".join(_ui.md(n) for n in total.attrs["notes"]))
     m = st.columns(4)
     m[0].metric("Win rate (count)", formatting.percent(t["win_rate"]),
                 f"95% interval {formatting.percent(t['win_rate_low'])}–{formatting.percent(t['win_rate_high'])}",

@@ -15,13 +15,14 @@ load.py (one transaction) with history.py (the four history shapes)."""
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from .. import db
-from .check import given_values, preview, rejects_frame, stage_files
+from .. import db, demo, models
+from .check import given_values, rejects_frame, stage_files
 from .load import load_staged
 from .staged import ImportResult
 
@@ -41,16 +42,58 @@ class _Unchanged(Exception):
     pass
 
 
+@contextmanager
+def _without_demo(path, found: dict | None):
+    """A connection to check the files against: the database as it is, or, when the import
+    replaces the demo data, as it will be without it (its rows removed and the derived tables,
+    the inferred stage list among them, rebuilt in a transaction that is rolled back), so no
+    question or alias is about the demo's names."""
+    if not found:
+        with db.read(path) as con:
+            yield con
+        return
+    with db.write(path) as con:
+        con.begin()
+        try:
+            models.refresh_derived(con, demo.remove_rows(con, found))
+            yield con
+        finally:
+            con.rollback()
+
+
+def preview(path, files: list[Path], names: list[str] | None = None, overrides: dict | None = None,
+            snapshot_date: date | None = None, currency: str | None = None,
+            currency_source: str = "given with --currency", demo_data: str | None = None) -> ImportResult:
+    """check.preview; with demo_data "replace", checked against the database without the demo."""
+    found = None
+    if demo_data == "replace":
+        with db.read(path) as con:
+            found = demo.present(con)
+    with _without_demo(path, found) as con:
+        _staged, rejects, reports, errors = stage_files([Path(f) for f in files], con, overrides, names, snapshot_date,
+                                                        currency, currency_source)
+    return ImportResult("rejected" if errors else "ready", None, reports, rejects_frame(rejects), "; ".join(errors))
+
+
 
 def import_files(path, files: list[Path], keep_good_rows: bool = False, overrides: dict | None = None,
                  names: list[str] | None = None, snapshot_date: date | None = None, currency: str | None = None,
-                 currency_source: str = "given with --currency") -> ImportResult:
+                 currency_source: str = "given with --currency", demo_data: str | None = None) -> ImportResult:
+    """`demo_data`: what to do with the demo data when the database holds it (demo.present):
+    "replace" removes it in this import's batch (undoing the batch brings it back), "keep"
+    loads beside it; without a choice such an import is refused (demo.must_choose)."""
     files = [Path(f) for f in files]
     with db.read(path) as con:
+        found = demo.present(con)
+    if found and demo_data not in ("replace", "keep"):
+        raise demo.must_choose(found)
+    replace = found if demo_data == "replace" else None
+    with _without_demo(path, replace) as con:
         staged, rejects, reports, errors = stage_files(files, con, overrides, names, snapshot_date, currency,
                                                        currency_source)
     rej = rejects_frame(rejects)
-    description = "import: " + ", ".join(names or [f.name for f in files])
+    description = "import: " + ", ".join(names or [f.name for f in files]) + (
+        f" (the demo data, batch {', '.join(map(str, replace['batch_ids']))}, removed)" if replace else "")
     if errors or (len(rej) and not keep_good_rows):
         _log_rejected(path, description, files, names, reports, rej, errors)
         what = [*errors]
@@ -66,6 +109,8 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
         return ImportResult("rejected", None, reports, rej, msg)
     try:
         with db.batch(path, "import", description) as b:
+            if replace:
+                b.touched |= demo.remove_rows(b.con, replace, keep_in=b)
             load_staged(b, staged, (overrides or {}).get("*", {}).get("aliases"), given_values(overrides))
             for i, f in enumerate(files):
                 nm, digest = (names[i] if names else f.name), _sha256(f)
@@ -84,6 +129,9 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
     msg = f"loaded as batch {batch_id}: {written:,} row(s) written (new or changed rows, and history rows)"
     if len(rej):
         msg += f"; {len(rej):,} bad value(s) left out (kept in the import log)"
+    if replace:
+        msg += (f". The demo data ({replace['deals']:,} deals) was removed in the same batch: undo batch {batch_id} "
+                "brings it back")
     return ImportResult("loaded", batch_id, reports, rej, msg)
 
 

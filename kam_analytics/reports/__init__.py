@@ -42,7 +42,8 @@ class Report:
 
 PERIOD_INSIDE = Option("--period", "period", "a fiscal quarter or month, e.g. FY2026-Q1 or FY2026-M02 (default: "
                       "the quarter of the data's date); --as-of, default the period's first day, must be inside it")
-BY = Option("--by", "by", "split by a dimension (any deal, account, owner or product column, or size_band)")
+BY = Option("--by", "by", "split by a dimension: a named one (segment, region, owner, industry, …), size_band, or a text "
+            "column with at most 50 values; never ids, names, amounts or dates")
 CLOSED_RANGE = (
     Option("--from", "date_from", "deals closed on or after this day (default: every closed deal)"),
     Option("--to", "date_to", "deals closed on or before this day"),

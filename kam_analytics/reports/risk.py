@@ -8,11 +8,14 @@ back-test with its reliability table."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 import threading
 from collections import OrderedDict
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -257,15 +260,63 @@ def evaluations(con: duckdb.DuckDBPyConnection, starts: list[datetime], conf: di
     return pd.concat(parts, ignore_index=True)
 
 
+# The flag statistics behind the weights as of a quarter start are also kept on disk, beside
+# the database, per data version: at 1,000,000 deals they take about 15 s to compute (facts at
+# eight quarter starts), so without them every CLI call (a new process) paid that; now only the
+# first read after a write does. A few hundred bytes a file; the oldest beyond 64 are removed.
+_DISK_KEEP = 64
+
+
+def _disk_file(key: tuple) -> Path | None:
+    path = key[1][0]                      # (kind, _data_key(...) = (database file, ...), quarter start)
+    if not path:
+        return None                       # an in-memory database: nothing to keep
+    digest = hashlib.sha1(json.dumps(key, default=str).encode()).hexdigest()[:20]
+    return Path(path).parent / ".kam-cache" / f"risk-calibration-{digest}.json"
+
+
+def _disk_recall(key: tuple) -> pd.DataFrame | None:
+    f = _disk_file(key)
+    try:
+        return pd.DataFrame(json.loads(f.read_text(encoding="utf-8"))).set_index("flag") if f else None
+    except (OSError, ValueError):
+        return None
+
+
+def _disk_remember(key: tuple, stats: pd.DataFrame) -> None:
+    f = _disk_file(key)
+    if f is None:
+        return
+    try:
+        f.parent.mkdir(exist_ok=True)
+        tmp = f.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(stats.reset_index().to_dict("records")), encoding="utf-8")   # floats exact
+        tmp.replace(f)                    # whole or not at all, for a reader in another process
+        kept = sorted(f.parent.glob("risk-calibration-*.json"), key=lambda x: x.stat().st_mtime)
+        for old in kept[:-_DISK_KEEP]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass                              # a read-only folder: the figures are computed each time
+
+
 def calibration(con: duckdb.DuckDBPyConnection, as_of_ts: datetime, conf: dict) -> tuple[pd.DataFrame, datetime]:
     """flag_stats() as of t, out of sample: over the evaluations at the fiscal-quarter starts before
-    the latest one at or before t (q), of deals closed before q. Returns them and q."""
+    the latest one at or before t (q), of deals closed before q. Returns them and q. Kept for
+    the data version in memory and on disk (see _DISK_KEEP)."""
     start_month = int(conf["fiscal_year_start_month"])
     q = _quarter_start_at(as_of_ts, start_month)
-    ev = evaluations(con, _starts_before(q, CALIBRATION_QUARTERS, start_month), conf)
-    if len(ev):
-        ev = ev[(pd.to_datetime(ev["closed_date"]) < pd.Timestamp(q)).to_numpy(dtype=bool)]
-    return flag_stats(ev), q
+    key = ("calibration", _data_key(con, conf), q)
+    stats = _recall(key)
+    if stats is None:
+        stats = _disk_recall(key)
+        if stats is None:
+            ev = evaluations(con, _starts_before(q, CALIBRATION_QUARTERS, start_month), conf)
+            if len(ev):
+                ev = ev[(pd.to_datetime(ev["closed_date"]) < pd.Timestamp(q)).to_numpy(dtype=bool)]
+            stats = flag_stats(ev)
+            _disk_remember(key, stats)
+        _remember(key, stats)
+    return stats.copy(), q
 
 
 def weights_as_of(con: duckdb.DuckDBPyConnection, as_of_ts: datetime, conf: dict

@@ -120,9 +120,6 @@ def stage_duration_deals(con: duckdb.DuckDBPyConnection, stage: str, by: str | N
     total = con.execute(f"select count(*) from ({base})", params).fetchone()[0]
     df = con.execute(f"{base} order by p.days desc nulls last, p.deal_id limit $limit",
                      {**params, "limit": limit}).df()
-    if dim.name:
-        df = df.rename(columns={"dim": dim.name})
-    else:
-        df = df.drop(columns=["dim"])
+    df = dims.name_split(df, dim)
     df.attrs.update({"as_of": as_of_ts, "revisits": rule, "stage": stage})
     return df, int(total)

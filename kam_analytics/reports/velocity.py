@@ -100,7 +100,7 @@ def conversion_deals(con: duckdb.DuckDBPyConnection, stage: str, by: str | None 
     total = con.execute(f"select count(*) from ({base})", params).fetchone()[0]
     df = con.execute(f"{base} order by outcome desc, amount desc nulls last, deal_id limit $limit",
                      {**params, "limit": limit}).df()
-    df = df.rename(columns={"dim": dim.name}) if dim.name else df.drop(columns=["dim"])
+    df = dims.name_split(df, dim)
     df.attrs.update({"as_of": as_of_ts, "stage": stage})
     return df, int(total)
 

@@ -77,6 +77,10 @@ def test_table_format_is_for_people(tiny_db, capsys):
 @pytest.mark.parametrize("argv, code, message", [
     (["report", "no-such-report"], 2, "stage-durations"),        # lists the known reports
     (["report", "stage-durations", "--by", "colour"], 2, "Known dimensions"),
+    (["report", "stage-durations", "--by", "deal_id"], 2, "Known dimensions: owner, segment"),   # ids are not dims
+    (["report", "conversion", "--by", "amount"], 2, "'amount' is not a dimension"),
+    (["report", "win-loss", "--by", "created_date"], 2, "'created_date' is not a dimension"),
+    (["report", "pipeline", "--by", "deal_name"], 2, "'deal_name' is not a dimension"),
     (["report", "stage-durations", "--as-of", "2026-02-31"], 2, "expected an ISO date"),
     (["report", "stage-durations", "--format", "xlsx"], 2, "needs -o FILE"),
     (["report", "stage-durations", "--outcome", "maybe"], 2, "invalid choice"),

@@ -575,3 +575,37 @@ def test_expected_loss_is_in_the_settings_currency(demo_db_factory):
     assert set(some["currency"]) == {"EUR", "USD"}
     np.testing.assert_allclose((some["expected_loss"] / gap[some.index]).to_numpy(),
                                snap.loc[some["deal_id"], "amount_base"].to_numpy(dtype=float), rtol=1e-9)
+
+
+def test_the_weights_are_kept_on_disk_per_data_version(calibration_db, tmp_path, monkeypatch):
+    """A new process (here: the in-memory cache emptied) reads the flag statistics behind the
+    weights from beside the database instead of computing the back-test again; a write (a new
+    data version) computes them afresh, and they are the same figures."""
+    import shutil
+
+    from kam_analytics.reports import risk as R
+
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(calibration_db, path)
+    t = datetime(2026, 4, 10)
+    with db.read(path) as con:
+        conf = settings.load(con)
+        first = R.weights_as_of(con, t, conf)[0]
+    assert list((tmp_path / ".kam-cache").glob("risk-calibration-*.json"))
+    R._CACHE.clear()
+
+    def no_backtest(*_a, **_k):
+        raise AssertionError("computed again")
+
+    with monkeypatch.context() as m:
+        m.setattr(R, "evaluations", no_backtest)
+        with db.read(path) as con:
+            assert R.weights_as_of(con, t, conf)[0] == first     # exact: floats kept as written
+    _variant_path = _variant(tmp_path, path, "update deals set amount = amount where false")
+    R._CACHE.clear()
+    calls = []
+    real = R.evaluations
+    monkeypatch.setattr(R, "evaluations", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with db.read(_variant_path) as con:
+        assert R.weights_as_of(con, t, conf)[0] == first
+    assert calls, "a new data version computes the figures again"

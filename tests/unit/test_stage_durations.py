@@ -151,6 +151,16 @@ def test_drill_down_lists_the_deals_behind_a_row(tiny_db):
     assert by_id["D4"]["open_age_days"] == 5
 
 
+def test_drill_down_split_by_a_column_it_already_lists_has_each_column_once(tiny_db):
+    """Split by owner: the deals behind a row already list the owner; the split value must not
+    come as a second 'owner' column (the Stage durations page crashed drawing it)."""
+    with db.read(tiny_db) as con:
+        owners = con.execute("select distinct owner from deals where owner is not null order by 1").fetchall()
+        deals, _total = stage_duration_deals(con, "Qualify", by="owner", dim_value=owners[0][0], as_of=AS_OF)
+    assert deals.columns.is_unique, list(deals.columns)
+    assert set(deals["owner"]) == {owners[0][0]}
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"by": "colour"}, "unknown dimension 'colour'"),
     ({"outcome": "maybe"}, "--outcome"),
