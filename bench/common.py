@@ -33,7 +33,13 @@ def report_target(figure: str, ours: float, pandas: float | None, limit: float, 
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process image's peak RSS (VmHWM): ru_maxrss would start from the parent's size at
+    the fork, which Linux keeps across exec."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024.0
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def parser(doc: str, roles: tuple[str, ...]) -> argparse.ArgumentParser:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -29,13 +28,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from common import record  # noqa: E402 - bench/ is the script's folder
+from common import peak_rss_mb, record  # noqa: E402 - bench/ is the script's folder
 
 STAGES = np.array(["Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost"])
 
 
 def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return peak_rss_mb()   # VmHWM: this process image's own peak
 
 
 def make_files(work: Path, deals: int, history: int, xlsx_rows: int) -> dict:

@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import io
 import json
-import resource
 import sys
 import traceback
 from pathlib import Path
@@ -69,5 +68,6 @@ def run(path: Path, files: list[Path]) -> list[dict]:
 if __name__ == "__main__":
     db_path, out_path, *names = sys.argv[1:]
     res = run(Path(db_path), [Path(n) for n in names])
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # this process image's own peak (VmHWM): ru_maxrss would start from the parent's size at the fork
+    peak_mb = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:")) / 1024
     Path(out_path).write_text(json.dumps({"files": res, "peak_rss_mb": peak_mb}, ensure_ascii=False))

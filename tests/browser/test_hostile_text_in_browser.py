@@ -83,10 +83,22 @@ PAGES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def hostile_app(hostile_db, browser):
+    """One app for the eight pages (starting one a page cost about a minute of the suite); its
+    log holds no traceback at the end."""
+    from .conftest import App
+
+    app = App(hostile_db[0])
+    yield app
+    log = app.stop()
+    assert "Traceback" not in log, log[-3000:]
+
+
 @pytest.mark.parametrize("url_path, query, wait_text", PAGES, ids=[p[0] or "overview" for p in PAGES])
-def test_hostile_names_are_shown_as_text(hostile_db, serve, page, url_path, query, wait_text):
+def test_hostile_names_are_shown_as_text(hostile_db, hostile_app, page, url_path, query, wait_text):
     path, facts = hostile_db
-    app = serve(path)
+    app = hostile_app
     requests = []
     page.on("request", lambda r: requests.append(r.url) if EVIL in r.url else None)
     page.goto(f"{app.url}/{url_path}{query.format(**facts)}")
