@@ -3,18 +3,11 @@ kam_analytics/."""
 
 import streamlit as st
 
-from views import _ui
+from views import _session, _ui
 
 st.set_page_config(page_title="KAM Analytics", page_icon="📈", layout="wide")
 
-signed_in = False
-with _ui.guarded():
-    signed_in = _ui.role() is not None
-if not signed_in:       # sign-in is configured and nobody is signed in: that page only
-    st.navigation([st.Page("views/sign_in.py", title="Sign in", icon=":material/login:", url_path="sign_in")]).run()
-    st.stop()
-
-pg = st.navigation({
+PAGES = {
     "": [st.Page("views/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True)],
     "Deals": [
         st.Page("views/stage_durations.py", title="Stage durations", icon=":material/timer:", url_path="stage_durations"),
@@ -33,8 +26,26 @@ pg = st.navigation({
         st.Page("views/import_files.py", title="Import", icon=":material/upload_file:", url_path="import"),
         st.Page("views/data.py", title="Data", icon=":material/table:", url_path="data"),
         st.Page("views/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
+        st.Page("views/definitions.py", title="Definitions", icon=":material/menu_book:", url_path="definitions"),
     ],
-}, expanded=True)      # every page in view: Import, Data and Settings are not hidden behind "View more"
+}
+
+signed_in = False
+with _ui.guarded():
+    _session.restore(_ui._users())      # a reload or a direct link: the signed cookie, if valid
+    signed_in = _ui.role() is not None
+    if signed_in:
+        _session.remember(_ui._users())  # just signed in with a password: the browser keeps it
+if not signed_in:       # sign-in is configured and nobody is signed in: the sign-in page only,
+    # standing in for every page's address, so that a direct link (/import) asks for the sign-in
+    # and then opens that page; the Overview's address is its default, as in the full navigation
+    st.navigation([st.Page("views/sign_in.py", title="Sign in", icon=":material/login:",
+                           url_path=page.url_path or "overview", default=not page.url_path,   # "": the default
+                           visibility="hidden" if page.url_path else "visible")
+                   for section in PAGES.values() for page in section]).run()
+    st.stop()
+
+pg = st.navigation(PAGES, expanded=True)  # every page in view: Import, Data and Settings are not hidden behind "View more"
 _ui.account_sidebar()
 _ui.begin_rerun()
 pg.run()

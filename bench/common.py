@@ -120,11 +120,11 @@ def export_world(workdir: Path, queries: dict[str, str], conf_name: str, conf) -
     """After the demo world is generated into workdir/velocity.duckdb (bench/velocity.py):
     each query's rows to parquet for the pandas side, and conf(con, settings, stage config)
     -> dict, with the as-of, to workdir/<conf_name>.json."""
-    from kam_analytics import db, models, settings
+    from kam_analytics import db, derived, settings, stage_list
 
     with db.read(workdir / "velocity.duckdb") as con:
         export_parquet(con, workdir, queries)
         loaded = settings.load(con)
-        extra = conf(con, loaded, settings.stage_config(con, loaded))
+        extra = conf(con, loaded, stage_list.stage_config(con, loaded))
         (workdir / f"{conf_name}.json").write_text(json.dumps({**extra,
-                                                               "as_of": models.default_as_of(con).isoformat()}))
+                                                               "as_of": derived.default_as_of(con).isoformat()}))

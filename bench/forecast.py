@@ -103,7 +103,7 @@ def _key(name, df) -> dict:
 def role_ours(workdir: Path) -> dict:
     from common import cold_and_warm
 
-    from kam_analytics import db, models
+    from kam_analytics import db, derived
 
     path = workdir / "velocity.duckdb"
     out = {}
@@ -111,7 +111,7 @@ def role_ours(workdir: Path) -> dict:
         df, cold, warm = cold_and_warm(path, func, runs=2)
         out[name] = {"cold_s": cold, "warm_s": warm, "key": _key(name, df)}
     with db.read(path) as con:
-        out["as_of"] = str(models.default_as_of(con).date())
+        out["as_of"] = str(derived.default_as_of(con).date())
     out["peak_rss_mb"] = peak_rss_mb()
     return out
 
@@ -279,7 +279,7 @@ class Pandas:
         return pd.DataFrame([{"category": c, "amount": v} for c, v in rows.items()])
 
     def win_rates(self, a):
-        """Win rate from each open stage among deals closed before a (DESIGN.md)."""
+        """Win rate from each open stage among deals closed before a (docs/metrics.md)."""
         h = self.hist[self.hist["changed_at"] < a]
         last = h.groupby("deal_id").tail(1)
         closed = last[last["stage"].isin(self.won | self.lost)]
@@ -378,7 +378,7 @@ class Pandas:
                                                              * s.loc[inp, "stage"].map(rates).fillna(0)).sum()}])
 
     def pacing(self, period, as_of):
-        """DESIGN.md "Pacing": every state of the history as an interval (lo, hi], masked at each
+        """docs/metrics.md "Pacing": every state of the history as an interval (lo, hi], masked at each
         point of the period and of its last four past quarters that won anything."""
         import numpy as np
 
@@ -475,7 +475,7 @@ class Pandas:
         return out
 
     def _rates_at(self, points):
-        """Win rate from each open stage among deals closed before each point (DESIGN.md): the
+        """Win rate from each open stage among deals closed before each point (docs/metrics.md): the
         visits (runs of one stage) once, each lost one with the furthest open stage before it."""
         pd = self.pd
         h = self.hist

@@ -52,7 +52,7 @@ def _sample(con) -> list[str]:
 
 
 def role_ours(workdir: Path) -> dict:
-    from kam_analytics import closing_plan, db, models
+    from kam_analytics import closing_plan, db, derived
 
     path = workdir / "velocity.duckdb"
     times, plans = [], {}
@@ -68,8 +68,8 @@ def role_ours(workdir: Path) -> dict:
     as_of = str(df.attrs["as_of"])
     # the same plans with the per-stage figures computed live (what stage_stats saves)
     live = []
-    real_key = closing_plan._stats_key
-    closing_plan._stats_key = lambda *a: "live"           # never matches the stored key
+    real_key = derived.stats_key
+    derived.stats_key = lambda *a: "live"           # never matches the stored key
     try:
         for deal_id in ids[:3]:
             t = time.perf_counter()
@@ -77,13 +77,13 @@ def role_ours(workdir: Path) -> dict:
                 closing_plan.generate(con, deal_id)
             live.append(time.perf_counter() - t)
     finally:
-        closing_plan._stats_key = real_key
+        derived.stats_key = real_key
     # the cost at every write: rebuilding stage_stats (rolled back)
     with db.write(path) as con:
         con.begin()
         t = time.perf_counter()
-        models.set_meta(con, "stage_stats_key", "")
-        closing_plan.rebuild_stats(con, {"deals"})
+        db.set_meta(con, "stage_stats_key", "")
+        derived.rebuild_stats(con, {"deals"})
         rebuild = time.perf_counter() - t
         con.rollback()
     # the CLI, end to end, and its start-up apart (`--help` loads no data)
@@ -168,10 +168,10 @@ def main() -> None:
         return
     print(f"closing-plan benchmark, {a.deals:,} deals, {SAMPLE} open deals' plans (each side in its own process)")
     child(__file__, "generate", a.workdir, "--deals", str(a.deals))
-    from kam_analytics import db, settings
+    from kam_analytics import db, stage_list
 
     with db.read(a.workdir / "velocity.duckdb") as con:
-        cfg = settings.stage_config(con)
+        cfg = stage_list.stage_config(con)
     (a.workdir / "p_stages.json").write_text(json.dumps({"open": list(cfg.open), "won": list(cfg.won)}))
     ours = child(__file__, "ours", a.workdir)
     pdx = child(__file__, "pandas", a.workdir, "--as-of", ours["as_of"], "--deal-ids", json.dumps(list(ours["plans"])[:5]))

@@ -42,7 +42,7 @@ def role_generate(workdir: Path, deals: int) -> dict:
 
 
 def role_ours(workdir: Path) -> dict:
-    from kam_analytics import db, settings
+    from kam_analytics import db, stage_list
     from kam_analytics.reports.velocity import conversion, cycle
 
     path = workdir / "velocity.duckdb"
@@ -51,7 +51,7 @@ def role_ours(workdir: Path) -> dict:
         df, cold, warm = cold_and_warm(path, func)
         out[name] = {"cold_s": cold, "warm_s": warm, "result": df.to_dict("records")}
     with db.read(path) as con:
-        cfg = settings.stage_config(con)
+        cfg = stage_list.stage_config(con)
         out["stages"] = {"open": list(cfg.open), "won": list(cfg.won), "lost": list(cfg.lost)}
         out["as_of"] = str(df.attrs["as_of"])
     out["peak_rss_mb"] = peak_rss_mb()

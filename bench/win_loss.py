@@ -134,8 +134,7 @@ def _closed(workdir: Path, conf: dict):
 
 def _mutual_steps(workdir: Path, cutoffs):
     """Every mutual plan existing at its deal's cutoff with its steps' facts then (the same
-    rules as sql/mutual_steps.sql), one row per step (a plan without steps: one empty row)."""
-    import numpy as np
+    rules as sql/models/mutual_steps.sql), one row per step (a plan without steps: one empty row)."""
     import pandas as pd
 
     plans = pd.read_parquet(workdir / "w_plans.parquet")

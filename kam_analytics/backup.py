@@ -3,21 +3,32 @@ csv or parquet file per table with a manifest naming the schema version, and a r
 replaces every table in one transaction. The import log and the undo images travel too, so
 `batches` and `undo` work the same after a restore; the derived tables are rebuilt.
 
-csv follows DESIGN.md "Exports": text that a spreadsheet would run as a formula gets a leading
-`'`, which the restore (like the importer) strips again - byte for byte the same data."""
+csv follows docs/data.md "Exports": text that a spreadsheet would run as a formula gets a leading
+`'`, which the restore (like the importer) strips again - byte for byte the same data.
+
+Also the files the product leaves beside a database (issue 27): a restore unpacks into
+`.<db>.restore-partial-<pid>` beside the database (never a temp folder that a killed process
+leaves full), a file rebuild writes `.<db>.rebuild-<pid>`; both are removed at the end, and
+`clean_leftovers` removes those of dead processes at the next start. `rebuild` writes the
+database file anew from its current tables and swaps it in (forget: freed blocks that still
+hold a removed name go with the old file). `backup_target` and `stored_name` keep the names
+of files the product writes valid."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import tempfile
+import time
 import zipfile
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from . import db, models
+from . import batches, db, derived
 from .errors import InputError
 
 FORMATS = ("csv", "parquet")
@@ -44,12 +55,41 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def backup_target(out, now: datetime | None = None) -> Path:
+    """Where a backup asked for as `out` is written: an existing folder gets a default file name
+    inside it (kam-backup-YYYYMMDD-HHMMSS.zip); a folder that does not exist, or a name that is
+    a device or cannot be written there, is one clear message (before anything is exported)."""
+    out = Path(out)
+    if str(out).strip() == "":
+        raise InputError("the backup needs a file name (-o FILE.zip) or an existing folder")
+    if out.is_dir():
+        out = out / f"kam-backup-{(now or datetime.now()):%Y%m%d-%H%M%S}.zip"
+    folder = out.parent
+    if not folder.exists():
+        raise InputError(f"cannot write the backup {out}: the folder {folder} does not exist; create it first "
+                         "or name another folder")
+    if not folder.is_dir():
+        raise InputError(f"cannot write the backup {out}: {folder} is a file, not a folder")
+    if out.exists() and not out.is_file():
+        raise InputError(f"cannot write the backup {out}: it exists and is not a regular file (expected a new or "
+                         "an existing .zip file, or a folder)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write the backup {out}: the folder {folder} is not writable")
+    if len(out.name.encode("utf-8")) > 240:
+        raise InputError(f"cannot write the backup: the file name is {len(out.name.encode('utf-8'))} bytes long; "
+                         "expected at most 240")
+    return out
+
+
 def export(path, out: Path, fmt: str = "csv", progress=None) -> dict:
-    """Write every table to `out` (a zip). Returns the manifest."""
+    """Write every table to `out` (a zip; an existing folder gets a default name, see
+    backup_target). Returns the manifest, with the file written under `file` (not in the zip)."""
     if fmt not in FORMATS:
         raise InputError(f"unknown backup format {fmt!r}; expected csv or parquet")
-    out = Path(out)
-    with tempfile.TemporaryDirectory() as tmp, db.read(path) as con:
+    out = backup_target(out)
+    clean_leftovers(path)
+    # the tables' files are written beside the database (never a temp folder a kill leaves full)
+    with _beside(path, "backup-partial") as tmp, db.read(path) as con:
         manifest = {"product": PRODUCT, "schema_version": db.SCHEMA_VERSION, "format": fmt,
                     "data_version": db.data_version(con), "created_at": datetime.now().isoformat(timespec="seconds"),
                     "tables": {}}
@@ -70,13 +110,18 @@ def export(path, out: Path, fmt: str = "csv", progress=None) -> dict:
             if progress:
                 progress((i + 1) / len(TABLES), table)
         (Path(tmp) / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        partial = out.with_name(out.name + ".partial")
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
-            z.write(Path(tmp) / MANIFEST, MANIFEST)
-            for f in files:
-                z.write(f, f.name)
-        os.replace(partial, out)      # a half-written backup never carries the final name
-    return manifest
+        partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
+        try:
+            with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
+                z.write(Path(tmp) / MANIFEST, MANIFEST)
+                for f in files:
+                    z.write(f, f.name)
+            os.replace(partial, out)      # a half-written backup never carries the final name
+        except OSError as exc:
+            raise InputError(f"cannot write the backup {out}: {exc.strerror or exc}") from None
+        finally:
+            partial.unlink(missing_ok=True)
+    return {**manifest, "file": str(out)}
 
 
 def _path_sql(p: Path) -> str:
@@ -119,7 +164,8 @@ def restore(path, zip_path: Path, replace: bool = False, name: str | None = None
     name = name or Path(zip_path).name
     manifest = read_manifest(zip_path, name)
     fmt = manifest["format"]
-    with tempfile.TemporaryDirectory() as tmp:
+    clean_leftovers(path)
+    with _beside(path, "restore-partial") as tmp:   # beside the database: a kill leaves it where the next start looks
         with zipfile.ZipFile(zip_path) as z:
             present = set(z.namelist())
             for table in manifest["tables"]:
@@ -147,14 +193,11 @@ def restore(path, zip_path: Path, replace: bool = False, name: str | None = None
                                          f"{manifest['tables'][table]:,}; the backup is damaged and nothing was restored")
                     if progress:
                         progress((i + 1) / len(manifest["tables"]), table)
-                next_id = con.execute("select coalesce(max(batch_id), 0) + 1 from import_batches").fetchone()[0]
-                con.execute("insert into import_batches (batch_id, action, description, started_at, finished_at, "
-                            "status, rows_loaded, rows_rejected) values (?, 'restore', ?, ?, ?, 'loaded', ?, 0)",
-                            [next_id, f"restored from {name} (backup of {manifest.get('created_at', '?')}, "
-                                      f"schema {manifest['schema_version']})", datetime.now(), datetime.now(),
-                             sum(manifest["tables"].get(t, 0) for t in db.DATA_TABLES)])
-                models.refresh_derived(con, set(db.DATA_TABLES))
-                db._bump_data_version(con)
+                batches.log_entry(con, "restore", f"restored from {name} (backup of "
+                                  f"{manifest.get('created_at', '?')}, schema {manifest['schema_version']})",
+                                  "loaded", rows_loaded=sum(manifest["tables"].get(t, 0) for t in db.DATA_TABLES))
+                derived.refresh_derived(con, set(db.DATA_TABLES))
+                db.bump_data_version(con)
                 con.commit()
             except BaseException as exc:
                 con.rollback()
@@ -186,3 +229,175 @@ def _load(con, table: str, file: Path, fmt: str) -> None:
         if t == "VARCHAR" and c in names:
             con.execute(f"update {_q(table)} set {_q(c)} = substr({_q(c)}, 2) where regexp_matches({_q(c)}, $q)",
                         {"q": _QUOTED})
+
+
+# --- files beside the database -------------------------------------------------------------
+
+_LEFTOVER_KINDS = ("restore-partial", "restore-upload", "backup-partial", "rebuild")
+
+
+def _leftover_name(db_file: Path, kind: str, pid: int | None = None) -> str:
+    return f".{db_file.name}.{kind}-{os.getpid() if pid is None else pid}"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:     # another user's process: alive
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def clean_leftovers(path) -> list[Path]:
+    """Remove what a killed restore or file rebuild left beside the database (a process id that
+    no longer runs). Returns what was removed. Cheap: one listing of the database's folder."""
+    db_file = Path(os.path.realpath(db.db_path(path)))
+    folder = db_file.parent
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    prefix = f".{db_file.name}."
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        rest = entry.name[len(prefix):]
+        for kind in _LEFTOVER_KINDS:
+            if not rest.startswith(kind + "-"):
+                continue
+            pid_text = rest[len(kind) + 1:].split(".", 1)[0]      # .rebuild-123 and its .rebuild-123.wal
+            if not pid_text.isdigit() or _alive(int(pid_text)):
+                continue
+            try:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+                removed.append(entry)
+            except OSError:
+                pass
+    return removed
+
+
+class _beside:
+    """A working folder beside the database, removed on exit (and, after a kill, by clean_leftovers).
+    `kind` is one of _LEFTOVER_KINDS."""
+
+    def __init__(self, path, kind: str) -> None:
+        db_file = Path(os.path.realpath(db.db_path(path)))
+        self.kind = kind
+        self.folder = db_file.parent / _leftover_name(db_file, kind)
+
+    def __enter__(self) -> str:
+        try:
+            self.folder.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir()
+        except OSError:     # a database folder we may not write in: the temp folder after all
+            self.folder = Path(tempfile.mkdtemp(prefix=f"kam-{self.kind}-"))
+        return str(self.folder)
+
+    def __exit__(self, *exc) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _catalog(con, database: str) -> list[tuple]:
+    """Every object of a database as SQL text (tables, views, indexes, sequences, macros)."""
+    return sorted(con.execute(
+        "select 'table', table_name, sql from duckdb_tables() where database_name = $d union all "
+        "select 'view', view_name, sql from duckdb_views() where database_name = $d and not internal union all "
+        "select 'index', index_name, sql from duckdb_indexes() where database_name = $d union all "
+        "select 'sequence', sequence_name, sql from duckdb_sequences() where database_name = $d union all "
+        "select 'macro', function_name, macro_definition from duckdb_functions() "
+        "where database_name = $d and not internal and function_type in ('macro', 'table_macro')",
+        {"d": database}).fetchall(), key=repr)
+
+
+def rebuild(path) -> float:
+    """Write the database file anew from its current tables and swap it in atomically
+    (os.replace); the old file, with its freed blocks and old compression dictionaries, goes.
+    Every table, the meta facts (schema and data version) and the catalog come across as they
+    are: nothing a reader sees changes. Taken as a write (db.write: the file lock, so no other
+    process has it open while it is copied). Returns the seconds it took."""
+    start = time.monotonic()
+    clean_leftovers(path)
+    p = db.db_path(path)
+    if not p.exists():
+        raise InputError(f"no database at {p}: nothing to rebuild")
+    real = Path(os.path.realpath(p))
+    if not real.is_file():      # never swap a file in over a device or a folder
+        raise InputError(f"the database {p} is not a regular file; it was not rebuilt")
+    fresh = real.parent / _leftover_name(real, "rebuild")
+    for f in (fresh, Path(f"{fresh}.wal")):
+        f.unlink(missing_ok=True)
+    try:
+        with db.write(p) as con:
+            con.execute("checkpoint")      # everything in the old file, its WAL empty
+            current = con.execute("select current_database()").fetchone()[0]
+            con.execute("attach ? as kam_rebuild", [str(fresh)])
+            try:
+                con.execute(f"copy from database {_q(current)} to kam_rebuild")
+                if _catalog(con, current) != _catalog(con, "kam_rebuild"):
+                    raise InputError("the rebuilt file's tables differ from the database's; the database was kept "
+                                     "as it was")
+                tables = [r[0] for r in con.execute("select table_name from duckdb_tables() where database_name = ?",
+                                                    [current]).fetchall()]
+                for table in tables:
+                    a = con.execute(f"select count(*) from {_q(current)}.main.{_q(table)}").fetchone()[0]
+                    b = con.execute(f"select count(*) from kam_rebuild.main.{_q(table)}").fetchone()[0]
+                    if a != b:
+                        raise InputError(f"the rebuilt file's {table} holds {b:,} rows, the database {a:,}; the "
+                                         "database was kept as it was")
+            finally:
+                con.execute("detach kam_rebuild")     # checkpoints the new file: no WAL beside it
+            shutil.copymode(real, fresh)
+            # swapped while this connection still holds the old file: no other process can have
+            # opened it, and one that opens the path from now on gets the new file. Closing this
+            # connection writes nothing (the checkpoint above left no WAL).
+            os.replace(fresh, real)
+    except duckdb.Error as exc:
+        raise InputError(f"the database file could not be rebuilt ({str(exc).splitlines()[0]}); it was kept as "
+                         "it was") from None
+    except OSError as exc:
+        raise InputError(f"the database file could not be rebuilt ({exc.strerror or exc}; is the disk full?); it "
+                         "was kept as it was") from None
+    finally:
+        for f in (fresh, Path(f"{fresh}.wal")):
+            f.unlink(missing_ok=True)
+    return time.monotonic() - start
+
+
+def stored_name(name: str, max_bytes: int = 120) -> str:
+    """A file name the product can write for a name given by a user (an upload's name, up to
+    any length): the folder part dropped, at most `max_bytes` bytes in UTF-8 (file systems allow
+    255), the extension kept, a short hash of the whole name added when it had to be shortened
+    (two long names alike in their first part stay two files). Shown names stay the original."""
+    base = Path(str(name).replace("\\", "/")).name.replace("\x00", "") or "upload"
+    if base in (".", ".."):
+        base = "upload"
+    if len(base.encode("utf-8")) <= max_bytes:
+        return base
+    stem, dot, ext = base.rpartition(".")
+    if not dot or not stem or len(ext.encode("utf-8")) > 16:
+        stem, ext = base, ""
+    tag = "~" + hashlib.sha1(base.encode("utf-8")).hexdigest()[:10]
+    room = max_bytes - len(tag.encode()) - (len(ext.encode("utf-8")) + 1 if ext else 0)
+    short = stem.encode("utf-8")[:room].decode("utf-8", "ignore")     # never half a character
+    return short + tag + ("." + ext if ext else "")
+
+
+def working_folder(path, kind: str = "restore-upload") -> _beside:
+    """A folder beside the database for a file on its way in (the Data page's uploaded backup):
+    `with working_folder(path) as folder: ...`; removed on exit, and after a kill at the next start."""
+    if kind not in _LEFTOVER_KINDS:
+        raise ValueError(kind)
+    return _beside(path, kind)

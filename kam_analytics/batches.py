@@ -1,16 +1,71 @@
-"""The import log and undo (DESIGN.md "Bad input"): a batch can be undone; undo refuses a
-batch whose rows a later batch changed, unless told to undo the later ones too (cascade)."""
+"""Write batches and the import log: every write (import, demo, settings, plan, forget, undo)
+runs as one logged batch, and this module is the only writer of the log (import_batches),
+refused imports and restores included. A batch can be undone; undo refuses a batch whose rows a
+later batch changed, unless told to undo the later ones too (cascade)."""
 
 from __future__ import annotations
 
 import json
+import os
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Iterator
 
 import duckdb
 import pandas as pd
 
-from . import db
+from . import db, derived
 from .errors import InputError
 from .importing.history import rebuild_field_log_rows, rebuild_snapshot_rows
+from .store import Batch
+
+
+def _next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("select coalesce(max(batch_id), 0) + 1 from import_batches").fetchone()[0])
+
+
+@contextmanager
+def batch(path: str | os.PathLike | None, action: str, description: str = "") -> Iterator[Batch]:
+    """Open the database, run the body in ONE transaction as a logged batch, rebuild the
+    derived tables, bump the data version and commit; on any error roll everything back."""
+    with db.write(path) as con:
+        con.execute("set memory_limit = ?", [db.WRITE_MEMORY_LIMIT])
+        con.begin()
+        try:
+            b = Batch(con, _next_batch_id(con))
+            con.execute(
+                "insert into import_batches (batch_id, action, description, started_at, status) "
+                "values (?, ?, ?, ?, 'loading')",
+                [b.batch_id, action, description, datetime.now()],
+            )
+            yield b
+            if b.frames_released:
+                con.execute("set memory_limit = ?", [db.MEMORY_LIMIT])
+            # an undo or a restore changes rows of other batches: derive every deal's dates again
+            derived.refresh_derived(con, b.touched, None if action in ("undo", "restore") else b.batch_id)
+            con.execute(
+                "update import_batches set status = 'loaded', finished_at = ?, rows_loaded = ?, "
+                "rows_rejected = ? where batch_id = ?",
+                [datetime.now(), b.rows_loaded, b.rows_rejected, b.batch_id],
+            )
+            db.bump_data_version(con)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+
+def log_entry(con: duckdb.DuckDBPyConnection, action: str, description: str, status: str,
+              rows_loaded: int = 0, rows_rejected: int = 0) -> int:
+    """A finished entry of the log written inside the caller's transaction, for what is not a
+    batch body: a refused import (status 'rejected', no data changed) or a restore (which
+    replaced the log itself). Returns its batch id."""
+    batch_id = _next_batch_id(con)
+    now = datetime.now()
+    con.execute("insert into import_batches (batch_id, action, description, started_at, finished_at, status, "
+                "rows_loaded, rows_rejected) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [batch_id, action, description, now, now, status, rows_loaded, rows_rejected])
+    return batch_id
 
 
 def list_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -41,7 +96,7 @@ def _later_dependents(con: duckdb.DuckDBPyConnection, batch_id: int) -> list[int
     return [r[0] for r in rows]
 
 
-def _undo_one(b: db.Batch, batch_id: int) -> int:
+def _undo_one(b: Batch, batch_id: int) -> int:
     con = b.con
     changed = 0
     for table in db.DATA_TABLES:
@@ -82,7 +137,7 @@ def _undo_one(b: db.Batch, batch_id: int) -> int:
 def undo(path, batch_id: int, cascade: bool = False) -> list[int]:
     """Undo `batch_id` (and with cascade the later batches that changed its rows, newest
     first), as one new batch. Returns the batch ids undone."""
-    with db.batch(path, "undo", f"undo of batch {batch_id}") as b:
+    with batch(path, "undo", f"undo of batch {batch_id}") as b:
         row = b.con.execute(
             "select status, action from import_batches where batch_id = ?", [batch_id]
         ).fetchone()

@@ -55,8 +55,8 @@ def page(con: duckdb.DuckDBPyConnection, table: str, search: str | None = None, 
 
 def export_csv(con: duckdb.DuckDBPyConnection, table: str, target: Path, search: str | None = None,
                column: str | None = None, value: str | None = None) -> int:
-    """Every matching row to a csv file by DuckDB's COPY, text made safe as DESIGN.md
-    "Exports" says (a leading ' before = + - @ tab or carriage return)."""
+    """Every matching row to a csv file by DuckDB's COPY, text made safe as docs/data.md "Exports" says (a
+    leading ' before = + - @ tab or carriage return)."""
     where, params = _where(con, table, search, column, value)
     select = ", ".join(
         (f"""case when regexp_matches("{c}", '^[=+\\-@\\t\\r]') then '''' || "{c}" else "{c}" end as "{c}\""""

@@ -13,6 +13,11 @@ from . import formatting, safe_text
 
 PALETTE = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#0ea5e9", "#84cc16",
            "#ec4899", "#64748b", "#14b8a6")
+# Figures follow the app's theme (light or dark): st.plotly_chart's theme="streamlit" gives the
+# background, fonts and grid, so no figure sets a background, a grid colour or a text colour;
+# neutral marks use these mid-tone greys, legible on white and on near-black alike.
+INK = "#64748b"
+FAINT = "#94a3b8"
 
 
 def _text_shown_as_text(func):
@@ -29,10 +34,10 @@ def _layout(fig: go.Figure, title: str, x_title: str, height: int = 420) -> go.F
         title={"text": safe_text.html(title), "x": 0, "xanchor": "left", "font": {"size": 16}},
         height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
-        plot_bgcolor="white", xaxis_title=x_title, hovermode="closest",
+        xaxis_title=x_title, hovermode="closest",
     )
-    fig.update_xaxes(gridcolor="#e5e7eb", zeroline=False, separatethousands=True)
-    fig.update_yaxes(autorange="reversed", gridcolor="#f3f4f6")
+    fig.update_xaxes(zeroline=False, separatethousands=True)
+    fig.update_yaxes(autorange="reversed")
     return fig
 
 
@@ -43,6 +48,8 @@ def stage_durations(df: pd.DataFrame, dim: str | None = None, min_sample: int = 
     below the minimum sample are drawn faint and say "too few to say" on hover."""
     fig = go.Figure()
     groups = [(None, df)] if not dim else list(df.groupby(dim, dropna=False, sort=False))
+    top = df[["median_days", "p75_days", "p90_days"]].max().max()
+    gap = float(top) * 0.02 if top == top and top else 0.0      # the label starts clear of the marker
     for i, (value, g) in enumerate(groups):
         color = PALETTE[i % len(PALETTE)]
         name = "all deals" if value is None and not dim else (formatting.DASH if formatting.is_missing(value) else str(value))
@@ -57,9 +64,7 @@ def stage_durations(df: pd.DataFrame, dim: str | None = None, min_sample: int = 
         fig.add_trace(go.Bar(
             y=g["stage"], x=g["median_days"], orientation="h", name=f"{name}: median",
             marker={"color": color, "opacity": [1.0 if ok else 0.25 for ok in enough]},
-            text=[f"{formatting.days(m)} d" if ok else "too few" for m, ok in zip(g["median_days"], enough)],
-            textposition="outside", cliponaxis=False, hovertext=hover, hoverinfo="text",
-            legendgroup=name, offsetgroup=str(i),
+            hovertext=hover, hoverinfo="text", legendgroup=name, offsetgroup=str(i),
         ))
         for col, symbol, label in (("p75_days", "line-ns-open", "p75"), ("p90_days", "diamond-open", "p90")):
             fig.add_trace(go.Scatter(
@@ -67,14 +72,29 @@ def stage_durations(df: pd.DataFrame, dim: str | None = None, min_sample: int = 
                 marker={"symbol": symbol, "size": 14 if label == "p75" else 10, "color": color,
                         "line": {"width": 2, "color": color}},
                 hovertext=hover, hoverinfo="text", legendgroup=name, showlegend=(i == 0),
-                offsetgroup=str(i),
+                offsetgroup=str(i), orientation="h",      # grouped along y, on its own bar
             ))
+        # the median's value beyond the row's outermost mark, where no marker covers it
+        fig.add_trace(go.Scatter(
+            y=g["stage"], x=[x + gap for x in label_positions(g, enough)], mode="text", textposition="middle right",
+            text=[f"median {formatting.days(m)} d" if ok else "too few" for m, ok in zip(g["median_days"], enough)],
+            textfont={"size": 11}, hoverinfo="skip", showlegend=False, legendgroup=name, offsetgroup=str(i),
+            orientation="h", cliponaxis=False))
     fig.update_layout(barmode="group", scattermode="group")
-    top = df[["median_days", "p75_days", "p90_days"]].max().max()
     if top == top and top:  # not NaN: leave room for the outermost marker and its label
-        fig.update_xaxes(range=[0, float(top) * 1.08])
+        fig.update_xaxes(range=[0, float(top) * 1.18])
     title = "Median days in each stage (markers: p75 ┃ and p90 ◇)"
     return _layout(fig, title, "days", height=max(320, 70 * len(df["stage"].unique()) * max(1, min(len(groups), 4)) // 2 + 120))
+
+
+def label_positions(g: pd.DataFrame, enough) -> list:
+    """Where a row's value label starts: beyond the outermost of its median bar and its p75 and
+    p90 markers (the markers only where the sample is large enough), so no marker covers it."""
+    out = []
+    for m, p75, p90, ok in zip(g["median_days"], g["p75_days"], g["p90_days"], enough):
+        values = [v for v in ((m, p75, p90) if ok else (m,)) if not formatting.is_missing(v)]
+        out.append(max(values) if values else 0)
+    return out
 
 
 @_text_shown_as_text
@@ -83,8 +103,10 @@ def in_progress(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
     completed durations)."""
     data = df if not dim else df.groupby("stage", sort=False, as_index=False).agg(
         in_progress=("in_progress", "sum"))
+    if not len(data) or not data["in_progress"].fillna(0).astype(float).any():
+        return empty("No deal is in progress in these stages (no open visit).")
     fig = go.Figure(go.Bar(
-        y=data["stage"], x=data["in_progress"], orientation="h", marker={"color": "#94a3b8"},
+        y=data["stage"], x=data["in_progress"], orientation="h", marker={"color": FAINT},
         text=[formatting.number(v) for v in data["in_progress"]], textposition="outside", cliponaxis=False,
         hovertext=[f"<b>{s}</b><br>{formatting.number(n)} deals in progress" +
                    (f"<br>median age {formatting.days(a)} d" if not dim else "")
@@ -93,6 +115,18 @@ def in_progress(df: pd.DataFrame, dim: str | None = None) -> go.Figure:
         hoverinfo="text", name="in progress",
     ))
     return _layout(fig, "Deals in progress per stage (open visits)", "deals", height=max(260, 45 * len(data) + 110))
+
+
+def empty(message: str, height: int = 160) -> go.Figure:
+    """An empty state: the message in the middle of a figure without axes (never a chart of
+    zeros)."""
+    fig = go.Figure()
+    fig.add_annotation(text=safe_text.html(message), x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                       font={"size": 14})
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      xaxis={"visible": False}, yaxis={"visible": False})
+    fig.layout.meta = {"empty": True}
+    return fig
 
 
 def _segment_name(value) -> str:
@@ -120,7 +154,7 @@ def funnel(df: pd.DataFrame, won_stage: str | None = None, title: str | None = N
     fig = go.Figure(go.Funnel(
         y=stages, x=reached, hovertext=hover, hoverinfo="text",
         texttemplate="%{value:,} (%{percentInitial:.0%})", marker={"color": color},
-        connector={"line": {"color": "#cbd5e1"}},
+        connector={"line": {"color": FAINT}},
     ))
     return _layout(fig, title or "Closed deals reaching each stage (percent of the first stage)", "deals",
                    height=max(320, 55 * (len(stages)) + 110))
@@ -209,24 +243,40 @@ def plan_timeline(df: pd.DataFrame) -> go.Figure:
             hovertext=[f"<b>{st}</b><br>at closing · due {formatting.when(d)}" for st, d in zip(won["step"], won["due_date"])],
             hoverinfo="text"))
     lo, hi = pd.Timestamp(a["likely_close_from"]), pd.Timestamp(a["likely_close_to"])
-    fig.add_vrect(x0=lo, x1=hi + pd.Timedelta(days=1), fillcolor="#94a3b8", opacity=0.15, line_width=0,
+    fig.add_vrect(x0=lo, x1=hi + pd.Timedelta(days=1), fillcolor=FAINT, opacity=0.2, line_width=0,
                   annotation_text="likely range", annotation_position="bottom left",
-                  annotation_font={"color": "#475569", "size": 11})
-    marks = [(a["realistic_close_date"], "#0f172a", "solid", "realistic close"),
-             (a["owner_close_date"], "#dc2626", "dash", "owner's close date")]
-    for i, (d, color, dash, label) in enumerate(marks):
-        if formatting.is_missing(d):
-            continue
+                  annotation_font={"size": 11})
+    marks = [(d, color, dash, label) for d, color, dash, label in (
+        (a["realistic_close_date"], PALETTE[4], "solid", "realistic close"),
+        (a["owner_close_date"], PALETTE[3], "dash", "owner's close date")) if not formatting.is_missing(d)]
+    for d, color, dash, _ in marks:
         x = pd.Timestamp(d) + pd.Timedelta(hours=12)
         fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line={"color": color, "dash": dash, "width": 2})
-        fig.add_annotation(x=x, y=1, yref="paper", text=f"{label} {formatting.when(d)}", showarrow=False,
-                           yanchor="bottom", xanchor="left" if i == 0 else "right", font={"color": color, "size": 12})
-    _layout(fig, "", "", height=max(260, 60 + 30 * len(df)))
-    fig.update_layout(barmode="overlay", margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.08, "xanchor": "left", "x": 0})
-    fig.update_xaxes(type="date", tickformat="%d %b %Y")
+    dates = [as_of, hi, *[pd.Timestamp(d) for d in df["due_date"] if not formatting.is_missing(d)],
+             *[pd.Timestamp(m[0]) for m in marks]]
+    labels_at = close_labels(marks, min(dates) + (max(dates) - min(dates)) / 2)
+    for (d, color, text, xanchor, row) in labels_at:
+        fig.add_annotation(x=pd.Timestamp(d) + pd.Timedelta(hours=12), y=1, yref="paper", text=text, showarrow=False,
+                           yanchor="bottom", xanchor=xanchor, yshift=2 + 17 * row, font={"color": color, "size": 12})
+    _layout(fig, "", "", height=max(260, 80 + 30 * len(df)))
+    fig.update_layout(barmode="overlay", margin={"l": 10, "r": 10, "t": 30 + 17 * len(labels_at), "b": 40},
+                      legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0,
+                              "xanchor": "left", "x": 0})     # below the two-line date ticks
+    # ticks that never collide: at most 7, the year on a second line
+    fig.update_xaxes(type="date", tickformat="%d %b\n%Y", nticks=7, ticklabelmode="instant")
     fig.update_yaxes(categoryorder="array", categoryarray=labels)
     return fig
+
+
+def close_labels(marks: list, middle) -> list[tuple]:
+    """The plan timeline's close-date labels, each on its own line above the plot so that they
+    never overlap, each reaching towards the middle of the time axis (`middle`) so that it stays
+    inside the figure; the same date twice is one label. `marks`: (date, colour, dash, words);
+    returns (date, colour, text, xanchor, row)."""
+    if len(marks) == 2 and pd.Timestamp(marks[0][0]) == pd.Timestamp(marks[1][0]):
+        marks = [(marks[0][0], marks[0][1], None, f"{marks[0][3]} = {marks[1][3]}")]
+    return [(d, color, f"{words} {formatting.when(d)}", "right" if pd.Timestamp(d) > pd.Timestamp(middle) else "left",
+             row) for row, (d, color, _, words) in enumerate(marks)]
 
 
 WATERFALL_LABELS = {"start": "Start", "new": "New", "pulled_in": "Pulled in", "increased": "Increased",
@@ -235,7 +285,7 @@ _WATERFALL_SIGN = {"new": 1, "pulled_in": 1, "increased": 1, "decreased": -1, "p
 
 
 def waterfall(df: pd.DataFrame, currency: str = "") -> go.Figure:
-    """The pipeline waterfall (DESIGN.md): start and end as totals, the seven moves between
+    """The pipeline waterfall (docs/metrics.md): start and end as totals, the seven moves between
     them as steps up (green) or down (red; won in blue, as a win is not a loss of pipeline)."""
     rows = {r["category"]: r for r in df.to_dict("records")}
     cats = list(WATERFALL_LABELS)
@@ -245,7 +295,7 @@ def waterfall(df: pd.DataFrame, currency: str = "") -> go.Figure:
             + formatting.number(rows[c]["amount"]) for c in cats]
     fig = go.Figure(go.Waterfall(
         x=[WATERFALL_LABELS[c] for c in cats], y=y, measure=measure, text=text, textposition="outside",
-        cliponaxis=False, connector={"line": {"color": "#94a3b8", "width": 1}},
+        cliponaxis=False, connector={"line": {"color": FAINT, "width": 1}},
         increasing={"marker": {"color": PALETTE[2]}}, decreasing={"marker": {"color": PALETTE[3]}},
         totals={"marker": {"color": PALETTE[8]}},
         hovertext=[f"<b>{WATERFALL_LABELS[c]}</b><br>{formatting.number(rows[c]['amount'])} {currency}<br>"
@@ -274,7 +324,7 @@ def accuracy_history(df: pd.DataFrame, currency: str = "") -> go.Figure:
             hoverinfo="text"))
     fig.add_trace(go.Scatter(
         x=df["period"], y=df["actual"], name="Actual won", mode="lines+markers",
-        line={"color": "#0f172a", "width": 3}, marker={"size": 9},
+        line={"color": INK, "width": 3}, marker={"size": 9},
         hovertext=[f"<b>{p}</b> · actual won<br>{formatting.number(v)} {currency}" for p, v in zip(df["period"], df["actual"])],
         hoverinfo="text"))
     _layout(fig, "", "", height=400)
@@ -309,7 +359,7 @@ def pacing(df: pd.DataFrame, currency: str = "", p50: float | None = None) -> go
         fig.add_trace(go.Scatter(x=x, y=[quota] * len(x), mode="lines", name="Quota",
                                  line={"color": PALETTE[3], "dash": "dot"},
                                  hovertext=[f"quota {money(quota)}"] * len(x), hoverinfo="text"))
-    for col, name, color in (("won_so_far", "Won so far", "#0f172a"), ("commit_forecast", "Commit", PALETTE[0]),
+    for col, name, color in (("won_so_far", "Won so far", INK), ("commit_forecast", "Commit", PALETTE[0]),
                              ("weighted_forecast", "Weighted", PALETTE[4])):
         fig.add_trace(go.Scatter(
             x=x, y=df[col], mode="lines+markers", name=name, line={"color": color, "width": 3 if col == "won_so_far"
@@ -361,7 +411,7 @@ def calibration(df: pd.DataFrame) -> go.Figure:
     evaluations, the stage win rate alone beside it, against the diagonal of perfect calibration."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
-                             line={"color": "#9ca3af", "dash": "dash"}, hoverinfo="skip"))
+                             line={"color": FAINT, "dash": "dash"}, hoverinfo="skip"))
     size = df["evaluations"].astype(float)
     marker_size = 8 + 22 * (size / size.max()) ** 0.5 if len(df) else size
     fig.add_trace(go.Scatter(
@@ -416,8 +466,8 @@ def win_rates(df: pd.DataFrame, label: str, title: str = "", min_sample: int = 5
     enough = (df["deals"] >= min_sample).tolist()
     fig = go.Figure(go.Bar(
         y=names, x=rate, orientation="h",
-        marker={"color": [PALETTE[0] if ok else "#cbd5e1" for ok in enough]},
-        error_x={"type": "data", "symmetric": False, "color": "#334155", "thickness": 1.5, "width": 4,
+        marker={"color": [PALETTE[0] if ok else FAINT for ok in enough]},
+        error_x={"type": "data", "symmetric": False, "color": INK, "thickness": 1.5, "width": 4,
                  "array": (df["win_rate_high"].astype(float) - rate).fillna(0).tolist(),
                  "arrayminus": (rate - df["win_rate_low"].astype(float)).fillna(0).tolist()},
         hovertext=[f"<b>{n}</b><br>win rate {formatting.percent(r)} ({formatting.number(w)} won, "
@@ -430,7 +480,7 @@ def win_rates(df: pd.DataFrame, label: str, title: str = "", min_sample: int = 5
     fig.add_trace(go.Scatter(
         y=names, x=(df["win_rate_high"].astype(float).fillna(rate) + 0.01).fillna(0.01), mode="text",
         text=[f"{formatting.percent(r, 0)} of {formatting.number(n)}" for r, n in zip(rate, df["deals"])],
-        textposition="middle right", textfont={"size": 11, "color": "#334155"}, hoverinfo="skip",
+        textposition="middle right", textfont={"size": 11}, hoverinfo="skip",
         showlegend=False))
     _layout(fig, title, "win rate (count), with its 95% interval", height=max(220, 34 * len(df) + 90))
     fig.update_layout(showlegend=False)
@@ -453,12 +503,12 @@ def pareto(df: pd.DataFrame, label: str, value: str = "lost", title: str = "") -
                          hovertext=[f"<b>{n}</b><br>{formatting.number(v)} {value.replace('_', ' ')}"
                                     for n, v in zip(names, g[value])], hoverinfo="text"))
     fig.add_trace(go.Scatter(x=names, y=cumulative, name="cumulative share", yaxis="y2", mode="lines+markers",
-                             line={"color": "#0f172a"},
+                             line={"color": INK},
                              hovertext=[f"{n}: {formatting.percent(c)} of all so far" for n, c in zip(names, cumulative)],
                              hoverinfo="text"))
-    fig.update_layout(title={"text": safe_text.html(title), "x": 0, "font": {"size": 16}}, height=380, plot_bgcolor="white",
+    fig.update_layout(title={"text": safe_text.html(title), "x": 0, "font": {"size": 16}}, height=380,
                       margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      yaxis={"title": value.replace("_", " "), "gridcolor": "#f3f4f6", "separatethousands": True},
+                      yaxis={"title": value.replace("_", " "), "separatethousands": True},
                       yaxis2={"overlaying": "y", "side": "right", "range": [0, 1.05], "tickformat": ".0%",
                               "title": "cumulative share"},
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1})
@@ -505,11 +555,11 @@ def map_steps(steps: pd.DataFrame, as_of) -> go.Figure:
     for y, o, d in zip(labels, steps["original_due_date"], steps["due_date"]):
         if not formatting.is_missing(o) and not formatting.is_missing(d) and o != d:
             fig.add_trace(go.Scatter(x=[pd.Timestamp(o) + noon, pd.Timestamp(d) + noon], y=[y, y], mode="lines",
-                                     line={"color": "#94a3b8", "width": 3}, showlegend=False, hoverinfo="skip"))
+                                     line={"color": FAINT, "width": 3}, showlegend=False, hoverinfo="skip"))
     fig.add_trace(go.Scatter(
         x=[pd.Timestamp(o) + noon if not formatting.is_missing(o) else None for o in steps["original_due_date"]],
         y=labels, mode="markers", name="original due date",
-        marker={"symbol": "circle-open", "size": 11, "color": "#64748b", "line": {"width": 2}},
+        marker={"symbol": "circle-open", "size": 11, "color": INK, "line": {"width": 2}},
         hovertext=[f"{lab}<br>first due {formatting.when(o)}" for lab, o in zip(labels, steps["original_due_date"])],
         hoverinfo="text"))
     for side, color in SIDE_COLORS.items():
@@ -544,7 +594,7 @@ def map_steps(steps: pd.DataFrame, as_of) -> go.Figure:
             marker={"symbol": "x", "size": 14, "color": PALETTE[3], "line": {"width": 1}},
             hovertext=list(steps.loc[late, "overdue"]), hoverinfo="text"))
     x = pd.Timestamp(as_of)
-    fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line={"color": "#0f172a", "dash": "dot"})
+    fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line={"color": INK, "dash": "dot"})
     fig.add_annotation(x=x, y=1, yref="paper", text=f"as of {formatting.when(as_of)}", showarrow=False,
                        yanchor="bottom", font={"size": 11})
     _layout(fig, "", "", height=max(240, 70 + 34 * len(steps)))
@@ -559,13 +609,35 @@ def map_steps(steps: pd.DataFrame, as_of) -> go.Figure:
 RELATIONSHIP_COLORS = {1: "#dc2626", 2: "#f97316", 3: "#eab308", 4: "#22c55e", 5: "#15803d"}
 
 
-def portfolio(df: pd.DataFrame, currency: str = "") -> go.Figure:
+def axis_cap(values: pd.Series, share: float = 0.05, factor: float = 3.0) -> float | None:
+    """Where a bubble chart's axis stops when a few values would squash the rest: the largest
+    values (at most `share` of them, at least one) that are each more than `factor` times the
+    next one down are left beyond the axis, which stops at 1.15 × the largest of the others;
+    None when there is no such gap (every value fits) or fewer than 5 values."""
+    v = sorted((float(x) for x in pd.Series(values, dtype="float64").dropna() if x > 0), reverse=True)
+    if len(v) < 5:
+        return None
+    beyond = 0
+    for i in range(min(max(1, int(share * len(v))), len(v) - 1)):
+        if v[i] > factor * v[i + 1]:
+            beyond = i + 1
+    return v[beyond] * 1.15 if beyond else None
+
+
+def portfolio(df: pd.DataFrame, currency: str = "", labelled: int = 5) -> go.Figure:
     """Key accounts: value of the last 12 months (x) against potential (y), bubble area =
-    open pipeline, colour = relationship strength (1 red … 5 green; grey when unknown)."""
+    open pipeline, colour = relationship strength (1 red … 5 green; grey when unknown). An
+    account far beyond the others (one 70 M account among 1 M ones) does not squash the chart:
+    the axis stops short of it (axis_cap) and the account is drawn at the edge as a triangle with
+    its figures, said under the title. The largest bubbles carry
+    their account's name."""
     fig = go.Figure()
     biggest = float(df["open_pipeline"].max()) if len(df) and df["open_pipeline"].max() > 0 else 1.0
+    x_cap, y_cap = axis_cap(df["value_12m"]), axis_cap(df["potential"])
+    named = set(df[df["open_pipeline"] > 0].nlargest(labelled, "open_pipeline")["account_id"]) if len(df) else set()
     groups = [(k, df[df["relationship_strength"] == k]) for k in range(1, 6)]
     groups.append((None, df[df["relationship_strength"].isna()]))
+    beyond = 0
     for k, g in groups:
         if not len(g):
             continue
@@ -578,18 +650,50 @@ def portfolio(df: pd.DataFrame, currency: str = "") -> go.Figure:
                  for n, a, v, p, src, o, c in zip(shown["account_name"], shown["account_id"], g["value_12m"],
                                                   g["potential"], shown["potential_source"], g["open_pipeline"],
                                                   g["coverage_score"])]
-        fig.add_trace(go.Scatter(
-            x=g["value_12m"], y=g["potential"], mode="markers", name=name, customdata=g["account_id"],
-            marker={"size": size, "color": RELATIONSHIP_COLORS.get(k, "#9ca3af"), "opacity": 0.75,
-                    "line": {"width": 1, "color": "white"}},
-            hovertext=hover, hoverinfo="text"))
+        x, y = g["value_12m"].astype(float), g["potential"].astype(float)
+        out_x = (x > x_cap) if x_cap else pd.Series(False, index=g.index)
+        out_y = (y > y_cap) if y_cap else pd.Series(False, index=g.index)
+        beyond += int((out_x | out_y).sum())
+        symbols = ["triangle-right" if ox and not oy else "triangle-up" if oy and not ox else
+                   "triangle-ne" if ox and oy else "circle" for ox, oy in zip(out_x, out_y)]
+        text = []
+        for n, a, v, p, ox, oy in zip(shown["account_name"], g["account_id"], x, y, out_x, out_y):
+            bits = [str(n)] if a in named or ox or oy else []
+            if ox:
+                bits.append(f"value {formatting.compact(v)}")
+            if oy:
+                bits.append(f"potential {formatting.compact(p)}")
+            text.append("<br>".join(bits))
+        # beyond the top edge the label goes below the mark, beyond the right edge to its left
+        where = ["bottom center" if oy else "middle left" if ox else "top center" for ox, oy in zip(out_x, out_y)]
+        out = (out_x | out_y).to_numpy()
+        xs, ys = (x.clip(upper=x_cap) if x_cap else x), (y.clip(upper=y_cap) if y_cap else y)
+        for part, legend in ((~out, True), (out, not (~out).any())):     # the legend shows the circle
+            if not part.any():
+                continue
+            pick = lambda seq: [v for v, keep in zip(seq, part) if keep]          # noqa: E731
+            fig.add_trace(go.Scatter(
+                x=pick(xs), y=pick(ys), mode="markers+text", name=name, legendgroup=name, showlegend=legend,
+                customdata=pick(g["account_id"]), text=pick(text), textposition=pick(where),
+                textfont={"size": 11}, cliponaxis=False,
+                marker={"size": pick(size), "color": RELATIONSHIP_COLORS.get(k, "#9ca3af"), "opacity": 0.75,
+                        "symbol": pick(symbols), "line": {"width": 1, "color": "rgba(127, 127, 127, 0.6)"}},
+                hovertext=pick(hover), hoverinfo="text"))
     fig = _layout(fig, "Portfolio: value of the last 12 months against potential",
-                  f"value, last 12 months ({currency})" if currency else "value, last 12 months", height=480)
+                  f"value, last 12 months ({currency})" if currency else "value, last 12 months", height=500)
+    if beyond:
+        fig.update_layout(title={"subtitle": {"text": f"{beyond} account(s) far beyond the others: drawn at the "
+                                                      "edge as ▲ or ▶, with their figures", "font": {"size": 12}}},
+                          margin={"t": 80})
     fig.update_yaxes(autorange=True, title=f"potential ({currency})" if currency else "potential",
                      separatethousands=True, rangemode="tozero")
+    if y_cap:
+        fig.update_yaxes(autorange=False, range=[-0.03 * y_cap, y_cap * 1.08])
     fig.update_xaxes(rangemode="tozero")
+    if x_cap:
+        fig.update_xaxes(autorange=False, range=[-0.03 * x_cap, x_cap * 1.08])
     fig.update_layout(legend={"title": {"text": "Relationship "}, "orientation": "h", "yanchor": "top", "y": -0.16,
-                              "xanchor": "left", "x": 0}, margin={"b": 60})
+                              "xanchor": "left", "x": 0, "itemsizing": "constant"}, margin={"b": 60})
     return fig
 
 
@@ -620,7 +724,7 @@ def org_chart(people: pd.DataFrame, missing_managers: list[tuple[str, str]]) -> 
     decision maker, economic buyer and champion), an arrow from manager to report; a manager
     named in reports_to but missing from the map is a dashed grey box; the edges of a reporting
     cycle are red and dashed (Graphviz draws cycles; the caller states them in words)."""
-    lines = ['digraph account_map {', '  rankdir=TB; nodesep=0.3; ranksep=0.45;',
+    lines = ['digraph account_map {', '  rankdir=TB; nodesep=0.3; ranksep=0.45; bgcolor="transparent";',
              '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, color="#64748b"];',
              '  edge [color="#94a3b8", arrowsize=0.7];']
     ids = {}

@@ -1,4 +1,4 @@
-"""The command line (DESIGN.md "Command line": a stable contract). argparse over the
+"""The command line (docs/data.md "Command line": a stable contract). argparse over the
 report functions; output as table, csv, json or xlsx. Exit codes: errors.ExitCode."""
 
 from __future__ import annotations
@@ -8,9 +8,12 @@ import os
 import sys
 from pathlib import Path
 
-from . import db, exports, formatting
+from .catalogue import SPECS as REPORTS, TEMPLATE_KINDS
 from .errors import ExitCode, InputError, KamError, UsageError
-from .reports import REPORTS
+
+# db, exports and formatting (DuckDB, pandas) are loaded by run() once the arguments are read:
+# `--help` and a usage error never load them (bench/cli.py measures it).
+db = exports = formatting = None  # type: ignore[assignment]
 
 FORMATS = ("table", "csv", "json", "xlsx")
 
@@ -29,7 +32,7 @@ def _output_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m kam_analytics",
+        prog="kam" if Path(sys.argv[0]).name == "kam" else "python -m kam_analytics",   # .venv/bin/kam or -m
         description="KAM Analytics: key-account and deal-plan analytics on DuckDB.",
     )
     parser.add_argument("--db", metavar="PATH", help="database file (default: $KAM_DB, else data/kam.duckdb)")
@@ -62,7 +65,6 @@ def build_parser() -> argparse.ArgumentParser:
                              help="the database holds the demo data: load your rows beside the demo's")
 
     p = sub.add_parser("template", help="write a blank template to fill in (xlsx)")
-    from .templates import KINDS as TEMPLATE_KINDS
     p.add_argument("kind", choices=list(TEMPLATE_KINDS), metavar="KIND", help=", ".join(TEMPLATE_KINDS))
     p.add_argument("-o", "--output", metavar="FILE.xlsx", required=True)
     p.add_argument("--lang", choices=("en", "it"), default="en")
@@ -88,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         rp.add_argument("--as-of", dest="as_of", metavar="DATE", help="as of the start of this day (default: the data's date)")
         _output_options(rp)
     p = sub.add_parser("plan", help="generate an open deal's closing plan, dated from the data",
-                       description="The closing plan of an open deal (DESIGN.md \"Closing plan generator\"): "
+                       description="The closing plan of an open deal (docs/metrics.md \"Closing plan generator\"): "
                                    "the rest of its current stage, the later stages most comparable won deals "
                                    "passed through and the mutual-plan template's steps, each with a due date. "
                                    "--format xlsx writes the mutual-action-plan template's shape, which imports back.")
@@ -136,13 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _data_commands(path, args) -> int:
     """backup, restore and forget: the whole database, and the people in it."""
-    from . import backup, people
+    from . import backup, people  # loaded when the command runs: --help stays light
 
     if args.command == "backup":
-        m = backup.export(path, Path(args.output), args.format)
+        m = backup.export(path, Path(args.output), args.format)   # a folder gets a default file name
         rows = sum(m["tables"].values())
         sys.stdout.write(f"wrote {len(m['tables'])} tables ({rows:,} rows, {args.format}, schema "
-                         f"{m['schema_version']}) to {args.output}\n")
+                         f"{m['schema_version']}) to {m['file']}\n")
     elif args.command == "restore":
         m = backup.restore(path, Path(args.file), replace=args.replace)
         sys.stdout.write(f"restored {sum(m['tables'].values()):,} rows in {len(m['tables'])} tables from {args.file} "
@@ -151,22 +153,44 @@ def _data_commands(path, args) -> int:
         if not args.yes:
             with db.read(path, must_exist=True) as con:
                 found = people.places(con, args.name)
+                others = people.other_spellings(con, args.name)
             if not found:
+                _other_spellings(others, path)
                 raise InputError(f"the name {args.name!r} is not in the database: nothing to remove")
             for f in found:
                 sys.stdout.write(f"  {f['table']}.{f['column']}: {f['rows']:,} row(s), {f['change']}\n")
             sys.stdout.write("nothing changed: run again with --yes to remove the name everywhere (it cannot be "
                              "undone)\n")
+            _other_spellings(others, path)
             return ExitCode.OK
-        batch_id, found = people.forget(path, args.name)
-        sys.stdout.write(f"removed everywhere as batch {batch_id}: {sum(f['rows'] for f in found):,} row(s) in "
-                         f"{len({f['table'] for f in found})} table(s); the name now reads 'removed person "
-                         f"{batch_id}'\n")
+        done = people.forget(path, args.name)
+        sys.stdout.write(f"removed everywhere as batch {done.batch_id}: {done.rows:,} row(s) in "
+                         f"{len({f['table'] for f in done.places})} table(s); the name now reads "
+                         f"'{done.pseudonym}'\n")
+        sys.stdout.write(f"the database file was rebuilt in {done.rebuild_seconds:.1f} s: no old copy of the name "
+                         "stays in its free space\n")
+        if done.files_deleted:
+            sys.stdout.write(f"deleted {len(done.files_deleted)} kept upload(s) that held the name: "
+                             f"{', '.join(done.files_deleted)}\n")
+        _other_spellings(done.other_spellings, path)
     return ExitCode.OK
 
 
+def _other_spellings(others: list[dict], path) -> None:
+    """The likely other spellings of a name, for the user to confirm (forget leaves them)."""
+    if not others:
+        return
+    import shlex
+
+    sys.stdout.write("other spellings that may be the same person (not changed; check each, and forget it too "
+                     "if it is):\n")
+    for o in others:
+        sys.stdout.write(f"  {o['spelling']!r}: {o['rows']:,} row(s) in {o['where']}  ->  python -m kam_analytics "
+                         f"--db {shlex.quote(str(path))} forget {shlex.quote(o['spelling'])} --yes\n")
+
+
 def _plan(path, args) -> int:
-    from . import closing_plan
+    from . import closing_plan  # loaded when the command runs: --help stays light
 
     with db.read(path, must_exist=True) as con:
         df = closing_plan.generate(con, args.deal_id, as_of=args.as_of, stat=args.stat)
@@ -247,11 +271,22 @@ def _notes(df) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
+    global db, exports, formatting
     args = build_parser().parse_args(argv)
+    from . import db, exports, formatting  # noqa: F811 - after the arguments: a light --help (see the top)
+    if args.db is not None and not args.db.strip():
+        raise UsageError("--db: expected the path of a database file, got an empty name (leave --db out to use "
+                         "$KAM_DB, else data/kam.duckdb)")
     path = db.db_path(args.db)
+    if path.is_dir():
+        raise UsageError(f"--db {path}: this is a folder; expected the path of a database file such as "
+                         f"{path / 'kam.duckdb'}")
+    from .backup import clean_leftovers  # loaded when the command runs: --help stays light
+
+    clean_leftovers(path)       # what a killed restore or file rebuild left beside the database
 
     if args.command == "demo":
-        from . import demo
+        from . import demo  # loaded when the command runs: --help stays light
 
         if args.deals < 1:
             raise UsageError("--deals: expected a positive number of deals")
@@ -263,20 +298,19 @@ def run(argv: list[str] | None = None) -> int:
         return _import(path, args)
 
     if args.command == "template":
-        from . import templates
+        from . import stage_list, templates  # loaded when the command runs: --help stays light
 
         stages = None
         if path.exists():   # the saved (or inferred) stage list feeds the drop-downs
-            from . import settings
 
             with db.read(path) as con:
-                stages = list(settings.stage_config(con).stages) or None
+                stages = list(stage_list.stage_config(con).stages) or None
         _write(args.output, templates.build(args.kind, args.lang, stages))
         sys.stdout.write(f"wrote the {args.kind} template ({args.lang}) to {args.output}\n")
         return ExitCode.OK
 
     if args.command == "batches":
-        from .batches import list_batches
+        from .batches import list_batches  # loaded when the command runs: --help stays light
 
         with db.read(path, must_exist=True) as con:
             df = list_batches(con)
@@ -284,7 +318,7 @@ def run(argv: list[str] | None = None) -> int:
         return ExitCode.OK
 
     if args.command == "undo":
-        from .batches import undo
+        from .batches import undo  # loaded when the command runs: --help stays light
 
         done = undo(path, args.batch_id, cascade=args.cascade)
         sys.stdout.write(f"undone: batch(es) {', '.join(map(str, done))}\n")
@@ -299,14 +333,14 @@ def run(argv: list[str] | None = None) -> int:
     if args.command == "hash-password":
         import getpass
 
-        from . import auth
+        from . import auth  # loaded when the command runs: --help stays light
 
         password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
         sys.stdout.write(auth.hash_password(password) + "\n")
         return ExitCode.OK
 
     if args.command == "handoff":
-        from .reports import mutual_plans
+        from .reports import mutual_plans  # loaded when the command runs: --help stays light
 
         with db.read(path, must_exist=True) as con:
             frames = mutual_plans.handoff(con, args.deal_id)
@@ -317,7 +351,7 @@ def run(argv: list[str] | None = None) -> int:
         return ExitCode.OK
 
     if args.command == "account-plan":
-        from .reports import accounts
+        from .reports import accounts  # loaded when the command runs: --help stays light
 
         with db.read(path, must_exist=True) as con:
             account_id = accounts.resolve(con, args.account)
@@ -327,7 +361,9 @@ def run(argv: list[str] | None = None) -> int:
         return ExitCode.OK
 
     if args.command == "report":
-        report = REPORTS[args.report]
+        from .reports import get  # loaded when the command runs: --help stays light
+
+        report = get(args.report)
         kwargs = {o.dest: getattr(args, o.dest) for o in report.options}
         with db.read(path, must_exist=True) as con:
             df = report.func(con, as_of=args.as_of, **kwargs)
@@ -340,8 +376,14 @@ def run(argv: list[str] | None = None) -> int:
 def _import(path, args) -> int:
     import json
 
-    from .importing.run import import_files
+    from .importing.run import import_files  # loaded when the command runs: --help stays light
 
+    for f in args.files:    # before any reading: a device or a pipe would be read for ever
+        fp = Path(f)
+        if fp.exists() and not fp.is_file():
+            raise InputError(f"{f}: this is a folder, not a file; name the files to import" if fp.is_dir() else
+                             f"{f}: not a regular file (a device, a pipe or a socket); expected a csv, tsv, txt, "
+                             "xlsx, xlsm, xls or ods file")
     overrides = None
     if args.mapping:
         try:
@@ -350,13 +392,13 @@ def _import(path, args) -> int:
             raise UsageError(f"--mapping {args.mapping}: cannot read it as JSON ({exc})") from None
         if not isinstance(overrides, dict):
             raise UsageError('--mapping: expected a JSON object such as {"file.csv": {"kind": "deals"}}')
-    from .dates import parse_date
+    from .dates import parse_date  # loaded when the command runs: --help stays light
 
     currency = None
     if args.currency is not None:
         import pandas as pd
 
-        from .importing.coerce import to_currency
+        from .importing.coerce import to_currency  # loaded when the command runs: --help stays light
 
         code = to_currency(pd.Series([args.currency], dtype="string"))
         if code.bad.iloc[0] or pd.isna(code.values.iloc[0]):

@@ -1,88 +1,30 @@
-"""The closing-plan generator (DESIGN.md "Closing plan generator"): for an open deal, the
+"""The closing-plan generator (docs/metrics.md "Closing plan generator"): for an open deal, the
 remaining time of its current stage, one step per later open stage that at least half of the
 comparable won deals passed through, and the mutual-plan template's steps for those stages,
 each due at as_of + the cumulative median (or mean) of the stages up to the one it serves.
 
-The per-stage figures come from sql/stage_stats.sql: materialised at every write for the
-data's date (so a plan is a few small queries), computed live for any other as-of."""
+The per-stage figures come from derived.stage_stats (sql/derived/stage_stats.sql): materialised at every
+write for the data's date (so a plan is a few small queries), computed live for any other as-of."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
 
-from . import dims, formatting, models, settings
+from . import batches, derived, dims, formatting, models, settings, stage_list, templates
 from .dates import parse_date, start_of
 from .errors import InputError, UsageError
+from .importing.coerce import id_text  # a typed id compared as stored ids are
+from .store import schema_types, upsert
 
 STATS = ("median", "mean")
 KEYS = ("deal_id", "step_no", "step", "stage", "side", "owner", "due_date", "cumulative_days", "stage_days",
         "stage_deals", "basis")
 # Deal-level facts, repeated on every step so that each record stands alone (flat JSON).
 DEAL_KEYS = ("realistic_close_date", "owner_close_date", "gap_days", "likely_close_from", "likely_close_to")
-STAGE_KEYS = ("stage", "deals", "visits", "mean_days", "p25_days", "median_days", "p75_days", "p90_days",
-              "won_passed", "won_deals", "won_share", "needed")
-
-
-# ---- per-stage figures ---------------------------------------------------------------------
-
-def _stats_key(as_of_ts: datetime, conf: dict, cfg: settings.StageConfig) -> str:
-    return json.dumps({"as_of": as_of_ts.isoformat(), "rule": conf["revisit_rule"], "by": conf["comparable_by"],
-                       "open": list(cfg.open), "won": list(cfg.won)})
-
-
-def _stats_query(con: duckdb.DuckDBPyConnection, conf: dict) -> tuple[str, dims.Dim]:
-    from .reports.stage_durations import RULE_DAYS
-
-    dim = dims.resolve(con, conf["comparable_by"], conf)
-    query = models.sql("stage_stats").format(dim=f"({dim.expr})::varchar", joins=dim.joins,
-                                             rule_days=RULE_DAYS[conf["revisit_rule"]])
-    return query, dim
-
-
-def _stats_params(cfg: settings.StageConfig, as_of_ts: datetime | list[datetime], dim: dims.Dim) -> dict:
-    as_ofs = as_of_ts if isinstance(as_of_ts, list) else [as_of_ts]
-    return {"as_ofs": as_ofs, "won_stages": list(cfg.won), "open_stages": list(cfg.open), **dim.params}
-
-
-def rebuild_stats(con: duckdb.DuckDBPyConnection, touched: set[str]) -> None:
-    """Inside a write (models.refresh_derived): rebuild stage_stats for the data's date when
-    the data or the settings it rests on changed. Measured at 1,000,000 deals: ~2 s per write,
-    against ~1.6 s on every plan if computed live (bench/velocity.py prints `plan`)."""
-    conf = settings.load(con)
-    cfg = settings.stage_config(con, conf)
-    as_of_ts = models.default_as_of(con)
-    key = _stats_key(as_of_ts, conf, cfg)
-    if not (touched & {"deals", "deal_history"}) and models.get_meta(con, "stage_stats_key") == key:
-        return
-    con.execute("delete from stage_stats")
-    try:
-        query, dim = _stats_query(con, conf)
-    except UsageError:          # the saved comparable dimension is gone: plans compute live
-        models.set_meta(con, "stage_stats_key", "")
-        return
-    con.execute(f"insert into stage_stats select * exclude (as_of) from ({query})", _stats_params(cfg, as_of_ts, dim))
-    models.set_meta(con, "stage_stats_key", key)
-
-
-def stage_stats(con: duckdb.DuckDBPyConnection, group, as_of_ts: datetime, conf: dict,
-                cfg: settings.StageConfig) -> pd.DataFrame:
-    """Per open stage and scope ('group': the deal's comparable group; 'all'): the figures of
-    sql/stage_stats.sql. From the materialised table when it was built for this as-of and
-    these settings, else computed live."""
-    cols = "stage, stage_order, deals, visits, mean_days, p25_days, median_days, p75_days, p90_days, " \
-           "won_passed, won_deals"
-    pick = (f"select case when all_deals then 'all' else 'group' end as scope, {cols} from {{src}} "
-            "where all_deals or (grp is not distinct from $grp and $has_group) order by scope, stage_order")
-    params = {"grp": None if group is None else str(group), "has_group": group is not None}
-    if models.get_meta(con, "stage_stats_key") == _stats_key(as_of_ts, conf, cfg):
-        return con.execute(pick.format(src="stage_stats"), params).df()
-    query, dim = _stats_query(con, conf)
-    return con.execute(pick.format(src=f"({query})"), {**params, **_stats_params(cfg, as_of_ts, dim)}).df()
 
 
 # ---- the deal ------------------------------------------------------------------------------
@@ -106,10 +48,10 @@ class DealFacts:
 
 
 def deal_facts(con: duckdb.DuckDBPyConnection, deal_id: str, as_of_ts: datetime, conf: dict,
-               cfg: settings.StageConfig) -> DealFacts:
+               cfg: stage_list.StageConfig) -> DealFacts:
     dim = dims.resolve(con, conf["comparable_by"], conf)
-    query = models.sql("plan_deal").format(dim=dim.expr, joins=dim.joins)
-    rows = con.execute(query, {"deal_id": str(deal_id), "as_of": as_of_ts, **dim.params}).fetchall()
+    query = models.query("plan_deal", dim=dim.expr, joins=dim.joins)
+    rows = con.execute(query, {"deal_id": id_text(deal_id) or "", "as_of": as_of_ts, **dim.params}).fetchall()
     if not rows:
         raise InputError(f"deal {deal_id!r} not found: deal IDs are matched exactly (find one by ID, name or "
                          "account on the Closing plan page, or browse the deals on the Data page)")
@@ -127,21 +69,21 @@ def search_deals(con: duckdb.DuckDBPyConnection, text: str = "", limit: int = 50
     date): open in a stage of the list then; attrs["left_out"] counts the deals open now that
     no search can offer then (no known stage). `mutual_only`: the deals with a mutual plan (the MAP
     page's picker), open first."""
-    cfg = settings.stage_config(con)
-    as_of_ts = start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    cfg = stage_list.stage_config(con)
+    as_of_ts = start_of(parse_date(as_of, "--as-of")) or derived.default_as_of(con)
     params = {"text": (text or "").strip(), "limit": int(limit), "open_only": bool(open_only),
               "mutual_only": bool(mutual_only), "as_of": as_of_ts, "open_stages": list(cfg.open)}
-    df = con.execute(models.compose("deal_search"), params).df()
+    df = con.execute(models.query("deal_search"), params).df()
     if open_only:   # the open deals no search can offer then: the page says how many
         df.attrs["left_out"] = int(con.execute(
-            f"select count(*) from deals where status = 'open' and deal_id not in ({models.sql('plannable')})",
+            f"select count(*) from deals where status = 'open' and deal_id not in ({models.query('plannable')})",
             {"as_of": as_of_ts, "open_stages": list(cfg.open)}).fetchone()[0])
     return df
 
 
 # ---- the plan ------------------------------------------------------------------------------
 
-def _template_stage(name: str, cfg: settings.StageConfig) -> str | None:
+def _template_stage(name: str, cfg: stage_list.StageConfig) -> str | None:
     """A template step's stage in the stage list: "won" is the won stage; others by name
     (case and punctuation ignored)."""
     if settings.stage_key(name) == "won":
@@ -160,8 +102,8 @@ def generate(con: duckdb.DuckDBPyConnection, deal_id: str, as_of=None, stat: str
     if stat not in STATS:
         raise UsageError(f"--stat: expected median or mean, got {stat!r}")
     conf = settings.load(con)
-    cfg = settings.stage_config(con, conf)
-    as_of_ts = start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    cfg = stage_list.stage_config(con, conf)
+    as_of_ts = start_of(parse_date(as_of, "--as-of")) or derived.default_as_of(con)
     deal = deal_facts(con, deal_id, as_of_ts, conf, cfg)
     when = formatting.when(as_of_ts)
     if deal.stage is None:
@@ -173,7 +115,7 @@ def generate(con: duckdb.DuckDBPyConnection, deal_id: str, as_of=None, stat: str
     if deal.stage not in cfg.open:
         raise InputError(f"deal {deal.deal_id!r} is in stage {deal.stage!r}, which is not in the stage list "
                          f"({', '.join(cfg.stages)}); add it on the Settings page")
-    stats = stage_stats(con, deal.group, as_of_ts, conf, cfg)
+    stats = derived.stage_stats(con, deal.group, as_of_ts, conf, cfg)
     by_scope = {scope: frame.set_index("stage") for scope, frame in stats.groupby("scope")}
     age = (as_of_ts - pd.Timestamp(deal.stage_started).to_pydatetime()).total_seconds() / 86400
     later = list(cfg.open[cfg.open.index(deal.stage) + 1:])
@@ -279,7 +221,7 @@ def generate(con: duckdb.DuckDBPyConnection, deal_id: str, as_of=None, stat: str
     figures_df["won_share"] = [p / w if w else None for p, w in zip(figures_df["won_passed"], figures_df["won_deals"])]
     figures_df["needed"] = figures_df["stage"].isin(stages)
     # the day the plan is dated: the given as-of day, else the data's date
-    plan_date = as_of_ts.date() if as_of else (models.data_date(con) or as_of_ts.date())
+    plan_date = as_of_ts.date() if as_of else (derived.data_date(con) or as_of_ts.date())
     df.attrs.update({
         "report": "plan", "as_of": as_of_ts, "plan_date": plan_date, "stat": stat, "won_stage": cfg.won_stage,
         "stages": list(cfg.stages), "deal_id": deal.deal_id, "deal_name": deal.deal_name,
@@ -316,14 +258,12 @@ def to_workbook(df: pd.DataFrame, stages: list[str] | None = None, lang: str = "
     """The plan as an xlsx in the mutual-action-plan template's shape (plan type closing): it
     imports back as this deal's closing plan with every value intact. The stage drop-down
     lists the plan's stage list unless `stages` is given."""
-    from . import templates
-
     header, steps = _plan_values(df, "closing")
     return templates.build("mutual-plan", lang, stages or df.attrs["stages"], values=header, rows=steps)
 
 
 def can_convert(df: pd.DataFrame) -> str | None:
-    """Why the plan cannot become a mutual plan (None: it can): DESIGN.md asks for a champion
+    """Why the plan cannot become a mutual plan (None: it can): a mutual plan needs a champion
     and an economic buyer, from the deal or the account map."""
     a = df.attrs
     if a["has_mutual_plan"]:
@@ -341,11 +281,7 @@ def convert_to_mutual(path, deal_id: str, as_of=None, stat: str = "median") -> t
     of type mutual with converted_date, seller and buyer owners, and its steps with
     original_due_date set (the seed's rule: the first target is kept, so slippage is measured
     from it). Refused when the deal has no champion or economic buyer, or a mutual plan."""
-    from . import db
-    from .importing.convert import schema_types
-    from .importing.load import upsert
-
-    with db.batch(path, "plan", f"closing plan of {deal_id} converted to a mutual plan") as b:
+    with batches.batch(path, "plan", f"closing plan of {deal_id} converted to a mutual plan") as b:
         df = generate(b.con, deal_id, as_of=as_of, stat=stat)
         why = can_convert(df)
         if why:

@@ -1,4 +1,4 @@
-"""Dates given by users (DESIGN.md "As-of dates"): ISO dates; an as-of or `--from` date is
+"""Dates given by users (docs/metrics.md "As-of dates"): ISO dates; an as-of or `--from` date is
 the start of that day; a `--to` date means up to the start of the next day."""
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """The database: where it lives, short-lived connections, schema migrations, the data
-version, and write batches (DESIGN.md "One database, many processes").
+version and the meta facts. The bottom of the write path: it imports nothing of the project
+but its errors (the layers are listed in pyproject.toml, [tool.importlinter]). A write batch
+(import, settings, undo) is batches.batch, built on write() here.
 
 The database is opened only while a command or a page rerun reads or writes, so the CLI
 works beside a running app. DuckDB lets one process write at a time; a busy database is
@@ -13,10 +15,8 @@ import re
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import duckdb
 
@@ -34,6 +34,7 @@ MEMORY_LIMIT = os.environ.get("KAM_MEMORY_LIMIT", "1GB")
 # 21-22 s instead of 24-25 s, peak RSS 1.25-1.31 GB either way (1.2 GB for the rebuild: 1.54 GB).
 WRITE_MEMORY_LIMIT = os.environ.get("KAM_WRITE_MEMORY_LIMIT", "600MB")
 SCHEMA_DIR = Path(__file__).parent / "sql" / "schema"
+MACROS = (Path(__file__).parent / "sql" / "macros.sql").read_text(encoding="utf-8")
 
 # Tables that hold user data (every row carries batch_id), in load order: parents first.
 DATA_TABLES = (
@@ -42,8 +43,17 @@ DATA_TABLES = (
     "account_plans", "account_goals", "stakeholders", "account_actions",
     "plans", "plan_steps", "forecast_calls", "quotas", "settings",
 )
-# Tables derived from the data and rebuilt in the same transaction as every write.
-DERIVED_TABLES = ("deal_states", "deals_without_history", "stage_visits", "stage_stats")
+# What a schema upgrade asks of the layer above: the derived tables rebuilt from the data
+# (a new release may derive more). derived.py registers it when imported; the upgrade leaves
+# the meta flag `derived_stale` set until it has run, so a process that never loaded derived.py
+# (which reads no derived table) leaves the rebuild to the next one that does.
+_rebuild_derived: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+
+
+def on_upgrade(rebuild: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
+    """Register the rebuild of the derived tables that follows a schema upgrade (derived.py)."""
+    global _rebuild_derived
+    _rebuild_derived = rebuild
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:
@@ -152,12 +162,13 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> int:
         con.execute("insert or ignore into meta values ('data_version', '0')")
         con.commit()
     if 0 < current < SCHEMA_VERSION:    # a new release may derive more: rebuild it all once
-        from . import models
-
+        set_meta(con, "derived_stale", "1")
+    if _rebuild_derived is not None and get_meta(con, "derived_stale") == "1":
         _prepare(con)
         con.begin()
-        models.refresh_derived(con, {"deals", "deal_history", "settings"})
-        _bump_data_version(con)
+        _rebuild_derived(con)
+        set_meta(con, "derived_stale", "")
+        bump_data_version(con)
         con.commit()
     return SCHEMA_VERSION
 
@@ -167,34 +178,11 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("set memory_limit = ?", [MEMORY_LIMIT])
     con.execute("set preserve_insertion_order = false")
     con.execute("set enable_progress_bar = false")     # long queries must not draw on a user's terminal
-    # Names match after normalisation: case, accents, spaces and punctuation ignored
-    # (DESIGN.md "Keys from names").
-    con.execute(
-        "create or replace temp macro norm_key(x) as "
-        "regexp_replace(lower(strip_accents(x::varchar)), '[^a-z0-9]', '', 'g')"
-    )
-    # A plan step's name for grouping (DESIGN.md "Plan steps"): case, accents, punctuation and
-    # a leading number ("1.", "Step 2 -", "Passo 3)") ignored.
-    con.execute(
-        "create or replace temp macro step_key(x) as "
-        "regexp_replace(regexp_replace(lower(strip_accents(x::varchar)), "
-        "'^[^a-z0-9]*((step|passo|fase)[^a-z0-9]*)?[0-9]+([^a-z0-9]+|$)', ''), '[^a-z0-9]', '', 'g')"
-    )
-    # Won so far, the one definition (DESIGN.md "Forecast accuracy": won_by_a = won IN P before a):
-    # a deal whose status in the snapshot at the as-of is won counts when its closed_date is in
-    # [P's first day p0, P's end p1) and before the as-of, i.e. in [p0, min(p1, as_of)). A win after
-    # P's end belongs to a later period, however late the as-of. Used by forecast accuracy (and so
-    # the forecast range, the Forecast page) and attainment.
-    con.execute(
-        "create or replace temp macro won_so_far(status, closed_date, p0, p1, as_of) as "
-        "status = 'won' and closed_date >= p0 and closed_date < p1 and closed_date < as_of"
-    )
-    # The fiscal quarter of a date, named as periods.fiscal_quarter names it (DESIGN.md "Periods").
-    con.execute(
-        "create or replace temp macro fiscal_quarter(d, start_month) as "
-        "'FY' || (year(d) + case when start_month > 1 and month(d) >= start_month then 1 else 0 end)::varchar "
-        "|| '-Q' || ((month(d) - start_month + 12) % 12 // 3 + 1)::varchar"
-    )
+    con.execute(MACROS)     # sql/macros.sql: norm_key, step_key, won_so_far, fiscal_quarter
+
+
+def _derived_stale(con: duckdb.DuckDBPyConnection) -> bool:
+    return get_meta(con, "derived_stale") == "1"
 
 
 def _newer_release(path: Path, version: int) -> InputError:
@@ -217,7 +205,7 @@ def read(path: str | os.PathLike | None = None, must_exist: bool = False) -> Ite
             if p.exists():
                 con = _open(p, read_only=True)
                 version = _schema_version(con)
-                if version == SCHEMA_VERSION:
+                if version == SCHEMA_VERSION and not (_rebuild_derived and _derived_stale(con)):
                     try:
                         _prepare(con)
                         yield con
@@ -251,69 +239,21 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def _bump_data_version(con: duckdb.DuckDBPyConnection) -> int:
+def bump_data_version(con: duckdb.DuckDBPyConnection) -> int:
+    """Inside a write's transaction: every cached read keyed by the old version goes stale."""
     con.execute(
         "update meta set value = (value::bigint + 1)::varchar where key = 'data_version'"
     )
     return data_version(con)
 
 
-@dataclass
-class Batch:
-    """One write: an import, the demo load, saved settings or an undo. Everything it
-    writes carries `batch_id`; the rows it overwrites are kept in `undo_log`."""
-
-    con: duckdb.DuckDBPyConnection
-    batch_id: int
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    touched: set[str] = field(default_factory=set)
-    frames_released: bool = False   # the body holds no file-sized frames any more (see WRITE_MEMORY_LIMIT)
-
-    def save_prior_rows(self, table: str, where_sql: str, params: list) -> None:
-        """Keep the current image of the rows about to be overwritten or deleted.
-        `where_sql` is code, never user text; values go in `params`."""
-        self.con.execute(
-            f'insert into undo_log select ?, ?, to_json(t) from "{table}" t where {where_sql}',
-            [self.batch_id, table, *params],
-        )
+def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("insert or replace into meta values (?, ?)", [key, value])
 
 
-def _next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("select coalesce(max(batch_id), 0) + 1 from import_batches").fetchone()[0])
-
-
-@contextmanager
-def batch(path: str | os.PathLike | None, action: str, description: str = "") -> Iterator[Batch]:
-    """Open the database, run the body in ONE transaction as a logged batch, rebuild the
-    derived tables, bump the data version and commit; on any error roll everything back."""
-    from . import models  # late import: models builds on db
-
-    with write(path) as con:
-        con.execute("set memory_limit = ?", [WRITE_MEMORY_LIMIT])
-        con.begin()
-        try:
-            b = Batch(con, _next_batch_id(con))
-            con.execute(
-                "insert into import_batches (batch_id, action, description, started_at, status) "
-                "values (?, ?, ?, ?, 'loading')",
-                [b.batch_id, action, description, datetime.now()],
-            )
-            yield b
-            if b.frames_released:
-                con.execute("set memory_limit = ?", [MEMORY_LIMIT])
-            # an undo or a restore changes rows of other batches: derive every deal's dates again
-            models.refresh_derived(con, b.touched, None if action in ("undo", "restore") else b.batch_id)
-            con.execute(
-                "update import_batches set status = 'loaded', finished_at = ?, rows_loaded = ?, "
-                "rows_rejected = ? where batch_id = ?",
-                [datetime.now(), b.rows_loaded, b.rows_rejected, b.batch_id],
-            )
-            _bump_data_version(con)
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
+def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("select value from meta where key = ?", [key]).fetchone()
+    return row[0] if row else None
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

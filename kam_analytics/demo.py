@@ -14,8 +14,9 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from . import db, periods
+from . import batches, db, periods, store
 from .errors import InputError
+from .settings import MUTUAL_PLAN_TEMPLATE
 
 # The demo world's last day: fixed, so the same seed gives the same data on any day.
 DEMO_END = date(2026, 11, 20)
@@ -418,8 +419,6 @@ def _pick_by_group(rng, owner_group: np.ndarray, wanted_group: np.ndarray) -> np
 def _plans(rng, t0: datetime, sim: dict, deals: pd.DataFrame, end: float) -> dict[str, pd.DataFrame]:
     """Closing plans from Discovery on; some become mutual plans with the template's steps,
     some signed by both sides, buyer steps late more often."""
-    from .settings import MUTUAL_PLAN_TEMPLATE
-
     pp = PLAN_PARAMS
     n = len(deals)
     fs = sim["first_start"]
@@ -704,7 +703,7 @@ def load(path, deals: int = 5000, seed: int = 42, if_empty: bool = False, progre
     say(0.5, "Loading into the database…")
     stages = list(ALL_STAGES)
     n_rows = 0
-    with db.batch(path, "demo", f"demo data: {deals:,} deals, seed {seed}") as b:
+    with batches.batch(path, "demo", f"demo data: {deals:,} deals, seed {seed}") as b:
         p = {"b": b.batch_id}
         con = b.con
         n_rows += _insert(con, "accounts", "select *, $b as batch_id from demo_src", world["accounts"], p)
@@ -793,7 +792,7 @@ def must_choose(found: dict) -> InputError:
         "(your rows beside the demo's)")
 
 
-def remove_rows(con, found: dict, keep_in: db.Batch | None = None) -> set[str]:
+def remove_rows(con, found: dict, keep_in: store.Batch | None = None) -> set[str]:
     """Remove the demo's rows (inside the caller's transaction); with `keep_in`, every removed
     row is kept in that batch's undo log, so that undoing the batch puts them back exactly.
     Returns the tables changed."""

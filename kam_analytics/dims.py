@@ -1,4 +1,4 @@
-"""Dimensions to split a report by (DESIGN.md "Time in stage" and "Command line", DIM): the
+"""Dimensions to split a report by (docs/metrics.md "Dimensions", DIM): the
 named dimensions, size_band, and any other text column of deals, accounts, owners or products
 with at most 50 distinct values; ids, names, amounts and dates are never dimensions. Where a
 name is on several tables the deal's wins; `account_<name>`, `owner_<name>`, `product_<name>`
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import duckdb
 
 from .errors import UsageError
+from .settings import size_band_labels
 
 _JOINS = {
     "a": 'left join accounts a on a.account_id = d.account_id',
@@ -93,8 +94,6 @@ def resolve(con: duckdb.DuckDBPyConnection, name: str | None, conf: dict) -> Dim
     if not name:
         return Dim("", "null::varchar", "", {})
     if name == "size_band":
-        from .settings import size_band_labels
-
         bands = [float(x) for x in conf["size_bands"]]
         return Dim(
             name,

@@ -1,4 +1,4 @@
-"""Errors a user can meet, and the CLI's fixed exit codes (DESIGN.md "Command line")."""
+"""Errors a user can meet, and the CLI's fixed exit codes (docs/data.md "Command line")."""
 
 from enum import IntEnum
 

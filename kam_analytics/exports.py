@@ -1,4 +1,4 @@
-"""Writing report DataFrames as csv, xlsx and json (DESIGN.md "Exports"): xlsx cells hold
+"""Writing report DataFrames as csv, xlsx and json (docs/data.md "Exports"): xlsx cells hold
 values, never formulas; in csv a text value starting with = + - @ tab or carriage return
 gets a leading ' (the importer strips it again); numbers are never altered; a missing
 value is null in JSON and empty in csv/xlsx, never NaN or infinity."""
@@ -12,6 +12,8 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+
+from . import formatting
 
 _RISKY_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -55,7 +57,7 @@ def to_json(df: pd.DataFrame) -> str:
 
 
 def safe_text(value: str) -> str:
-    """A leading ' before text a spreadsheet would run (DESIGN.md "Exports"), and before text
+    """A leading ' before text a spreadsheet would run (docs/data.md "Exports"), and before text
     that already starts with quotes and then such a character ("'=x" -> "''=x"), so that the
     importer, taking one quote off, gives back exactly what was written."""
     return "'" + value if value.lstrip("'").startswith(_RISKY_START) else value
@@ -87,17 +89,31 @@ def to_csv(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
+# Excel number formats by the kind of a report column (formatting.column_kind): the values stay
+# exactly as the report gives them, only their display changes.
+XLSX_FORMATS = {"amount": "#,##0", "count": "#,##0", "days": "#,##0.0", "percent": "0.0%",
+                "multiple": '0.0"×"'}
+DATE_FORMAT, DATETIME_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
+
+
 def to_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
-    """One sheet per DataFrame. Text is written as text (never a formula); list values are
-    joined with '; '. A sheet named 'About' can carry the report's parameters."""
+    """One sheet per DataFrame, headed by the report's keys (the contract, as csv and json).
+    Text is written as text (never a formula); list values are joined with '; '. Each sheet
+    gains fitted column widths, a filter on its header, a frozen header row and number formats
+    on amounts, counts, days, percentages, multiples and dates (see XLSX_FORMATS). A sheet
+    named 'About' can carry the report's parameters."""
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     wb.remove(wb.active)
     for title, df in frames.items():
         ws = wb.create_sheet(title=title[:31])
-        for c, name in enumerate(df.columns, start=1):
-            put(ws, 1, c, str(name))
+        names = [str(c) for c in df.columns]
+        widths = [len(n) for n in names]
+        kinds = [formatting.column_kind(n) for n in names]
+        for c, name in enumerate(names, start=1):
+            put(ws, 1, c, name)
         for r, row in enumerate(df.itertuples(index=False, name=None), start=2):
             for c, value in enumerate(row, start=1):
                 v = _plain(value)
@@ -107,18 +123,47 @@ def to_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
                     continue
                 if isinstance(v, str) and ("T" in v or "-" in v) and _looks_like_date(v):
                     v = _to_date(v)
-                put(ws, r, c, v)
-        for c, name in enumerate(df.columns, start=1):
-            ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = max(10, min(40, len(str(name)) + 2))
+                cell = put(ws, r, c, v)
+                shown = _shown_width(v, kinds[c - 1])
+                if isinstance(v, datetime):
+                    cell.number_format = DATETIME_FORMAT
+                elif isinstance(v, date):
+                    cell.number_format = DATE_FORMAT
+                elif isinstance(v, (int, float)) and not isinstance(v, bool) and kinds[c - 1] in XLSX_FORMATS:
+                    cell.number_format = XLSX_FORMATS[kinds[c - 1]]
+                widths[c - 1] = max(widths[c - 1], shown)
+        for c, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(c)].width = max(8, min(60, width + 2))
+        if names:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(names))}{max(1, len(df) + 1)}"
         ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
+def _shown_width(value, kind: str) -> int:
+    """About how many characters a cell shows in its number format (for the column's width)."""
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, datetime):
+        return 16
+    if isinstance(value, date):
+        return 10
+    if isinstance(value, (int, float)):
+        if kind == "percent":
+            return len(formatting.percent(value))
+        if kind in ("days", "multiple"):
+            return len(formatting.number(value, 1)) + (kind == "multiple")
+        if kind in ("amount", "count"):
+            return len(formatting.number(value))
+        return len(repr(value))
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
 def put(ws, row: int, column: int, value):
     """Write a value into an openpyxl cell - every cell the product writes goes through here:
-    text stays text ("=SUM(A1)" is never a formula, DESIGN.md "Exports") and text a
+    text stays text ("=SUM(A1)" is never a formula, docs/data.md "Exports") and text a
     spreadsheet would run is marked as typed text (quotePrefix), so editing the cell keeps it
     text; numbers, dates and booleans as they are. Returns the cell."""
     from openpyxl.cell.cell import TYPE_STRING

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from . import db, demo, models, settings
+from . import db, demo, derived, stage_list
 from .batches import list_batches
 
 TABLE_LABELS = {
@@ -25,11 +25,11 @@ def summary(con: duckdb.DuckDBPyConnection) -> dict:
     status = dict(con.execute("select status, count(*) from deals group by status").fetchall())
     batches = list_batches(con)
     loaded = batches[batches["status"] == "loaded"]
-    cfg = settings.stage_config(con) if counts["deals"] else None
+    cfg = stage_list.stage_config(con) if counts["deals"] else None
     return {
         "counts": pd.DataFrame([{"table": TABLE_LABELS[t], "name": t, "rows": n} for t, n in counts.items()]),
         "deals": counts["deals"], "open": status.get("open", 0), "won": status.get("won", 0),
-        "lost": status.get("lost", 0), "data_date": models.data_date(con),
+        "lost": status.get("lost", 0), "data_date": derived.data_date(con),
         "last_batch": None if loaded.empty else loaded.iloc[0].to_dict(),
         "batches": batches, "stages": cfg, "data_version": db.data_version(con),
         "demo": demo.present(con),

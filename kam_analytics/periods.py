@@ -1,4 +1,4 @@
-"""Fiscal periods (DESIGN.md "Periods"): quarters and months with a configurable fiscal-year
+"""Fiscal periods (docs/metrics.md "Periods"): quarters and months with a configurable fiscal-year
 start month, named `FY2026-Q1` and `FY2026-M01`; a fiscal year is named by the calendar
 year in which it ends (with a January start, the calendar year itself)."""
 

@@ -1,5 +1,6 @@
-"""Settings: defaults in code, overrides stored in the `settings` table (each save is a
-batch, so it can be undone), validation, and the stage list (DESIGN.md "Stages")."""
+"""Settings: the defaults in code, the overrides stored in the `settings` table read over them,
+and their validation. Saving them (one undoable batch, checked against the data) is
+settings_store.py; the stage list they describe is stage_list.py."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ import copy
 import json
 import math
 import re
-from dataclasses import dataclass
 
 import duckdb
 
 from .errors import InputError
 
-# DESIGN.md "Mutual-plan template": (step, side, stage); "won" means the won stage.
+# docs/metrics.md "Mutual-plan template": (step, side, stage); "won" means the won stage.
 MUTUAL_PLAN_TEMPLATE = [
     {"step": "Recap of needs agreed", "side": "joint", "stage": "Discovery"},
     {"step": "Success criteria signed off", "side": "buyer", "stage": "Discovery"},
@@ -43,7 +43,7 @@ DEFAULTS: dict = {
     "revisit_rule": "cumulative",
     "size_bands": [10_000, 50_000, 250_000],
     # closing plans: comparable deals share this dimension's value when every needed stage
-    # has at least comparable_min_visits completed visits among them (DESIGN.md)
+    # has at least comparable_min_visits completed visits among them (docs/metrics.md "Closing plan generator")
     "comparable_by": "segment",
     "comparable_min_visits": 20,
     # remembered by the importer: normalised account name -> account_id the user merged it
@@ -61,7 +61,7 @@ DEFAULTS: dict = {
         "unsigned_plan_stage": "Negotiation",
         "single_threaded_contacts": 2,
         "stale_days": 30,
-        # in log units (DESIGN.md "Risk score and bands (calibrated)"): None = the calibrated
+        # in log units (docs/metrics.md "Risk score and bands"): None = the calibrated
         # default, learnt from the team's own back-test (reports/risk.py); a number overrides it
         "weights": {f: None for f in RISK_FLAGS},
         # high when score > ln 2 (the flags halve the stage's odds), medium when > ln 1.25
@@ -110,7 +110,7 @@ def _old_scale(stored_risk: dict) -> bool:
 
 def old_risk_scale(con: duckdb.DuckDBPyConnection) -> dict | None:
     """The stored risk settings when their weights and bands were saved on the old 1/2 scale
-    (before the calibrated score, DESIGN.md "Risk score and bands (calibrated)"): load() has
+    (before the calibrated score, docs/metrics.md "Risk score and bands"): load() has
     reset them to the calibrated defaults; the Settings page says so once and stores the reset
     (migrated_risk). None when nothing was reset."""
     row = con.execute("select value from settings where key = 'risk'").fetchone()
@@ -166,7 +166,7 @@ def validate(changes: dict) -> dict:
                 raise InputError("comparable_by: expected a dimension name such as segment")
             value = value.strip()
         elif key == "risk":
-            value = _validate_risk(value)
+            value = validate_risk(value)
         elif key == "mutual_plan_template":
             value = _validate_template(value)
         elif key == "currency":
@@ -207,8 +207,8 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
 
 
-def _validate_risk(value) -> dict:
-    """Risk thresholds, weights and bands (DESIGN.md "Risk flags"): every key known, every
+def validate_risk(value) -> dict:
+    """Risk thresholds, weights and bands (docs/metrics.md "Risk flags"): every key known, every
     number in range, medium below high."""
     if not isinstance(value, dict):
         raise InputError("risk: expected an object of thresholds, weights and bands")
@@ -271,95 +271,13 @@ def _validate_template(value) -> list[dict]:
     return out
 
 
-def check_against_data(con: duckdb.DuckDBPyConnection, clean: dict) -> None:
-    """What can only be checked against the database: a saved stage list must hold every stage
-    in the data, the stages risk and the template name must be in it, and the comparable
-    dimension must exist."""
-    from . import dims
-
-    merged = {**load(con), **clean}
-    stages = merged.get("stages")
-    if "stages" in clean and stages:
-        known = {s.casefold() for s in stages}
-        rows = con.execute(
-            "select stage, count(*) from (select stage from deals union all select stage from deal_history) "
-            "where stage is not null group by stage order by 2 desc, 1"
-        ).fetchall()
-        missing = [(s, n) for s, n in rows if s.casefold() not in known]
-        if missing:
-            listed = ", ".join(f"{s!r} ({n:,} rows)" for s, n in missing[:5])
-            raise InputError(f"stages: the data holds stages missing from the list: {listed}. "
-                             "Add them to the list (as open, won or lost stages).")
-    # the stages risk and the template name: checked when they are saved (a stage list saved
-    # first may lack the defaults' names; `mismatches` then says so on the Settings page)
-    stages = stages or list(stage_config(con, merged).stages)
-    if "risk" in clean:
-        for k in ("no_plan_stage", "unsigned_plan_stage"):
-            if merged["risk"][k] not in stages:
-                raise InputError(f"risk.{k}: {merged['risk'][k]!r} is not in the stage list ({', '.join(stages)})")
-    if "mutual_plan_template" in clean:
-        for i, step in enumerate(merged["mutual_plan_template"], start=1):
-            if not _in_stages(step["stage"], stages):
-                raise InputError(f"mutual_plan_template step {i} ({step['step']}): stage {step['stage']!r} is not in "
-                                 f"the stage list ({', '.join(stages)}) nor 'won'")
-    if "comparable_by" in clean and clean["comparable_by"] not in dims.names(con):
-        raise InputError(f"comparable_by: unknown dimension {clean['comparable_by']!r}; "
-                         f"known: {', '.join(dims.names(con))}")
-
-
 def stage_key(name: str) -> str:
     """A stage name compared with case and punctuation ignored."""
     return re.sub(r"[^a-z0-9]", "", name.casefold())
 
 
-def _in_stages(name: str, stages) -> bool:
+def in_stages(name: str, stages) -> bool:
     return stage_key(name) in {stage_key(s) for s in stages} | {"won"}
-
-
-def mismatches(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Settings that name a stage missing from the stage list (e.g. the defaults' Proposal
-    when the data's stages are named otherwise): shown on the Settings page to be fixed."""
-    conf = load(con)
-    stages = list(stage_config(con, conf).stages)
-    if not stages:
-        return []
-    out = [f"risk: {k.replace('_', ' ')} is {conf['risk'][k]!r}, which is not in the stage list"
-           for k in ("no_plan_stage", "unsigned_plan_stage") if conf["risk"][k] not in stages]
-    missing = sorted({t["stage"] for t in conf["mutual_plan_template"] if not _in_stages(t["stage"], stages)})
-    if missing:
-        out.append("mutual-plan template: steps serve stages not in the stage list (" + ", ".join(missing)
-                   + "); closing plans leave them out")
-    return out
-
-
-def save(path, changes: dict) -> int:
-    """Save settings as one batch (undoable). Returns the batch id."""
-    from . import db
-
-    clean = validate(changes)
-    with db.batch(path, "settings", "settings saved: " + ", ".join(sorted(clean))) as b:
-        check_against_data(b.con, clean)
-        for key, value in clean.items():
-            write_in_batch(b, key, value)
-        return b.batch_id
-
-
-def reset_old_risk_scale(path) -> int | None:
-    """Store the reset of risk settings saved on the old 1/2 scale (old_risk_scale) as one
-    undoable batch: thresholds kept, weights and bands the calibrated defaults. Not checked
-    against the stage list (a reset is never refused; Settings shows any mismatch). Returns the
-    batch id, or None when there was nothing to reset."""
-    from . import db
-
-    with db.read(path) as con:
-        if old_risk_scale(con) is None:
-            return None
-    with db.batch(path, "settings", "settings saved: risk (weights and bands on the old 1/2 scale reset to the "
-                  "calibrated defaults)") as b:
-        old = old_risk_scale(b.con)
-        if old is not None:                      # (another session may have reset it meanwhile)
-            write_in_batch(b, "risk", _validate_risk(migrated_risk(old)))
-        return b.batch_id
 
 
 def write_in_batch(b, key: str, value) -> None:
@@ -384,99 +302,6 @@ def size_band_labels(bands: list[float]) -> list[str]:
     labels += [f"{short(a)}-{short(b)}" for a, b in zip(bands, bands[1:])]
     labels.append(f">={short(bands[-1])}")
     return labels
-
-
-@dataclass(frozen=True)
-class StageConfig:
-    stages: tuple[str, ...]        # the whole ordered list
-    won: tuple[str, ...]
-    lost: tuple[str, ...]
-    inferred: bool                 # True until the user saves a list
-    undecided: tuple[tuple[str, str], ...] = ()   # inferred neighbours no evidence orders
-
-    @property
-    def open(self) -> tuple[str, ...]:
-        closed = set(self.won) | set(self.lost)
-        return tuple(s for s in self.stages if s not in closed)
-
-    @property
-    def won_stage(self) -> str | None:
-        return self.won[0] if self.won else None
-
-    @property
-    def note(self) -> str | None:
-        """What a report says about the list it used: inferred ones are shown so that the
-        user can confirm them in Settings; with no stages at all there is nothing to say."""
-        if not self.inferred or not self.stages:
-            return None
-        note = "Stage list inferred from the data: " + " → ".join(self.stages) + "."
-        if self.undecided:
-            pairs = "; ".join(f"{a} or {b}" for a, b in self.undecided)
-            note += (f" The data does not tell which comes first of {pairs}: the order shown is a guess until "
-                     "you confirm the list in Settings.")
-        return note
-
-    def status_of(self, stage: str | None) -> str:
-        if stage in self.won:
-            return "won"
-        if stage in self.lost:
-            return "lost"
-        return "open"
-
-
-def stage_config(con: duckdb.DuckDBPyConnection, conf: dict | None = None) -> StageConfig:
-    """The saved stage list, else the one inferred from the data."""
-    conf = conf or load(con)
-    if conf.get("stages"):
-        stages = tuple(conf["stages"])
-        return StageConfig(stages, *_closed_of(stages, conf), inferred=False)
-    from . import models
-
-    stages = tuple(models.infer_stage_order(con))
-    return StageConfig(stages, *_closed_of(stages, {}), inferred=True,
-                       undecided=tuple(models.undecided_stages(con)))
-
-
-def closed_stages(con: duckdb.DuckDBPyConnection, conf: dict | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The won and the lost stages of stage_config, without the inferred order: for a write
-    that derives from them before the order is inferred (models.refresh_derived). Inferred,
-    they are the won and lost names among every stage in the data, as stage_config's."""
-    conf = conf or load(con)
-    if conf.get("stages"):
-        return _closed_of(tuple(conf["stages"]), conf)
-    names = [r[0] for r in con.execute("select distinct stage from deals where stage is not null union "
-                                       "select distinct stage from deal_history where stage is not null "
-                                       "order by 1").fetchall()]
-    return _closed_of(tuple(names), {})
-
-
-def _closed_of(stages: tuple[str, ...], conf: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    won = tuple(conf.get("won_stages") or [s for s in stages if is_won_name(s)])
-    lost = tuple(conf.get("lost_stages") or [s for s in stages if is_lost_name(s) and s not in won])
-    return won, lost
-
-
-STAGE_TYPES = ("open", "won", "lost")
-
-
-def stage_rows(cfg: StageConfig) -> list[dict]:
-    """The stage list as rows for an editor: order, stage, type (open | won | lost)."""
-    return [{"order": i, "stage": s, "type": cfg.status_of(s)} for i, s in enumerate(cfg.stages, start=1)]
-
-
-def stage_changes(rows: list[dict]) -> dict:
-    """Editor rows (order, stage, type) back to the settings `stages`, `won_stages`,
-    `lost_stages`; rows without a name are ignored, the order number sorts (ties keep the
-    rows' order). validate() then checks the result."""
-    named = [r for r in rows if str(r.get("stage") or "").strip()]
-    for r in named:
-        if r.get("type") not in STAGE_TYPES:
-            raise InputError(f"stages: {r['stage']!r} needs a type: open, won or lost")
-    ordered = sorted(enumerate(named), key=lambda ir: (ir[1].get("order") is None, ir[1].get("order") or 0, ir[0]))
-    stages = [str(r["stage"]).strip() for _, r in ordered]
-    return {"stages": stages,
-            "won_stages": [str(r["stage"]).strip() for _, r in ordered if r["type"] == "won"],
-            "lost_stages": [str(r["stage"]).strip() for _, r in ordered if r["type"] == "lost"]}
 
 
 def parse_size_bands(text: str) -> list[float]:

@@ -1,4 +1,4 @@
-"""The stage list inferred from the data, until the user saves one (DESIGN.md "Stages").
+"""The stage list inferred from the data, until the user saves one (docs/metrics.md "Stages").
 
 Evidence, strongest first, decides the order of two open stages:
 1. the median position of each stage's first visit in the histories of deals that passed

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kam_analytics import db
+from kam_analytics import batches, db, settings_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "cli" / "golden"
@@ -30,7 +30,7 @@ def load_fixture(path: Path, name: str) -> Path:
     """Load tests/fixtures/<name>/<table>.csv into the database at `path`, one batch, in
     the tables' load order. (Until the importer exists this is the tests' own loader.)"""
     folder = FIXTURES / name
-    with db.batch(path, "fixture", f"fixture {name}") as b:
+    with batches.batch(path, "fixture", f"fixture {name}") as b:
         for table in db.DATA_TABLES:
             f = folder / f"{table}.csv"
             if not f.exists():
@@ -85,10 +85,9 @@ PLAN_TEMPLATE = [
 def plan_db(tmp_path) -> Path:
     """The hand-worked closing-plan fixture (tests/unit/test_closing_plan.py has the arithmetic)
     with its stage list, a minimum of 2 comparable visits and a five-step template saved."""
-    from kam_analytics import settings
 
     path = load_fixture(tmp_path / "plan.duckdb", "plan")
-    settings.save(path, {"stages": ["A", "B", "C", "D", "Closed Won", "Closed Lost"], "comparable_min_visits": 2,
+    settings_store.save(path, {"stages": ["A", "B", "C", "D", "Closed Won", "Closed Lost"], "comparable_min_visits": 2,
                          "mutual_plan_template": PLAN_TEMPLATE})
     return path
 

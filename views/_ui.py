@@ -13,8 +13,9 @@ from datetime import date
 
 import streamlit as st
 
-from kam_analytics import db, exports, formatting, safe_text
+from kam_analytics import backup, db, exports, formatting, safe_text
 from kam_analytics.errors import KamError
+from kam_analytics.reports import accounts
 
 
 _SHARED = threading.local()     # one_connection's block, per session thread
@@ -30,6 +31,17 @@ def begin_rerun() -> None:
     data before and after a write that lands while it draws."""
     _SHARED.pinned = None
     _SHARED.pinning = True
+    _clean_leftovers_once(str(db.db_path()))
+
+
+@st.cache_resource(show_spinner=False)
+def _clean_leftovers_once(path: str) -> None:
+    """Once per server and database: remove what a killed restore or rebuild left beside the
+    database (the CLI does the same at each start)."""
+    try:
+        backup.clean_leftovers(path)
+    except OSError:
+        pass
 
 
 class _Stale(Exception):
@@ -111,6 +123,32 @@ def read(func_path: str, **kwargs):
         st.rerun()
 
 
+def part(func):
+    """A part of a page that reruns alone when its own widgets change (a drill-down, an expander's
+    picker): `st.fragment`, so opening "the deals behind a bar" does not redraw the whole page. It
+    reads the data version the page showed (pinned like the page's reads): when a write has
+    landed since, the whole page reruns instead of mixing two versions. Its errors are said like
+    the page's (guarded). Build its columns and expanders inside it: a fragment writes only into
+    its own container."""
+    import functools
+
+    @st.fragment
+    def run(page_version, args, kwargs):
+        with guarded():
+            if getattr(_SHARED, "pinned", None) is None:     # a rerun of this part alone: pin again
+                begin_rerun()
+            if data_version() != page_version:
+                begin_rerun()
+                st.rerun(scope="app")
+            func(*args, **kwargs)
+
+    @functools.wraps(func)
+    def call(*args, **kwargs):
+        run(data_version(), args, kwargs)
+
+    return call
+
+
 @contextmanager
 def guarded():
     """Show a KamError's message as it is, anything else as one line; never a traceback."""
@@ -169,25 +207,45 @@ SPLIT_HELP = ("A dimension: segment, region, owner, source, product, industry, t
               "loss reason, competitor, or another text column with at most 50 values. Type to search.")
 
 
+def refused(name: str, allowed, what: str, then: str) -> bool:
+    """A value of ?name= in the URL that the page cannot serve (an id to split by, an unknown stage
+    or quarter): said in one sentence, “X” is not `what`: `then`, before the picker bound to it
+    drops it. True when something was refused."""
+    bad = [v for v in st.query_params.get_all(name) if v not in allowed]
+    if bad:
+        st.caption(f"“{md(bad[0])}” is not {what}: {then}.")
+    return bool(bad)
+
+
+def url_selectbox(column, label: str, options: list, default, name: str, *, what: str, instead: str | None = None,
+                  **kwargs):
+    """A select box whose value lives in the URL as ?name=, by Streamlit's own binding (the widget's
+    key is the parameter's name): the URL follows every pick, the default leaves it, and going back
+    to the default sticks. A value the page cannot serve is said (see refused), never an error."""
+    options = list(options)
+    refused(name, [kwargs.get("format_func", str)(o) for o in options], what, f"showing {instead or default}")
+    return column.selectbox(label, options, index=options.index(default), key=name, bind="query-params", **kwargs)
+
+
 def split_by(column) -> str | None:
-    """The "Split by" picker, kept in the URL: "(none)" first, then the dimensions only
+    """The "Split by" picker, kept in the URL (?by=): "(none)" first, then the dimensions only
     (kam_analytics.dims). A value from the URL that is no dimension is said in one sentence
     and the page shows no split."""
     options = ["(none)", *read("kam_analytics.dims.names")]
-    wanted = st.query_params.get("by", "(none)")
-    if wanted not in options:
-        st.caption(f"“{md(wanted)}” is not a dimension to split by (ids, names, amounts and dates are not, nor text "
-                   "columns with more than 50 values): showing no split.")
-        wanted = "(none)"
-    by = column.selectbox("Split by", options, index=options.index(wanted), help=SPLIT_HELP)
+    by = url_selectbox(column, "Split by", options, "(none)", "by", help=SPLIT_HELP,
+                       what="a dimension to split by (ids, names, amounts and dates are not, nor text columns with "
+                            "more than 50 values)", instead="no split")
     return None if by == "(none)" else by
 
 
 def query_date(name: str) -> date | None:
-    """A date from the URL; a malformed one is ignored (the filter starts empty)."""
+    """A date from the URL; a malformed one is said in one sentence and ignored (the filter
+    starts empty)."""
+    raw = st.query_params.get(name, "")
     try:
-        return date.fromisoformat(st.query_params.get(name, ""))
+        return date.fromisoformat(raw) if raw else None
     except ValueError:
+        st.caption(f"“{md(raw)}” in the address is not a date (YYYY-MM-DD): the “{name}” filter starts empty.")
         return None
 
 
@@ -200,21 +258,9 @@ def set_query_params(**values) -> None:
 
 
 def _for_people(df):
-    """A copy to show: amounts as whole numbers (the exports keep every digit) and date-times
-    that are all midnight as plain dates."""
-    import pandas as pd
-
-    shown = df.copy()
-    shown.attrs = {}
-    for col in shown.columns:
-        values = shown[col]
-        if pd.api.types.is_float_dtype(values) and formatting.column_kind(str(col)) == "count":
-            shown[col] = values.round(0)
-        elif pd.api.types.is_datetime64_any_dtype(values):
-            present = values.dropna()
-            if len(present) and (present == present.dt.normalize()).all():
-                shown[col] = values.dt.date
-    return shown
+    """A copy to show (formatting.for_display): yes/no, lists joined, midnight date-times as dates;
+    numbers stay numbers, formatted by the grid (see table)."""
+    return formatting.for_display(df)
 
 
 def fit_height(rows: int) -> int:
@@ -223,11 +269,80 @@ def fit_height(rows: int) -> int:
     return 35 * (rows + 1) + 3
 
 
-def table(df, **kwargs) -> None:
-    """st.dataframe without the report's attrs (they are for exports, not the grid), amounts
-    rounded and midnight date-times shown as dates."""
+def table(df, column_config=None, highlight=None, **kwargs) -> None:
+    """Every grid of the app goes through here, so that tables read the same everywhere: headers
+    in words (formatting.label), yes/no, lists joined, missing values as —, amounts with the
+    currency and thousands separators, days to one decimal, shares as percentages with one
+    decimal, coverage as a multiple (formatting.number_format). A page's column_config gives
+    help, a header of its own in words, a link or a progress bar; the number format stays the
+    helper's. `highlight` {column: value -> css} colours cells (Pandas Styler)."""
     shown = _for_people(df)
-    st.dataframe(shown, hide_index=True, width="stretch", **kwargs)
+    config = column_config_for(df, shown, column_config or {})
+    data = shown
+    if highlight:
+        data = shown.style
+        for col, func in highlight.items():
+            data = data.map(func, subset=[col])
+    st.dataframe(data, hide_index=True, width="stretch", column_config=config, placeholder=formatting.DASH, **kwargs)
+
+
+def _currency() -> str:
+    try:
+        return read("kam_analytics.settings.load")["currency"]
+    except Exception:  # noqa: BLE001 - no settings readable: amounts without the currency
+        return ""
+
+
+def column_config_for(df, shown, given: dict, currency: str | None = None) -> dict:
+    """The grid's column_config: the page's own (`given`, by the report's column names) over the
+    helper's header in words and number format."""
+    import pandas as pd
+
+    cur = _currency() if currency is None else currency
+    own_currency = "currency" in df.columns        # amounts in each row's currency: the column says which
+    out, used = {}, set()
+    for col in shown.columns:
+        name = str(col)
+        if col in given and given[col] is None:        # hidden by the page
+            out[col] = None
+            continue
+        mine = given.get(col) or {}
+        mine = {"label": mine} if isinstance(mine, str) else dict(mine)
+        words = mine.get("label")
+        if not words or "_" in words or words.lower() in (name.lower(), name.replace("_", " ").lower()):
+            words = formatting.label(name)
+        words = words[:1].upper() + words[1:]
+        if words in used:                         # two columns under one header: say which is which
+            words = f"{words} ({name.replace('_', ' ')})"
+        used.add(words)
+        values = shown[col]
+        if isinstance(values, pd.DataFrame):      # a name twice: the first column's type speaks for both
+            values = values.iloc[:, 0]
+        kind = formatting.column_kind(name)
+        type_config = dict(mine.get("type_config") or {})
+        if type_config.get("type") == "checkbox" and not pd.api.types.is_bool_dtype(values):
+            type_config = {}                      # true/false read as yes/no (for_display), not a tick box
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) \
+                and type_config.get("type", "number") == "number":
+            suffix = "" if own_currency or (cur and f"({cur})" in words) else cur
+            fmt = formatting.number_format(name, values, suffix)
+            type_config = {**st.column_config.NumberColumn()["type_config"], **type_config, "type": "number"}
+            if kind == "percent":
+                type_config.update(format="percent", step=0.001)
+            elif fmt:
+                type_config.update(format=fmt, step=None)
+        if kind != "other" and (values.dtype == object or pd.api.types.is_string_dtype(values)) and not type_config:
+            mine.setdefault("alignment", "right")     # figures the page wrote as text still line up
+        if type_config.get("type") == "progress" and type_config.get("format") == "percent" \
+                and type_config.get("step") is None:
+            type_config["step"] = 0.001           # one decimal, as every share on the page
+        if type_config:
+            mine["type_config"] = type_config
+        else:
+            mine.pop("type_config", None)
+        mine["label"] = words
+        out[col] = mine
+    return out
 
 
 def md(value, missing: str = formatting.DASH) -> str:
@@ -275,20 +390,32 @@ def in_words(df, labels: dict):
 
 
 def as_of_input(key: str, summary: dict, column, help_text: str):
-    """The "As of" date picker of the time-travel pages: from the URL, default and latest the
-    whole of the data's date (its next day, 00:00); kept in the URL when not the default."""
+    """The "As of" date picker of the time-travel pages, default and latest the whole of the
+    data's date (its next day, 00:00). Kept in the URL as ?as_of= by Streamlit's binding (the
+    widget's key is the parameter's name, so `key` is no longer used); a date in the URL the page
+    cannot serve (not a date, or after the data) is said in one sentence."""
     from datetime import timedelta
 
     latest = (summary["data_date"] or date.today()) + timedelta(days=1)
-    st.session_state.setdefault(key, min(query_date("as_of") or latest, latest))
-    as_of = column.date_input("As of (start of this day)", key=key, max_value=latest, help=help_text)
-    set_query_params(as_of=as_of.isoformat() if as_of != latest else None)
-    return as_of
+    raw = st.query_params.get("as_of")
+    if raw:
+        try:
+            if date.fromisoformat(raw) > latest:
+                st.caption(f"“{md(raw)}” is after the data's last day: showing {formatting.when(latest)}, the latest "
+                           "as-of there is.")
+        except ValueError:
+            st.caption(f"“{md(raw)}” is not a date (YYYY-MM-DD): showing {formatting.when(latest)}.")
+    return column.date_input("As of (start of this day)", value=latest, key="as_of", bind="query-params",
+                             max_value=latest, format="YYYY-MM-DD", help=help_text)
 
 
 def url_multiselect(column, name: str, options: list, label: str, key: str, help_text: str | None = None,
                     format_func=str) -> list:
-    """A searchable multi-select filter whose picks live in the URL (?name=a&name=b)."""
+    """A searchable multi-select filter whose picks live in the URL (?name=a&name=b). Kept by hand
+    under `key`, not bound: the same names (owner, segment, band) filter other things on other
+    pages, and a bound value outlives a page switch. A value in the URL that is none of the options
+    is said in one sentence."""
+    refused(name, [str(o) for o in options], f"a {label.lower()} on this page", "left out of the filter")
     wanted = [x for x in st.query_params.get_all(name) if x in options]
     st.session_state.setdefault(key, wanted)
     values = column.multiselect(label, options, key=key, placeholder="All", help=help_text, format_func=format_func)
@@ -325,7 +452,8 @@ def _users() -> dict:
 
 def _oidc() -> dict | None:
     """Streamlit's OIDC sign-in ([auth] in secrets.toml, an identity provider) with roles by
-    e-mail from [kam_oidc_roles] (default viewer). Documented, not tested: it needs a provider."""
+    e-mail from [kam_oidc_roles] (default viewer); tests/browser/test_sign_in_oidc.py runs it
+    against a local mock provider."""
     secrets = _secrets()
     return secrets.get("kam_oidc_roles", {}) if "auth" in secrets else None
 
@@ -344,7 +472,9 @@ def role() -> str | None:
         if not st.user.is_logged_in:
             return None
         st.session_state["kam_user"] = st.user.get("email") or st.user.get("name")
-        return roles.get(st.session_state["kam_user"], "viewer")
+        from kam_analytics import auth
+
+        return auth.oidc_role(roles, st.user.get("email"))
     return st.session_state.get("kam_role")
 
 
@@ -371,3 +501,17 @@ def account_sidebar() -> None:
         if not _users():
             st.logout()
         st.rerun()
+
+
+def goal_columns() -> dict:
+    """The goals grid: progress as a bar, the computed status beside it and the typed one apart."""
+    return {
+        "progress": st.column_config.ProgressColumn("Progress", format="percent", min_value=0, max_value=1,
+                                                    help=accounts.DEFINITIONS["progress"]),
+        "expected_progress": st.column_config.NumberColumn("Expected by now",
+                                                           help=accounts.DEFINITIONS["expected_progress"]),
+        "progress_status": st.column_config.TextColumn("Status", help=accounts.DEFINITIONS["progress_status"]),
+        "owner_status": st.column_config.TextColumn("Owner's status",
+                                                    help="The status typed in the account plan's Goals sheet."),
+        "note": st.column_config.TextColumn("Note"),
+    }

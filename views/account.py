@@ -2,7 +2,7 @@
 progress, the account map as an org chart (missing decision maker / economic buyer /
 champion called out), the action plan with overdue steps marked, the account's deals with
 their risk band and MAP status, and the account plan back as the template workbook refreshed
-with the numbers (DESIGN.md "Key accounts")."""
+with the numbers (docs/metrics.md "Key accounts")."""
 
 import pandas as pd
 import streamlit as st
@@ -129,10 +129,10 @@ with _ui.guarded(), _ui.one_connection():
     if not len(goals):
         st.caption("No goals yet (the account plan template's Goals sheet).")
     else:
-        _ui.table(acc.goals_for_people(goals).drop(columns=["account_id", "account_name"]), column_config={
-            "progress": st.column_config.ProgressColumn("progress", format="percent", min_value=0, max_value=1,
-                                                        help=acc.DEFINITIONS["progress"])})
-        st.caption("Progress: " + acc.DEFINITIONS["progress"] + ".")
+        _ui.table(acc.goals_for_people(goals).drop(columns=["account_id", "account_name"]),
+                  column_config=_ui.goal_columns())
+        st.caption("Progress: " + acc.DEFINITIONS["progress"] + ". Status: " + acc.DEFINITIONS["progress_status"]
+                   + ".")
 
     # ---- the account map
     st.subheader("Account map")
@@ -145,9 +145,9 @@ with _ui.guarded(), _ui.one_connection():
             st.warning(_ui.md(p), icon=":material/warning:")
         st.graphviz_chart(charts.org_chart(people, amap["missing_managers"]), width="content",
                           alt=f"Org chart of {a['account_name']}'s account map")
-        st.caption("Arrows run from manager to report (reports_to). Fill: green supporter, grey neutral, red "
+        st.caption("Arrows run from manager to report (who each person reports to). Fill: green supporter, grey neutral, red "
                    "detractor; a blue border marks the decision maker, economic buyer and champion; a dashed box is "
-                   "a manager named in reports_to but missing from the map; red dashed arrows are a reporting cycle.")
+                   "a manager someone reports to who is missing from the map; red dashed arrows are a reporting cycle.")
         _ui.table(people.drop(columns=["manager_missing"]))
 
     # ---- the action plan
@@ -181,9 +181,8 @@ with _ui.guarded(), _ui.one_connection():
                   column_config={
                       "plan": st.column_config.LinkColumn("MAP", display_text="Mutual plan",
                                                           help="Opens the deal's mutual plan."),
-                      "amount": st.column_config.NumberColumn("amount", format="localized"),
                       "risk_band": st.column_config.TextColumn(
-                          "risk band", help="Open deals at the as-of: the band on the Deals at risk page."),
+                          "Risk band", help="Open deals at the as-of: the band on the Deals at risk page."),
                       "map_status": st.column_config.TextColumn(
                           "MAP status", help="The mutual plan as of this day: signed by both sides or not, the share "
                                              "of steps completed, overdue steps (buyer-side apart).")})

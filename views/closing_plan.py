@@ -1,5 +1,5 @@
 """Closing plan: pick an open deal (searching, not scrolling) and get its plan dated from how
-long comparable deals really spend in each stage (DESIGN.md "Closing plan generator")."""
+long comparable deals really spend in each stage (docs/metrics.md "Closing plan generator")."""
 
 import pandas as pd
 import streamlit as st
@@ -8,7 +8,7 @@ from views import _ui
 from kam_analytics import charts, closing_plan, exports, formatting
 
 DEFINITION = (
-    "**Closing plan generator** (DESIGN.md): for an open deal, the remaining time of its current stage "
+    "**Closing plan generator** ([definition](/definitions#closing-plan-generator)): for an open deal, the remaining time of its current stage "
     "(max(0, median − age)), then one step per later open stage that at least half of comparable won deals "
     "passed through, plus the mutual-plan template's steps for those stages; each due at as_of + the "
     "cumulative median (or mean) of the stages before it. Comparable deals: same segment where every needed "
@@ -35,6 +35,32 @@ def _label(row) -> str:
     return " · ".join(str(p) for p in parts if not formatting.is_missing(p))
 
 
+@_ui.part
+def _figures_behind(a: dict, as_of) -> None:
+    """The figures behind the plan's dates and the deals behind each: picking a stage reruns this alone."""
+    with st.expander("The figures behind the dates, and the deals behind each figure"):
+        figures = pd.DataFrame(a["figures"])
+        figures["won_share"] = [formatting.percent(v) for v in figures["won_share"]]
+        for col in ("mean_days", "p25_days", "median_days", "p75_days", "p90_days"):
+            figures[col] = [formatting.days(v) for v in figures[col]]
+        st.caption(f"Per open stage, for **{_ui.md(a['basis'])}**: completed time in days, and the share of its "
+                   f"{formatting.number(figures['won_deals'].iloc[0] if len(figures) else 0)} won deals that "
+                   "passed through (needed when at least half did).")
+        _ui.table(figures, column_config={"deals": st.column_config.NumberColumn("deals", format="localized"),
+                                          "visits": st.column_config.NumberColumn("visits", format="localized")})
+        stage = st.selectbox("Deals behind the stage", [s for s in figures["stage"]], key="drill-stage",
+                             index=list(figures["stage"]).index(a["stage"]) if a["stage"] in list(figures["stage"]) else 0)
+        by = a["comparable_by"] if a["scope"] == "group" else None
+        deals, total = _ui.read("kam_analytics.reports.stage_durations.stage_duration_deals", stage=stage, by=by,
+                                dim_value=a["group"] if by else None,
+                                as_of=as_of.isoformat() if as_of else None)
+        deals = deals[deals["days"].notna()]
+        st.caption(f"{formatting.number(len(deals))} deals with a completed visit of {_ui.md(stage)} ({_ui.md(a['basis'])})"
+                   + (f", of the first {formatting.number(total)} rows" if total > 10_000 else "") + ".")
+        _ui.table(deals)
+        _ui.downloads(deals, f"plan-{a['deal_id']}-{stage}-deals", "drill")
+
+
 with _ui.guarded():
     summary = _ui.loaded_summary("No deals are loaded yet, so there is no deal to plan.")
     c = st.columns([3, 3, 1.4, 1.4])
@@ -43,7 +69,7 @@ with _ui.guarded():
     text = c[0].text_input("Find an open deal", key="deal-q", placeholder="Type a deal ID, name or account",
                            help="Searches deal IDs, names and accounts (case and accents ignored); "
                                 "an exact ID comes first, then the largest amounts.")
-    as_of = c[3].date_input("As of", value=_ui.query_date("as_of"), format="YYYY-MM-DD",
+    as_of = c[3].date_input("As of", value=_ui.query_date("as_of"), format="YYYY-MM-DD", key="plan-as-of",
                             help="Empty: the data's date. A past date plans the deal as it stood then.")
     found = _ui.read("kam_analytics.closing_plan.search_deals", text=text, limit=50,
                      as_of=as_of.isoformat() if as_of else None)
@@ -59,14 +85,15 @@ with _ui.guarded():
     ids = found["deal_id"].tolist()
     labels = {r.deal_id: _label(r) for r in found.itertuples()}
     deal_id = c[1].selectbox(f"Deal ({len(ids)} shown)" if len(ids) < 50 else "Deal (the 50 best matches)", ids,
-                             index=ids.index(wanted) if wanted in ids else 0, format_func=labels.get)
-    stat = c[2].segmented_control("Dates from the", ["median", "mean"],
-                                  default=_ui.query_param("stat", "median", ("median", "mean")),
+                             index=ids.index(wanted) if wanted in ids else 0, format_func=labels.get,
+                             key="plan-deal")      # keyed: a later rerun keeps the pick, whatever the URL said
+    _ui.refused("stat", ("median", "mean"), "a figure to date the steps from (median or mean)", "showing the median")
+    stat = c[2].segmented_control("Dates from the", ["median", "mean"], default="median", key="stat",
+                                  bind="query-params",
                                   help="Which figure of each stage's time dates the steps.") or "median"
     if left_note:
         st.caption(left_note)
-    _ui.set_query_params(deal=deal_id, stat=None if stat == "median" else stat,
-                         as_of=as_of.isoformat() if as_of else None)
+    _ui.set_query_params(deal=deal_id, as_of=as_of.isoformat() if as_of else None)
 
     plan = _ui.read("kam_analytics.closing_plan.generate", deal_id=deal_id,
                     as_of=as_of.isoformat() if as_of else None, stat=stat)
@@ -143,26 +170,6 @@ with _ui.guarded():
     if done and done[0] == a["deal_id"]:
         st.success(f"Stored as the mutual plan of {_ui.md(done[0])} (batch {done[1]}; undo it on the Import page).")
 
-    with st.expander("The figures behind the dates, and the deals behind each figure"):
-        figures = pd.DataFrame(a["figures"])
-        figures["won_share"] = [formatting.percent(v) for v in figures["won_share"]]
-        for col in ("mean_days", "p25_days", "median_days", "p75_days", "p90_days"):
-            figures[col] = [formatting.days(v) for v in figures[col]]
-        st.caption(f"Per open stage, for **{_ui.md(a['basis'])}**: completed time in days, and the share of its "
-                   f"{formatting.number(figures['won_deals'].iloc[0] if len(figures) else 0)} won deals that "
-                   "passed through (needed when at least half did).")
-        _ui.table(figures, column_config={"deals": st.column_config.NumberColumn("deals", format="localized"),
-                                          "visits": st.column_config.NumberColumn("visits", format="localized")})
-        stage = st.selectbox("Deals behind the stage", [s for s in figures["stage"]], key="drill-stage",
-                             index=list(figures["stage"]).index(a["stage"]) if a["stage"] in list(figures["stage"]) else 0)
-        by = a["comparable_by"] if a["scope"] == "group" else None
-        deals, total = _ui.read("kam_analytics.reports.stage_durations.stage_duration_deals", stage=stage, by=by,
-                                dim_value=a["group"] if by else None,
-                                as_of=as_of.isoformat() if as_of else None)
-        deals = deals[deals["days"].notna()]
-        st.caption(f"{formatting.number(len(deals))} deals with a completed visit of {_ui.md(stage)} ({_ui.md(a['basis'])})"
-                   + (f", of the first {formatting.number(total)} rows" if total > 10_000 else "") + ".")
-        _ui.table(deals)
-        _ui.downloads(deals, f"plan-{a['deal_id']}-{stage}-deals", "drill")
+    _figures_behind(a, as_of)
     with st.expander("How the plan is made"):
         st.markdown(DEFINITION)

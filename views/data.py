@@ -1,6 +1,7 @@
 """Data: browse every table with a search and a column filter; paging and downloads run in
 SQL (at most 10,000 rows drawn; the count says how many match)."""
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -23,15 +24,17 @@ with _ui.guarded():
     labels = {**TABLE_LABELS, "import_batches": "Import batches", "import_files": "Imported files",
               "import_rejects": "Rejected values"}
     c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
+    _ui.refused("table", tables, "a table this page shows", "showing the deals")
     table = c1.selectbox("Table", tables, format_func=lambda t: labels.get(t, t),
                          index=tables.index(_ui.query_param("table", "deals", tables)), key="table")
     cols = [c for c, _ in _ui.read("kam_analytics.browse.columns", table=table)]
     search = c2.text_input("Search text columns", value=_ui.query_param("q", "") or "", key="q")
     col_options = ["(any)", *cols]
+    _ui.refused("col", col_options, f"a column of {labels.get(table, table)}", "searching every column")
     column = c3.selectbox("Filter column", col_options, key="col",
                           index=col_options.index(_ui.query_param("col", "(any)", col_options)))
     value = c4.text_input("equals", key="val", disabled=column == "(any)", value=_ui.query_param("val", "") or "")
-    _ui.set_query_params(table=table, q=search or None, col=None if column == "(any)" else column,
+    _ui.set_query_params(table=None if table == "deals" else table, q=search or None, col=None if column == "(any)" else column,
                          val=(value or None) if column != "(any)" else None)
     col_arg = None if column == "(any)" else column
     first = _ui.read("kam_analytics.browse.page", table=table, search=search or None, column=col_arg,
@@ -47,7 +50,9 @@ with _ui.guarded():
         target = Path(tempfile.mkdtemp(prefix="kam-export-")) / f"{table}.csv"
         with db.read(_ui.path()) as con:
             n = browse.export_csv(con, table, target, search or None, col_arg, value or None)
-        st.download_button(f"⬇ {table}.csv ({formatting.number(n)} rows)", target.read_bytes(), f"{table}.csv",
+        data = target.read_bytes()
+        shutil.rmtree(target.parent, ignore_errors=True)         # the download holds it; no copy stays behind
+        st.download_button(f"⬇ {table}.csv ({formatting.number(n)} rows)", data, f"{table}.csv",
                            "text/csv", key="export-dl")
 
     st.divider()
@@ -67,8 +72,9 @@ with _ui.guarded():
                                   progress=lambda share, table: status.update(label=f"Writing {table}… {share:.0%}"))
                 status.update(label=f"{len(m['tables'])} tables, {formatting.number(sum(m['tables'].values()))} rows",
                               state="complete")
-            st.download_button(f"⬇ {target.name}", target.read_bytes(), target.name, "application/zip",
-                               key="backup-dl")
+            data = target.read_bytes()
+            shutil.rmtree(target.parent, ignore_errors=True)     # the download holds it; no copy stays behind
+            st.download_button(f"⬇ {target.name}", data, target.name, "application/zip", key="backup-dl")
     with b2:
         if _ui.may_change_data():
             upload = st.file_uploader("Restore a backup (replaces all data)", type=["zip"], key="restore-file")
@@ -76,12 +82,15 @@ with _ui.guarded():
             if st.button("Restore", disabled=upload is None or not replace, key="restore"):
                 from kam_analytics import backup
 
-                src = Path(tempfile.mkdtemp(prefix="kam-restore-")) / "backup.zip"
-                src.write_bytes(upload.getvalue())
-                with st.status("Restoring…", expanded=False) as status:
-                    m = backup.restore(_ui.path(), src, replace=True, name=upload.name,
-                                       progress=lambda share, table: status.update(label=f"Loading {table}… {share:.0%}"))
-                    status.update(label="Restored", state="complete")
+                # beside the database, removed at the end (after a kill, at the next start): no copy of the
+                # backup, every name in it, stays in the temp folder (issue 27)
+                with backup.working_folder(_ui.path()) as folder:
+                    src = Path(folder) / "backup.zip"
+                    src.write_bytes(upload.getvalue())
+                    with st.status("Restoring…", expanded=False) as status:
+                        m = backup.restore(_ui.path(), src, replace=True, name=upload.name,
+                                           progress=lambda share, table: status.update(label=f"Loading {table}… {share:.0%}"))
+                        status.update(label="Restored", state="complete")
                 st.success(f"Restored {formatting.number(sum(m['tables'].values()))} rows from {_ui.md(upload.name)} "
                            f"(backup of {m.get('created_at', '?')}).")
         else:
@@ -100,12 +109,22 @@ with _ui.guarded():
             st.info(f"{_ui.md(repr(who))} is not written anywhere in the database.", icon=":material/info:")
         else:
             st.caption(f"{_ui.md(repr(who))} is written in {len(found)} place(s):")
-            _ui.table(_pd.DataFrame(found))
+            _ui.table(_pd.DataFrame(found).rename(columns={"table": "Table", "column": "Column", "rows": "Rows",
+                                                           "change": "Change"}))
             if _ui.may_change_data():
                 sure = st.checkbox("Yes, remove this name everywhere; I know it cannot be undone", key="forget-sure")
                 if st.button("Remove everywhere", disabled=not sure, key="forget"):
-                    batch_id, done = people.forget(_ui.path(), who)
-                    st.success(f"Removed as batch {batch_id}: {formatting.number(sum(f['rows'] for f in done))} "
-                               f"row(s); the name now reads 'removed person {batch_id}'.")
+                    with st.spinner("Removing the name and rebuilding the database file…"):
+                        done = people.forget(_ui.path(), who)
+                    st.success(f"Removed as batch {done.batch_id}: {formatting.number(done.rows)} row(s); the name "
+                               f"now reads '{done.pseudonym}'. The database file was rebuilt in "
+                               f"{done.rebuild_seconds:.1f} s, so no old copy stays in its free space"
+                               + (f"; {len(done.files_deleted)} kept upload(s) that held it were deleted."
+                                  if done.files_deleted else "."))
             else:
                 st.caption("Removing a person is for analysts.")
+        others = _ui.read("kam_analytics.people.other_spellings", name=who)
+        if others:
+            st.caption("Other spellings that may be the same person (not changed: check each, and remove it too if "
+                       "it is — type it above):")
+            _ui.table(_pd.DataFrame(others).rename(columns={"spelling": "Spelling", "rows": "Rows", "where": "Where"}))

@@ -1,6 +1,6 @@
 """Forecast: the period's numbers as they stood at an as-of date (time travel), how the
 pipeline moved (waterfall), what slipped and why, how good past forecasts were, pushes per deal
-and owner, and quota attainment (DESIGN.md "Snapshot as of t", "Push", "Slipped", "Pipeline
+and owner, and quota attainment (docs/metrics.md "Snapshot as of t", "Push", "Slipped", "Pipeline
 waterfall", "Forecast accuracy", "Quota attainment")."""
 
 from datetime import date, timedelta
@@ -13,10 +13,10 @@ from kam_analytics.reports import forecasting, pacing
 from views import _ui
 
 HELP = {
-    "won": "Won in the period before the as-of (DESIGN.md: won_by_a = won in P before a): closed_date in P and "
+    "won": "Won in the period before the as-of (see [Forecast accuracy](/definitions#forecast-accuracy)): closed_date in P and "
            "before the as-of; a win after P's end is a later period's, however late the as-of.",
     "commit": "won_by_a + amounts at a of open deals with close_date in P and forecast_category commit.",
-    "best_case": "The commit forecast plus the open deals in best case (DESIGN.md).",
+    "best_case": "The commit forecast plus the open deals in best case (see [Forecast accuracy](/definitions#forecast-accuracy)).",
     "weighted": "won_by_a + Σ amount at a × win rate from the deal's stage at a, the win rates computed from deals "
                 "closed before a (no look-ahead).",
     "range": "The median (P50) of the simulated won amount over 10,000 seeded runs; 10 % of runs ended at or below "
@@ -28,8 +28,9 @@ HELP = {
             "open and due.",
 }
 WATERFALL_DEFINITION = (
-    "**Pipeline waterfall** (DESIGN.md), window [from, to) and close-date window W = the period. in_start: open at "
-    "the start with close_date in W; in_end: open at the end with close_date in W. A deal closed in the window "
+    "**Pipeline waterfall** ([definition](/definitions#pipeline-waterfall)), window [from, to) and close-date window W = the period. "
+    "in_start: open at the start with close_date in W; in_end: open at the end with close_date in W. "
+    "A deal closed in the window "
     "counts by its state at the end. In-start deals: their change of amount goes to increased or decreased, then "
     "they end as won, lost, pushed out (open at the end, close_date no longer in W) or stay in end. Other deals "
     "that are in_end, or closed in the window with close_date in W: new (did not exist at the start) or pulled "
@@ -37,13 +38,13 @@ WATERFALL_DEFINITION = (
     "− decreased − pushed out − won − lost = end, exactly."
 )
 ACCURACY_DEFINITION = (
-    "**Forecast accuracy** (DESIGN.md), at each quarter's first day a: commit, best-case and weighted forecasts "
+    "**Forecast accuracy** ([definition](/definitions#forecast-accuracy)), at each quarter's first day a: commit, best-case and weighted forecasts "
     "as defined above; actual = amount won with closed_date in P; accuracy = forecast / actual (— when actual is "
     "0); error = forecast − actual. Owners' calls: each owner's latest forecast_calls row for P submitted before "
     "a, compared with the same owners' actual."
 )
 ATTAINMENT_DEFINITION = (
-    "**Quota attainment** (DESIGN.md): attainment = won in P / quota; pipeline coverage = open amount with "
+    "**Quota attainment** ([definition](/definitions#quota-attainment)): attainment = won in P / quota; pipeline coverage = open amount with "
     "close_date in P at the as-of / (quota − won so far), per owner and rolled up by manager and team. Won in P "
     "counts the deals won in P before the as-of (closed_date in P, however late the as-of); the owners without "
     "a quota for P are on one last row, \"(no quota)\", so that the won column adds up to all won in P by the as-of."
@@ -102,6 +103,45 @@ def _pacing_section(pace, p50, currency: str, period: str) -> None:
         st.markdown("\n".join(f"- **{k.replace('_', ' ').capitalize()}**: {v}." for k, v in defs.items()))
 
 
+@_ui.part
+def _bar_deals(wf, period: str) -> None:
+    """The deals behind one bar of the waterfall: picking a bar reruns this part alone."""
+    with st.expander("The deals behind a bar"):
+        labels = {charts.WATERFALL_LABELS[k]: k for k in charts.WATERFALL_LABELS}
+        pick = st.selectbox("Bar", list(labels), index=list(labels).index("Pushed out"), key="wf-bar")
+        rows = forecasting.bar_deals(wf.attrs["deals"], labels[pick])
+        deals = forecasting.with_labels(rows, _ui.read("kam_analytics.reports.forecasting.deal_labels",
+                                                       ids="\x1f".join(rows["deal_id"])))
+        st.caption(f"{formatting.number(len(deals))} deals")
+        _ui.table(deals, column_config={c: st.column_config.NumberColumn(c.replace("_", " "), format="localized")
+                                        for c in ("start_amount", "change", "final_amount")})
+        _ui.downloads(deals, f"waterfall-{period}-{labels[pick]}", "waterfall-deals")
+
+
+@_ui.part
+def _slipped_deals(expected, period: str) -> None:
+    """The period's expected deals by outcome, and one deal's push history: reruns alone."""
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        outcome = st.segmented_control("Show", ["slipped", "open", "lost", "won", "all"], default="slipped",
+                                       key="slip-outcome")
+        shown = expected if outcome in (None, "all") else expected[expected["outcome"] == outcome]
+        st.caption(f"{formatting.number(len(shown))} of {formatting.number(len(expected))} expected deals")
+        _ui.table(shown.head(10_000), column_config={"amount": st.column_config.NumberColumn("amount",
+                                                                                          format="localized")})
+        _ui.downloads(shown, f"slippage-{period}-deals", "slip-deals")
+    with c2:
+        ids = shown["deal_id"].tolist()
+        wanted = _ui.query_param("deal", ids[0] if ids else None, ids)
+        deal = st.selectbox("Push history of", ids, index=ids.index(wanted) if wanted in ids else 0,
+                            key="slip-deal", help="Type to search the deals listed on the left.") if ids else None
+        if deal:
+            _ui.set_query_params(deal=deal if deal != ids[0] else None)
+            hist = _ui.read("kam_analytics.reports.forecasting.deal_history", deal_id=deal)
+            st.caption(f"Every change of {_ui.md(deal)}: a later close date is a push, an earlier one a pull-in.")
+            _ui.table(hist, column_config={"amount": st.column_config.NumberColumn("amount", format="localized")})
+
+
 st.title("Forecast")
 
 with _ui.guarded(), _ui.one_connection():   # one connection: the reports share the as-of snapshot
@@ -113,8 +153,10 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
     current = periods.fiscal_quarter(data_date, start_month)
 
     c = st.columns([1, 1, 1])
-    period = c[0].selectbox("Period", quarters, index=quarters.index(_ui.query_param("period", current, quarters)),
-                            help="A fiscal quarter (FY2026-Q1 names the quarter by the calendar year its fiscal "
+    period = _ui.url_selectbox(c[0], "Period", quarters, current, "period",
+                               what=f"a quarter this page offers ({quarters[0]} to {quarters[-1]})",
+                               instead=f"the current quarter, {current}",
+                               help="A fiscal quarter (FY2026-Q1 names the quarter by the calendar year its fiscal "
                                  "year ends in). Type to search.")
     p0, p1 = periods.bounds(period, start_month)
     latest = data_date + timedelta(days=1)
@@ -128,8 +170,7 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
     wf_from = c[2].date_input("Waterfall from", key=wf_key, max_value=latest,
                               help="The waterfall's window runs from the start of this day to the as-of (at the "
                                    "latest the period's end).")
-    _ui.set_query_params(period=period if period != current else None,
-                         as_of=as_of.isoformat() if as_of != latest else None,
+    _ui.set_query_params(as_of=as_of.isoformat() if as_of != latest else None,
                          **{"from": wf_from.isoformat() if wf_from != p0 else None})
     as_of_s = as_of.isoformat()
     st.caption(f"**{period}** runs {formatting.when(p0)} to {formatting.when(p1 - timedelta(days=1))} · as of the "
@@ -185,16 +226,7 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
             f"{money(v['won'])} − lost {money(v['lost'])} = end **{money(v['end'])}** {currency}")
         _ui.notes(wf.attrs.get("notes", [])[1:])
         _ui.downloads(wf, f"waterfall-{period}", "waterfall")
-        with st.expander("The deals behind a bar"):
-            labels = {charts.WATERFALL_LABELS[k]: k for k in charts.WATERFALL_LABELS}
-            pick = st.selectbox("Bar", list(labels), index=list(labels).index("Pushed out"), key="wf-bar")
-            rows = forecasting.bar_deals(wf.attrs["deals"], labels[pick])
-            deals = forecasting.with_labels(rows, _ui.read("kam_analytics.reports.forecasting.deal_labels",
-                                                           ids="\x1f".join(rows["deal_id"])))
-            st.caption(f"{formatting.number(len(deals))} deals")
-            _ui.table(deals, column_config={c: st.column_config.NumberColumn(c.replace("_", " "), format="localized")
-                                            for c in ("start_amount", "change", "final_amount")})
-            _ui.downloads(deals, f"waterfall-{period}-{labels[pick]}", "waterfall-deals")
+        _bar_deals(wf, period)
         with st.expander("How the waterfall is computed"):
             st.markdown(WATERFALL_DEFINITION)
 
@@ -218,25 +250,7 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
     _ui.notes(slip.attrs.get("notes", []))
     expected = _ui.read("kam_analytics.reports.forecasting.slippage_deals", period=period)
     if len(expected):
-        c1, c2 = st.columns([3, 2])
-        with c1:
-            outcome = st.segmented_control("Show", ["slipped", "open", "lost", "won", "all"], default="slipped",
-                                           key="slip-outcome")
-            shown = expected if outcome in (None, "all") else expected[expected["outcome"] == outcome]
-            st.caption(f"{formatting.number(len(shown))} of {formatting.number(len(expected))} expected deals")
-            _ui.table(shown.head(10_000), column_config={"amount": st.column_config.NumberColumn("amount",
-                                                                                              format="localized")})
-            _ui.downloads(shown, f"slippage-{period}-deals", "slip-deals")
-        with c2:
-            ids = shown["deal_id"].tolist()
-            wanted = _ui.query_param("deal", ids[0] if ids else None, ids)
-            deal = st.selectbox("Push history of", ids, index=ids.index(wanted) if wanted in ids else 0,
-                                key="slip-deal", help="Type to search the deals listed on the left.") if ids else None
-            if deal:
-                _ui.set_query_params(deal=deal)
-                hist = _ui.read("kam_analytics.reports.forecasting.deal_history", deal_id=deal)
-                st.caption(f"Every change of {_ui.md(deal)}: a later close date is a push, an earlier one a pull-in.")
-                _ui.table(hist, column_config={"amount": st.column_config.NumberColumn("amount", format="localized")})
+        _slipped_deals(expected, period)
 
     # ---- past quarters
     st.subheader("Forecast vs actual, past quarters")
@@ -276,13 +290,16 @@ with _ui.guarded(), _ui.one_connection():   # one connection: the reports share 
         _ui.table(pushed.head(10_000))
         _ui.downloads(per_deal, "pushes", "pushes-deal")
     st.caption("A push is a later close date between two consecutive history rows, a pull-in an earlier one; a "
-               "change from or to no date is neither (DESIGN.md \"Push\").")
+               "change from or to no date is neither (see [Push](/definitions#push)).")
 
     # ---- attainment
     st.subheader("Quota attainment")
     by_opts = ["owner", "manager", "team"]
-    by = st.segmented_control("Roll up by", by_opts, default=_ui.query_param("by", "owner", by_opts), key="att-by") \
-        or "owner"
+    # kept by hand (?by=): a binding would carry the value to the other pages' "by" (a bound value
+    # outlives a page switch), where it means a split, not a roll-up
+    _ui.refused("by", by_opts, "a roll-up of quota attainment (owner, manager or team)", "showing it by owner")
+    st.session_state.setdefault("att-by", _ui.query_param("by", "owner", by_opts))
+    by = st.segmented_control("Roll up by", by_opts, key="att-by") or "owner"
     _ui.set_query_params(by=by if by != "owner" else None)
     att = _ui.read("kam_analytics.reports.forecast_quality.attainment", period=period, by=by, as_of=as_of_s)
     if att["quota"].notna().any():          # the owners without a quota are on a last row, "(no quota)"

@@ -10,6 +10,7 @@ import streamlit as st
 
 from views import _ui
 from kam_analytics import formatting
+from kam_analytics.backup import stored_name
 from kam_analytics.importing.mapping import kind_fields
 from kam_analytics.importing.read import BOOK_EXT, TEXT_EXT
 
@@ -37,7 +38,9 @@ def _saved_uploads(files) -> tuple[list[Path], list[str]]:
     folder = Path(st.session_state.setdefault("upload_dir", tempfile.mkdtemp(prefix="kam-upload-")))
     paths = []
     for f in files:
-        target = folder / Path(f.name).name
+        # a name of any length (300 characters are allowed in a browser) shortened for the file system; the
+        # messages and the import log keep the name as uploaded (issue 27)
+        target = folder / stored_name(f.name)
         target.write_bytes(f.getvalue())
         paths.append(target)
     return paths, [Path(f.name).name for f in files]
@@ -53,7 +56,7 @@ with _ui.guarded():
 
         lang = st.segmented_control("Language", ["en", "it"], default="en", key="tpl-lang",
                                     format_func={"en": "English", "it": "Italiano"}.get) or "en"
-        stages = tuple(_ui.read("kam_analytics.settings.stage_config").stages) or None
+        stages = tuple(_ui.read("kam_analytics.stage_list.stage_config").stages) or None
         cols = st.columns(3)
         for n, kind in enumerate(templates.KINDS):
             cols[n % 3].download_button(

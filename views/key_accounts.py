@@ -1,7 +1,6 @@
 """Key accounts: the portfolio (value of the last 12 months against potential, bubble = open
 pipeline, colour = relationship strength), plan coverage with its gaps made obvious, and
-filters by owner, segment and tier; every account opens on the Account page (DESIGN.md
-"Key accounts")."""
+filters by owner, segment and tier; every account opens on the Account page (docs/metrics.md "Key accounts")."""
 
 import pandas as pd
 import streamlit as st
@@ -11,37 +10,39 @@ from kam_analytics.reports import accounts as acc
 from views import _ui
 
 YES, NO = "✓", "✗"
-CRITERIA = {"plan_reviewed": "plan reviewed", "has_decision_maker": "decision maker",
-            "has_economic_buyer": "economic buyer", "has_champion": "champion",
-            "no_overdue_actions": "no overdue actions"}
+CRITERIA = {"plan_reviewed": "Plan reviewed", "has_decision_maker": "Decision maker",
+            "has_economic_buyer": "Economic buyer", "has_champion": "Champion",
+            "no_overdue_actions": "No overdue actions"}
 MAX_ROWS = 5_000
 
 st.title("Key accounts")
 
 
 def _mark(df: pd.DataFrame) -> pd.DataFrame:
-    """The coverage table as people read it: ✓/✗ per criterion, the gaps in words, a link."""
+    """The coverage table as people read it: ✓/✗ per criterion, the gaps in words, a link; the
+    report's keys where the grid formats the numbers (amounts, days) through _ui.table."""
     shown = pd.DataFrame({
-        "account": df["account_name"],
+        "account_name": df["account_name"],
         "open": "account?account=" + df["account_id"].astype(str),
-        "coverage": df["coverage_score"],
+        "coverage_score": df["coverage_score"],
         **{label: [YES if v else NO for v in df[col]] for col, label in CRITERIA.items()},
-        "overdue actions": df["overdue_actions"],
-        "plan age (days)": df["plan_age_days"],
-        "plan elements": [f"{n} / {len(acc.ELEMENTS)}" for n in df["plan_elements"]],
+        "overdue_actions": df["overdue_actions"],
+        "plan_age_days": df["plan_age_days"],
+        "plan_elements": [f"{n} / {len(acc.ELEMENTS)}" for n in df["plan_elements"]],
         "gaps": ["; ".join(g) or "none" for g in df["gaps"]],
-        "value 12 m": df["value_12m"].round(0),
-        "potential": df["potential"].round(0),
-        "open pipeline": df["open_pipeline"].round(0),
-        "relationship": [formatting.DASH if pd.isna(v) else f"{int(v)} · {formatting.RELATIONSHIP.get(int(v), '')}"
-                         for v in df["relationship_strength"]],
-        "tier": df["tier"], "owner": df["account_owner"], "segment": df["segment"],
+        "value_12m": df["value_12m"],
+        "potential": df["potential"],
+        "open_pipeline": df["open_pipeline"],
+        "relationship_strength": [formatting.DASH if pd.isna(v) else
+                                  f"{int(v)} · {formatting.RELATIONSHIP.get(int(v), '')}"
+                                  for v in df["relationship_strength"]],
+        "tier": df["tier"], "account_owner": df["account_owner"], "segment": df["segment"],
     })
     return shown
 
 
 def _red(value):
-    return "background-color: #fee2e2; color: #991b1b" if value == NO else ""
+    return "background-color: rgba(239, 68, 68, 0.18); color: #ef4444" if value == NO else ""
 
 
 with _ui.guarded(), _ui.one_connection():
@@ -125,23 +126,20 @@ with _ui.guarded(), _ui.one_connection():
     if len(table) > MAX_ROWS:
         st.caption(f"The first {formatting.number(MAX_ROWS)} of {formatting.number(len(table))} (weakest coverage "
                    "first); the downloads hold them all.")
-    st.dataframe(view.style.map(_red, subset=list(CRITERIA.values())), hide_index=True, width="stretch",
-                 column_config={
-                     "open": st.column_config.LinkColumn("open", display_text="Account page",
-                                                         help="Opens the account: profile, plan, goals, map, actions "
-                                                              "and deals."),
-                     "coverage": st.column_config.ProgressColumn("coverage", format="percent", min_value=0,
-                                                                 max_value=1, help=acc.DEFINITIONS["coverage_score"]),
-                     "plan reviewed": st.column_config.TextColumn(help=acc.DEFINITIONS["plan_reviewed"]),
-                     "no overdue actions": st.column_config.TextColumn(help=acc.DEFINITIONS["overdue_actions"]),
-                     "plan age (days)": st.column_config.NumberColumn(help=acc.DEFINITIONS["plan_age_days"]),
-                     "plan elements": st.column_config.TextColumn(help=acc.DEFINITIONS["plan_elements"]),
-                     "value 12 m": st.column_config.NumberColumn(f"value 12 m ({cur})", format="localized",
-                                                                 help=acc.DEFINITIONS["value_12m"]),
-                     "potential": st.column_config.NumberColumn(f"potential ({cur})", format="localized",
-                                                                help=acc.DEFINITIONS["potential"]),
-                     "open pipeline": st.column_config.NumberColumn(f"open pipeline ({cur})", format="localized"),
-                 })
+    _ui.table(view, highlight={label: _red for label in CRITERIA.values()}, column_config={
+        "open": st.column_config.LinkColumn("Open", display_text="Account page",
+                                            help="Opens the account: profile, plan, goals, map, actions and deals."),
+        "coverage_score": st.column_config.ProgressColumn("Coverage", format="percent", min_value=0, max_value=1,
+                                                          help=acc.DEFINITIONS["coverage_score"]),
+        "Plan reviewed": st.column_config.TextColumn(help=acc.DEFINITIONS["plan_reviewed"]),
+        "No overdue actions": st.column_config.TextColumn(help=acc.DEFINITIONS["overdue_actions"]),
+        "plan_age_days": st.column_config.NumberColumn("Plan age (days)", help=acc.DEFINITIONS["plan_age_days"]),
+        "plan_elements": st.column_config.TextColumn("Plan elements", help=acc.DEFINITIONS["plan_elements"]),
+        "value_12m": st.column_config.NumberColumn(help=acc.DEFINITIONS["value_12m"]),
+        "potential": st.column_config.NumberColumn(help=acc.DEFINITIONS["potential"]),
+        "open_pipeline": st.column_config.NumberColumn(help=acc.DEFINITIONS["open_pipeline"]),
+        "gaps": st.column_config.TextColumn("Gaps"),
+    })
     _ui.downloads(table, f"accounts-{as_of.isoformat()}", "acc")
 
     st.subheader("Goals")
@@ -150,8 +148,8 @@ with _ui.guarded(), _ui.one_connection():
     if not len(goals):
         st.caption("These accounts have no goals yet (the account plan template's Goals sheet).")
     else:
-        st.caption("Progress: " + acc.DEFINITIONS["progress"] + ".")
-        _ui.table(acc.goals_for_people(goals).drop(columns=["account_id"]), column_config={
-            "progress": st.column_config.ProgressColumn("progress", format="percent", min_value=0, max_value=1,
-                                                        help=acc.DEFINITIONS["progress"])})
+        st.caption("Progress: " + acc.DEFINITIONS["progress"] + ". Status: " + acc.DEFINITIONS["progress_status"]
+                   + ".")
+        _ui.table(acc.goals_for_people(goals).drop(columns=["account_id", "metric_key"], errors="ignore"),
+                  column_config=_ui.goal_columns())
         _ui.downloads(goals, f"account-goals-{as_of.isoformat()}", "goals")

@@ -2,7 +2,7 @@
 unsigned at or after the configured stage; the deal's risk band), and one plan in full: its
 header, a timeline of its steps (original against current due dates, completion), buyer
 engagement, how long the closing plan took to become mutual, and for a won deal the
-onboarding hand-off workbook (DESIGN.md "Plan steps", "Risk flags", "Exports")."""
+onboarding hand-off workbook (docs/metrics.md "Plan steps", "Risk flags", docs/data.md "Exports")."""
 
 import streamlit as st
 

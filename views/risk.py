@@ -40,6 +40,59 @@ def _deals_in_words(df: pd.DataFrame, currency: str) -> pd.DataFrame:
 
 st.title("Deals at risk")
 
+
+@_ui.part
+def _one_deal(shown, as_of) -> None:
+    """One deal's timeline: picking another deal reruns this part alone."""
+    st.subheader("One deal's timeline")
+    ids = shown["deal_id"].tolist()
+    if not ids:
+        st.info("No deal matches the filters.")
+    else:
+        names = dict(zip(shown["deal_id"], shown["deal_name"]))
+        wanted = _ui.query_param("deal", ids[0], ids)
+        deal = st.selectbox("Deal", ids, index=ids.index(wanted) if wanted in ids else 0, key="risk-deal",
+                            format_func=lambda d: f"{d} · {names[d]}" if names.get(d) else str(d),
+                            help="Type an ID or a name to search the deals listed above.")
+        _ui.set_query_params(deal=deal if deal != ids[0] else None)
+        row = shown[shown["deal_id"] == deal].iloc[0]
+        st.markdown(f"**{_ui.md(deal)}** {_ui.md(row['deal_name'], '')} · {_ui.md(row['owner'])} · "
+                    f"{_ui.md(row['stage'])} · {_ui.md(formatting.amount(row['amount'], row['currency']))} · close date "
+                    f"{formatting.when(row['close_date'])} · predicted win probability "
+                    f"**{formatting.percent(row['predicted_win_probability'])}** against its stage's "
+                    f"{formatting.percent(row['stage_win_rate'])} ({row['band']}, score {row['score']:.2f})")
+        for reason in row["reasons"]:
+            st.markdown(f"- {_ui.md(reason)}")
+        if not row["reasons"]:
+            st.caption("No flag trips for this deal.")
+        t = _ui.read("kam_analytics.reports.risk.deal_timeline", deal_id=deal, as_of=as_of.isoformat())
+        c1, c2 = st.columns(2)
+        with c1:
+            st.caption("Stage visits (days to the as-of for the visit in progress)")
+            visits = t["visits"].assign(days=[formatting.days(x) for x in t["visits"]["days"]])
+            _ui.table(_ui.in_words(visits, {"visit_no": "Visit", "stage": "Stage", "started_at": "Started",
+                                            "ended_at": "Ended", "days": "Days", "in_progress": "In progress"}))
+        with c2:
+            st.caption("Close date and amount over time: a later close date is a push, an earlier one a pull-in")
+            h = t["history"]
+            dated = len(h) and (h["close_date"].notna().any() or h["amount"].notna().any())
+            if dated:
+                st.plotly_chart(charts.deal_timeline(h), width="stretch", key="chart-deal")
+            elif len(h):      # a chart of nothing would draw empty axes: say it instead
+                st.caption("No close date and no amount in its history before the as-of: nothing to draw.")
+            else:
+                st.caption("No history rows before the as-of: the deal's current fields stand for it.")
+        h = t["history"]
+        _ui.table(_ui.in_words(h.assign(amount=[formatting.amount(a, row["currency"]) for a in h["amount"]]),
+                               {c: c.replace("_", " ").capitalize() for c in h.columns}))
+        st.caption("Plan steps as of the as-of (the flags count the mutual plan's steps when it has one, else the "
+                   "closing plan's; joint steps count as seller-side)")
+        if len(t["steps"]):
+            _ui.table(_ui.in_words(t["steps"], {c: c.replace("_", " ").capitalize() for c in t["steps"].columns}))
+        else:
+            st.caption("No plan steps.")
+
+
 with _ui.guarded(), _ui.one_connection():
     summary = _ui.loaded_summary("No deals are loaded yet, so no deal can be at risk.")
     conf = _ui.read("kam_analytics.settings.load")
@@ -139,49 +192,7 @@ with _ui.guarded(), _ui.one_connection():
     _ui.downloads(shown, f"deals-at-risk-{as_of.isoformat()}", "risk")
 
     # ---- one deal
-    st.subheader("One deal's timeline")
-    ids = shown["deal_id"].tolist()
-    if not ids:
-        st.info("No deal matches the filters.")
-    else:
-        names = dict(zip(shown["deal_id"], shown["deal_name"]))
-        wanted = _ui.query_param("deal", ids[0], ids)
-        deal = st.selectbox("Deal", ids, index=ids.index(wanted) if wanted in ids else 0, key="risk-deal",
-                            format_func=lambda d: f"{d} · {names.get(d) or ''}",
-                            help="Type an ID or a name to search the deals listed above.")
-        _ui.set_query_params(deal=deal if deal != ids[0] else None)
-        row = shown[shown["deal_id"] == deal].iloc[0]
-        st.markdown(f"**{_ui.md(deal)}** {_ui.md(row['deal_name'], '')} · {_ui.md(row['owner'])} · "
-                    f"{_ui.md(row['stage'])} · {_ui.md(formatting.amount(row['amount'], row['currency']))} · close date "
-                    f"{formatting.when(row['close_date'])} · predicted win probability "
-                    f"**{formatting.percent(row['predicted_win_probability'])}** against its stage's "
-                    f"{formatting.percent(row['stage_win_rate'])} ({row['band']}, score {row['score']:.2f})")
-        for reason in row["reasons"]:
-            st.markdown(f"- {_ui.md(reason)}")
-        if not row["reasons"]:
-            st.caption("No flag trips for this deal.")
-        t = _ui.read("kam_analytics.reports.risk.deal_timeline", deal_id=deal, as_of=as_of.isoformat())
-        c1, c2 = st.columns(2)
-        with c1:
-            st.caption("Stage visits (days to the as-of for the visit in progress)")
-            visits = t["visits"].assign(days=[formatting.days(x) for x in t["visits"]["days"]])
-            _ui.table(_ui.in_words(visits, {"visit_no": "Visit", "stage": "Stage", "started_at": "Started",
-                                            "ended_at": "Ended", "days": "Days", "in_progress": "In progress"}))
-        with c2:
-            st.caption("Close date and amount over time: a later close date is a push, an earlier one a pull-in")
-            if len(t["history"]):
-                st.plotly_chart(charts.deal_timeline(t["history"]), width="stretch", key="chart-deal")
-            else:
-                st.caption("No history rows before the as-of: the deal's current fields stand for it.")
-        h = t["history"]
-        _ui.table(_ui.in_words(h.assign(amount=[formatting.amount(a, row["currency"]) for a in h["amount"]]),
-                               {c: c.replace("_", " ").capitalize() for c in h.columns}))
-        st.caption("Plan steps as of the as-of (the flags count the mutual plan's steps when it has one, else the "
-                   "closing plan's; joint steps count as seller-side)")
-        if len(t["steps"]):
-            _ui.table(_ui.in_words(t["steps"], {c: c.replace("_", " ").capitalize() for c in t["steps"].columns}))
-        else:
-            st.caption("No plan steps.")
+    _one_deal(shown, as_of)
 
     # ---- how well the score predicted on the team's own closed deals
     st.subheader("How well the score predicted on your closed deals")

@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from views import _ui
-from kam_analytics import formatting, settings
+from kam_analytics import formatting, settings, settings_store, stage_list
 from kam_analytics.reports import risk as risk_report
 
 st.title("Settings")
-TYPES = list(settings.STAGE_TYPES)
+TYPES = list(stage_list.STAGE_TYPES)
 RISK_THRESHOLDS = {
     "pushed_repeatedly_pushes": ("Pushed repeatedly: pushes", "At least this many close-date pushes flags a deal."),
     "pushed_repeatedly_days": ("Pushed repeatedly: days", "…or at least this many days pushed in total."),
@@ -76,7 +76,7 @@ def _saved(what: str, batch_id: int) -> None:
 with _ui.guarded():
     _ui.loaded_summary()
     conf = _ui.read("kam_analytics.settings.load")
-    cfg = _ui.read("kam_analytics.settings.stage_config")
+    cfg = _ui.read("kam_analytics.stage_list.stage_config")
     dims = _ui.read("kam_analytics.dims.names")
     if not _ui.may_change_data():
         _ui.viewer_note("Changing settings")
@@ -85,7 +85,7 @@ with _ui.guarded():
     # risk weights saved on the old 1/2 scale: reset to the calibrated defaults, said once
     if _ui.read("kam_analytics.settings.old_risk_scale") is not None:
         if _ui.may_change_data():
-            batch = settings.reset_old_risk_scale(_ui.path())
+            batch = settings_store.reset_old_risk_scale(_ui.path())
             st.session_state["risk-scale-reset"] = f" The reset is saved as batch {batch} (undo it on the Import page)."
             st.rerun()
         elif not st.session_state.get("risk-scale-said"):
@@ -95,7 +95,7 @@ with _ui.guarded():
         st.info("The risk weights and bands were saved on the old 1/2 scale. Weights are now in log units and "
                 "learnt from your own closed deals, so they were reset to the calibrated defaults; your thresholds "
                 "are kept." + note, icon=":material/info:")
-    for warning in _ui.read("kam_analytics.settings.mismatches"):
+    for warning in _ui.read("kam_analytics.settings_store.mismatches"):
         st.warning(warning[0].upper() + warning[1:] + ".", icon=":material/warning:")
 
     tabs = st.tabs(["Stages", "General", "Closing plans", "Risk"])
@@ -111,7 +111,7 @@ with _ui.guarded():
         with st.form("stages-form"):
             st.caption("Order: the order deals move through the open stages (renumber to move a row); "
                        "won and lost stages last. Add a row for a stage your data does not hold yet.")
-            rows = pd.DataFrame(settings.stage_rows(cfg), columns=["order", "stage", "type"])
+            rows = pd.DataFrame(stage_list.stage_rows(cfg), columns=["order", "stage", "type"])
             edited = st.data_editor(
                 rows, num_rows="dynamic", hide_index=True, width="stretch", key="stages-editor",
                 column_config={
@@ -123,7 +123,7 @@ with _ui.guarded():
             if st.form_submit_button(label, type="primary", disabled=not _ui.may_change_data()):
                 with _ui.guarded():
                     records = edited.astype(object).where(edited.notna(), None).to_dict("records")
-                    _saved("the stage list", settings.save(_ui.path(), settings.stage_changes(records)))
+                    _saved("the stage list", settings_store.save(_ui.path(), stage_list.stage_changes(records)))
 
     with tabs[1]:
         with st.form("general-form"):
@@ -151,7 +151,7 @@ with _ui.guarded():
                     changes = {"fiscal_year_start_month": months.index(fy) + 1, "currency": currency.strip().upper(),
                                "min_sample": int(min_sample), "revisit_rule": rule,
                                "size_bands": settings.parse_size_bands(bands)}
-                    _saved("the general settings", settings.save(_ui.path(), changes))
+                    _saved("the general settings", settings_store.save(_ui.path(), changes))
 
     with tabs[2]:
         with st.form("plans-form"):
@@ -179,7 +179,7 @@ with _ui.guarded():
                 with _ui.guarded():
                     steps = [r for r in edited_t.astype(object).where(edited_t.notna(), None).to_dict("records")
                              if any(r.values())]
-                    _saved("the closing-plan settings", settings.save(_ui.path(), {
+                    _saved("the closing-plan settings", settings_store.save(_ui.path(), {
                         "comparable_by": by, "comparable_min_visits": int(minimum), "mutual_plan_template": steps}))
 
     with tabs[3]:
@@ -227,5 +227,5 @@ with _ui.guarded():
                            "bands": {"medium": medium, "high": high},
                            "weights": {f: float(w) if w == w and w is not None else None
                                        for f, w in zip(risk_report.FLAGS, edited_w["weight"])}}
-                    _saved("the risk settings", settings.save(_ui.path(), {"risk": new}))
+                    _saved("the risk settings", settings_store.save(_ui.path(), {"risk": new}))
         _backtest()

@@ -1,4 +1,4 @@
-"""Stage durations: how long deals spend in each stage (DESIGN.md "Time in stage")."""
+"""Stage durations: how long deals spend in each stage (docs/metrics.md "Time in stage")."""
 
 import streamlit as st
 
@@ -6,7 +6,7 @@ from views import _ui
 from kam_analytics import charts, formatting
 
 DEFINITION = (
-    "Time in stage (DESIGN.md): consecutive history rows with the same stage form one visit, "
+    "Time in stage ([definition](/definitions#time-in-stage)): consecutive history rows with the same stage form one visit, "
     "from its first row to the next row with another stage. A visit with no such row is open: "
     "its age is as-of − start, reported as in progress, never mixed into completed durations. "
     "Closed stages have no duration. A deal's time in a stage is the sum of its completed visits "
@@ -25,6 +25,36 @@ HELP = {
 }
 OUTCOMES = {"all": "All", "won": "Won", "lost": "Lost"}
 RULES = {"cumulative": "Cumulative", "first": "First", "latest": "Latest"}
+
+
+@_ui.part
+def _deals_behind(df, by_dim, outcome, rule, created_from, created_to):
+    """The deals behind one stage's figure (and one value of the split): reruns alone."""
+    st.subheader("Deals behind a figure")
+    d1, d2 = st.columns(2)
+    stages = list(df["stage"].unique())
+    busy = [s for s in stages if df.loc[df["stage"] == s, ["deals", "in_progress"]].to_numpy().sum() > 0]
+    stage = d1.selectbox("Stage", stages, key="drill-stage",       # the first stage with deals behind it
+                         index=stages.index(busy[0]) if busy else 0)
+    dim_value = None
+    if by_dim:
+        values = [v for v in df[by_dim].unique()]
+        dim_value = d2.selectbox(by_dim.replace("_", " ").capitalize(), values, format_func=lambda v: formatting.DASH if formatting.is_missing(v) else str(v), key="drill-dim")
+    deals, total = _ui.read("kam_analytics.reports.stage_durations.stage_duration_deals", stage=stage, by=by_dim,
+                            dim_value=dim_value, outcome=outcome, revisits=rule,
+                            created_from=created_from, created_to=created_to)
+    st.caption(f"{formatting.number(total)} deals" + (f" (showing the first {formatting.number(len(deals))})" if total > len(deals) else "")
+               + " — completed days under the rule, and the age of an open visit.")
+    listed = deals.copy()
+    for col in ("days", "open_age_days"):
+        listed[col] = listed[col].map(formatting.days)
+    _ui.table(listed, column_config={
+        "days": st.column_config.TextColumn("completed days", alignment="right"),
+        "open_age_days": st.column_config.TextColumn("open visit age (days)", alignment="right"),
+        "completed_visits": st.column_config.NumberColumn("completed visits"),
+    })
+    _ui.downloads(deals, f"stage-durations-{stage}-deals", "drill")
+
 
 st.title("Stage durations")
 
@@ -46,7 +76,7 @@ with _ui.guarded():
     created = c[3].date_input("Deals created between", value=(first_day, last_day) if first_day and last_day else (),
                               help="Leave empty for all deals.", format="YYYY-MM-DD")
     created_from, created_to = (created[0], created[1]) if isinstance(created, (list, tuple)) and len(created) == 2 else (None, None)
-    _ui.set_query_params(by=by_dim, outcome=None if outcome == "all" else outcome,
+    _ui.set_query_params(outcome=None if outcome == "all" else outcome,
                          revisits=None if rule == settings_["revisit_rule"] else rule,
                          **{"from": created_from, "to": created_to})
 
@@ -70,7 +100,11 @@ with _ui.guarded():
                             + HELP["median_days"])
 
     st.plotly_chart(charts.stage_durations(df, by_dim, min_sample), width="stretch", key="chart-durations")
-    st.plotly_chart(charts.in_progress(df, by_dim), width="stretch", key="chart-progress")
+    if int(df["in_progress"].sum()):
+        st.plotly_chart(charts.in_progress(df, by_dim), width="stretch", key="chart-progress")
+    else:
+        st.info("No deal is in progress in these stages: " + ("won and lost deals have no open visit."
+                if outcome in ("won", "lost") else "no open visit at the as-of."), icon=":material/info:")
 
     st.subheader("The table")
     shown = df.drop(columns=["revisits", "outcome"]).copy()
@@ -86,24 +120,4 @@ with _ui.guarded():
     with st.expander("How these numbers are computed"):
         st.markdown(DEFINITION)
 
-    st.subheader("Deals behind a figure")
-    d1, d2 = st.columns(2)
-    stage = d1.selectbox("Stage", list(df["stage"].unique()), key="drill-stage")
-    dim_value = None
-    if by_dim:
-        values = [v for v in df[by_dim].unique()]
-        dim_value = d2.selectbox(by_dim, values, format_func=lambda v: formatting.DASH if formatting.is_missing(v) else str(v), key="drill-dim")
-    deals, total = _ui.read("kam_analytics.reports.stage_durations.stage_duration_deals", stage=stage, by=by_dim,
-                            dim_value=dim_value, outcome=outcome, revisits=rule,
-                            created_from=created_from, created_to=created_to)
-    st.caption(f"{formatting.number(total)} deals" + (f" (showing the first {formatting.number(len(deals))})" if total > len(deals) else "")
-               + " — completed days under the rule, and the age of an open visit.")
-    listed = deals.copy()
-    for col in ("days", "open_age_days"):
-        listed[col] = listed[col].map(formatting.days)
-    _ui.table(listed, column_config={
-        "days": st.column_config.TextColumn("completed days", alignment="right"),
-        "open_age_days": st.column_config.TextColumn("open visit age (days)", alignment="right"),
-        "completed_visits": st.column_config.NumberColumn("completed visits"),
-    })
-    _ui.downloads(deals, f"stage-durations-{stage}-deals", "drill")
+    _deals_behind(df, by_dim, outcome, rule, created_from, created_to)

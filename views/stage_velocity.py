@@ -1,5 +1,5 @@
 """Stage velocity: how many deals reach each stage, how they convert and win from there, how
-long each stage takes and how long the whole cycle is (DESIGN.md "Reached, conversion, win rate
+long each stage takes and how long the whole cycle is (docs/metrics.md "Reached, conversion, win rate
 from stage", "Time in stage", "Sales cycle")."""
 
 import streamlit as st
@@ -8,7 +8,7 @@ from views import _ui
 from kam_analytics import charts, formatting
 
 DEFINITION = (
-    "**Reached, conversion, win rate from stage** (DESIGN.md): a deal reached stage S when its history "
+    "**Reached, conversion, win rate from stage** ([definition](/definitions#reached-conversion-win-rate-from-stage)): a deal reached stage S when its history "
     "holds S or any later open stage, or a won stage. `reached` counts closed deals only (open deals "
     "have not finished their path), and conversion S→next = reached(next) / reached(S) among them; the "
     "next stage of the last open stage is the won stage. Win rate from S = won / (won + lost) among "
@@ -36,6 +36,24 @@ def _picked(df, by_dim, chosen):
     return out.sort_values(by_dim, key=lambda s: s.map(rank), kind="stable")
 
 
+@_ui.part
+def _deals_behind(conv, by_dim, chosen):
+    """The closed deals that reached one stage (and one picked value of the split): reruns alone."""
+    st.subheader("Deals behind a stage")
+    d1, d2 = st.columns(2)
+    stage = d1.selectbox("Stage reached", list(dict.fromkeys(conv["stage"])), key="drill-stage")
+    dim_value = d2.selectbox(by_dim.replace("_", " ").capitalize(), chosen, key="drill-dim",
+                             format_func=lambda v: formatting.DASH if formatting.is_missing(v) else str(v)) \
+        if by_dim else None
+    deals, total = _ui.read("kam_analytics.reports.velocity.conversion_deals", stage=stage, by=by_dim,
+                            dim_value=dim_value)
+    st.caption(f"{formatting.number(total)} closed deals reached {_ui.md(stage)}"
+               + (f" (showing the first {formatting.number(len(deals))})" if total > len(deals) else "")
+               + ", won ones first.")
+    _ui.table(deals, column_config={"amount": st.column_config.NumberColumn("amount", format="localized")})
+    _ui.downloads(deals, f"conversion-{stage}-deals", "drill")
+
+
 with _ui.guarded():
     _ui.loaded_summary("No deals are loaded yet, so there is no velocity to show.")
     min_sample = int(_ui.read("kam_analytics.settings.load")["min_sample"])
@@ -47,15 +65,12 @@ with _ui.guarded():
     if by_dim:
         first = conv[conv["stage"] == conv["stage"].iloc[0]].sort_values("reached", ascending=False) if len(conv) else conv
         labels = {str(v): v for v in first[by_dim].tolist()}
-        wanted = [v for v in st.query_params.get_all("v") if v in labels] or list(labels)[:2]
-        picked = c[1].multiselect(f"Compare two {by_dim} values side by side", list(labels), default=wanted[:2],
-                                  max_selections=2, help="Type to search; the largest two are preselected.")
+        _ui.refused("v", labels, f"a {by_dim} value with closed deals", "showing the largest two")
+        picked = c[1].multiselect(f"Compare two {by_dim} values side by side", list(labels), default=list(labels)[:2],
+                                  max_selections=2, key="v", bind="query-params",
+                                  help="Type to search; the largest two are preselected.")
         chosen = [labels[p] for p in picked]
-        st.query_params["v"] = picked
         conv = _picked(conv, by_dim, chosen)
-    _ui.set_query_params(by=by_dim)
-    if not by_dim:
-        st.query_params.pop("v", None)
 
     st.caption(f"As of **{formatting.when(conv.attrs['as_of'])}** (start of day) · closed deals only for reached "
                f"and conversion · below {min_sample} deals a rate is *too few to say* on this page.")
@@ -117,15 +132,4 @@ with _ui.guarded():
         st.markdown(DEFINITION)
 
     if len(conv) and int(conv["reached"].max()):
-        st.subheader("Deals behind a stage")
-        d1, d2 = st.columns(2)
-        stage = d1.selectbox("Stage reached", list(dict.fromkeys(conv["stage"])), key="drill-stage")
-        dim_value = d2.selectbox(by_dim, chosen, format_func=lambda v: formatting.DASH if formatting.is_missing(v) else str(v),
-                                 key="drill-dim") if by_dim else None
-        deals, total = _ui.read("kam_analytics.reports.velocity.conversion_deals", stage=stage, by=by_dim,
-                                dim_value=dim_value)
-        st.caption(f"{formatting.number(total)} closed deals reached {_ui.md(stage)}"
-                   + (f" (showing the first {formatting.number(len(deals))})" if total > len(deals) else "")
-                   + ", won ones first.")
-        _ui.table(deals, column_config={"amount": st.column_config.NumberColumn("amount", format="localized")})
-        _ui.downloads(deals, f"conversion-{stage}-deals", "drill")
+        _deals_behind(conv, by_dim, chosen)

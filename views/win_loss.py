@@ -1,6 +1,6 @@
 """Win-loss: win rates by any dimension with their 95% Wilson intervals, by deal size, by the
 deals' mutual-plan facts at closing, loss reasons as a Pareto chart, competitors, and each
-mutual-plan step's lateness in won against lost deals (DESIGN.md "Win rate", "Bands", "Plan
+mutual-plan step's lateness in won against lost deals (docs/metrics.md "Win rate", "Bands", "Plan
 steps"). Date range and segment in the URL; every table downloads and drills down to its deals."""
 
 from datetime import date
@@ -14,7 +14,7 @@ from views import _ui
 FACT_LABELS = {"has_mutual_plan": "Has a mutual plan", "plan_signed": "Plan signed by both sides",
                "completion_band": "Plan completion at closing", "buyer_on_time_band": "Buyer steps on time"}
 RATE_HELP = {
-    "win_rate": f"DESIGN.md \"Win rate\": {wl.DEFINITIONS['win_rate']}; with {wl.DEFINITIONS['interval']}.",
+    "win_rate": f"[Win rate](/definitions#win-rate): {wl.DEFINITIONS['win_rate']}; with {wl.DEFINITIONS['interval']}.",
     "value_win_rate": f"{wl.DEFINITIONS['value_win_rate']}.",
 }
 
@@ -25,8 +25,9 @@ def _value_label(v) -> str:
     return formatting.DASH if formatting.is_missing(v) else str(v)
 
 
+@_ui.part
 def _drill(df, label: str, key: str, filters: dict, *, by=None, fact=None) -> None:
-    """The closed deals behind one row of `df` (win-loss split by `by`, or plan-effect by `fact`)."""
+    """The closed deals behind one row of `df` (win-loss split by `by`, or plan-effect by `fact`): reruns alone."""
     with st.expander("The deals behind a row", icon=":material/list:"):
         c1, c2 = st.columns([2, 1])
         values = df[label].tolist()
@@ -43,6 +44,21 @@ def _drill(df, label: str, key: str, filters: dict, *, by=None, fact=None) -> No
                                         "buyer_engagement": st.column_config.NumberColumn("buyer engagement",
                                                                                           format="percent")})
         _ui.downloads(deals, f"win-loss-deals-{key}", f"{key}-deals")
+
+
+@_ui.part
+def _steps_behind(sl, filters: dict) -> None:
+    """The plan steps behind one row of step lateness: reruns alone."""
+    with st.expander("The steps behind a row", icon=":material/list:"):
+        keys = dict(zip(sl["step_key"], sl["step"]))
+        d1, d2 = st.columns([2, 1])
+        step_key = d1.selectbox("Step", list(keys), format_func=keys.get, key="steps-step")
+        outcome = d2.segmented_control("Outcome", ["won", "lost"], key="steps-outcome")
+        rows, n = _ui.read("kam_analytics.reports.win_loss.step_deals", step_key=step_key, outcome=outcome,
+                           **filters)
+        st.caption(f"{formatting.number(n)} step(s), overdue at close first")
+        _ui.table(rows)
+        _ui.downloads(rows, f"step-{step_key}", "steps-deals")
 
 
 def _rates_table(df, label: str) -> None:
@@ -85,14 +101,14 @@ with _ui.guarded(), _ui.one_connection():
     # ---- filters (in the URL)
     st.session_state.setdefault("wl-from", _ui.query_date("from"))
     st.session_state.setdefault("wl-to", _ui.query_date("to"))
-    seg_q = _ui.query_param("segment", "All", ["All", *segments])
-    st.session_state.setdefault("wl-segment", seg_q)
     f = st.columns([1, 1, 2])
     date_from = f[0].date_input("Closed from", key="wl-from", value=None, min_value=date(1990, 1, 1),
                                 help=f"Deals closed on or after this day. Empty: every closed deal "
                                      f"(first closed {formatting.when(first)}).")
     date_to = f[1].date_input("Closed to", key="wl-to", value=None, min_value=date(1990, 1, 1),
                               help=f"Deals closed on or before this day (last closed {formatting.when(last)}).")
+    _ui.refused("segment", ["All", *segments], "a segment with closed deals", "showing all segments")
+    st.session_state.setdefault("wl-segment", _ui.query_param("segment", "All", ["All", *segments]))
     segment = f[2].selectbox("Segment", ["All", *segments], key="wl-segment", help="Type to search.")
     _ui.set_query_params(**{"from": date_from.isoformat() if date_from else None,
                             "to": date_to.isoformat() if date_to else None,
@@ -126,11 +142,15 @@ with _ui.guarded(), _ui.one_connection():
                     "Step lateness"])
     with tabs[0]:
         dim_names = [d for d in _ui.read("kam_analytics.dims.names") if d not in ("size_band",)]
-        wanted = _ui.query_param("by", "owner" if "owner" in dim_names else dim_names[0], dim_names)
-        st.session_state.setdefault("wl-by", wanted)
+        default_by = "owner" if "owner" in dim_names else dim_names[0]
+        # kept by hand (?by=), not bound: a bound value outlives a page switch and would become the
+        # Stage durations split (there "by" means the same word, with another default)
+        _ui.refused("by", dim_names, "a dimension to split by (ids, names, amounts and dates are not, nor text "
+                                     "columns with more than 50 values)", f"showing the split by {default_by}")
+        st.session_state.setdefault("wl-by", _ui.query_param("by", default_by, dim_names))
         by = st.selectbox("Split by", dim_names, key="wl-by",
-                          help="Any deal, account, owner or product column. Type to search.")
-        _ui.set_query_params(by=by if by != "owner" else None)
+                          help="A dimension of the deal, its account, owner or product. Type to search.")
+        _ui.set_query_params(by=by if by != default_by else None)
         _split(by, "dim", filters, min_sample, f"Win rate by {by}")
     with tabs[1]:
         bands = ", ".join(settings.size_band_labels([float(x) for x in conf["size_bands"]]))
@@ -192,13 +212,4 @@ with _ui.guarded(), _ui.one_connection():
                 "overdue_at_close_rate": st.column_config.NumberColumn("overdue at close", format="percent",
                                                                        help=wl.DEFINITIONS["overdue_at_close_rate"])})
             _ui.downloads(sl, "step-lateness", "steps")
-            with st.expander("The steps behind a row", icon=":material/list:"):
-                keys = dict(zip(sl["step_key"], sl["step"]))
-                d1, d2 = st.columns([2, 1])
-                step_key = d1.selectbox("Step", list(keys), format_func=keys.get, key="steps-step")
-                outcome = d2.segmented_control("Outcome", ["won", "lost"], key="steps-outcome")
-                rows, n = _ui.read("kam_analytics.reports.win_loss.step_deals", step_key=step_key, outcome=outcome,
-                                   **filters)
-                st.caption(f"{formatting.number(n)} step(s), overdue at close first")
-                _ui.table(rows)
-                _ui.downloads(rows, f"step-{step_key}", "steps-deals")
+            _steps_behind(sl, filters)

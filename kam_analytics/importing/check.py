@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import db, settings
+from .. import db, settings, stage_list
 from ..errors import InputError
+from ..store import schema_types
 from . import vocabulary
-from .convert import AMOUNT_FIELDS, convert_table, schema_types, stage_mapper
+from .convert import AMOUNT_FIELDS, convert_table, stage_mapper
 from .fields import FILE_ONLY_TYPES
 from .history import snapshot_clashes
 from .mapping import MIN_CONFIDENCE, Mapping, describe, detect, known_headers
@@ -30,7 +31,7 @@ NO_CURRENCY_KINDS = ("products", "quotas", "forecast_calls")   # amounts, no cur
 
 def file_currency(rep: FileReport, m: Mapping, good: pd.DataFrame, default: str, given: str | None,
                    source: str) -> pd.DataFrame:
-    """DESIGN.md "Currency": the rows of a file with amounts carry its currency. A file's own
+    """docs/metrics.md "Currency": the rows of a file with amounts carry its currency. A file's own
     currency column wins; a file without one (or an empty cell of it) is in the currency given
     for the import (--currency, the Import page), else the settings currency. The summary says
     which currency, and where it came from."""
@@ -70,7 +71,7 @@ def stage_files(paths: list[Path], con, overrides: dict | None = None, names: li
     types = {**schema_types(con), **FILE_ONLY_TYPES}
     overrides, value_errors = checked_values(overrides)
     conf = settings.load(con)
-    cfg = settings.stage_config(con, conf)
+    cfg = stage_list.stage_config(con, conf)
     remembered = conf["mapping_overrides"]
     aliases = {**conf["account_aliases"], **((overrides or {}).get("*", {}).get("aliases") or {})}
     stage_map = stage_mapper(cfg)
@@ -208,7 +209,7 @@ def _synonym_key(name: str) -> str:
 
 
 def stage_synonyms(staged: list[Staged], known: tuple[str, ...], answered: dict) -> list[str]:
-    """DESIGN "Stages": a new stage name that looks like a synonym of a known one (or of another
+    """docs/metrics.md "Stages": a new stage name that looks like a synonym of a known one (or of another
     new one) is asked about, never merged or kept apart silently. The answer is a value mapping
     of the stage: to the other name (the same stage) or to itself (a stage of its own)."""
     seen: dict[str, dict[str, tuple[Staged, int]]] = {}

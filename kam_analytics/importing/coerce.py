@@ -1,5 +1,5 @@
 """Values from text to the canonical types, decided per column, never guessed per row
-(DESIGN.md "Bad input", "Reading values"): the decimal mark from the values with one reading
+(docs/data.md "Bad input", "Reading values"): the decimal mark from the values with one reading
 only, in the column, else in the file's number columns (never from the delimiter); dd/mm vs
 mm/dd from values that only fit one, the clock (24-hour, or 12-hour when AM/PM is written),
 a time zone written and dropped, Excel serial numbers, Italian and English month names. A
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -160,7 +161,7 @@ def _g(v: float) -> str:
 def to_number(s: pd.Series, header: str, delimiter: str | None = None, *, file: str | None = None,
               marks: str | None = None, file_marks: str | None = None) -> Converted:
     """A number column, its decimal and thousands marks decided from the values that have one
-    reading only (DESIGN.md "Reading values"):
+    reading only (docs/data.md "Reading values"):
 
     - a value with both marks: the last one is the decimal mark (1.234,56 comma; 1,234.56 point);
     - one mark, repeated (1.234.567) or followed by anything but exactly 3 digits (1,5; 12.50;
@@ -408,3 +409,111 @@ def to_text(s: pd.Series) -> Converted:
     t = s.astype("string").str.strip()
     t = unquote(t)   # stays a string column (arrow-backed): no Python object per cell
     return Converted(t, pd.Series(False, index=s.index), "text")
+
+
+# --- identifiers (issue 27 item 7) ------------------------------------------------------
+# One rule for every id column of every table (deal_id, account_id): an id is compared as
+# written - case-sensitive, as CRM ids can be (Salesforce's 15-character ids are) - after
+# trimming the spaces around it and Unicode NFKC (full-width ＤＯ０１ is DO01, a ligature its
+# letters). Invisible characters (zero-width spaces, direction marks and other format
+# characters, control characters, line and paragraph separators) are bad values: an id
+# holding one looks like another id but is a different one. In-file duplicates, the match
+# against the database and the links of plans and steps to their deals all compare this form.
+ID_INVISIBLE = ("Cf", "Cc", "Zl", "Zp")
+ID_EXPECTED = "an ID of visible characters only"
+_CONTROL_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", "\x00": "a NUL byte"}
+
+
+def id_text(value) -> str | None:
+    """One id in its compared form: trimmed, NFKC, trimmed again (a full-width space
+    becomes a space); None for a missing one."""
+    import unicodedata
+
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return None
+    s = unicodedata.normalize("NFKC", str(value).strip()).strip()
+    return s or None
+
+
+def invisible_char(value: str) -> str | None:
+    """The first invisible character of a text, said for a user: "U+200B (ZERO WIDTH SPACE)
+    after 'BF00'"; None when there is none."""
+    import unicodedata
+
+    for k, ch in enumerate(value):
+        if unicodedata.category(ch) in ID_INVISIBLE:
+            name = _CONTROL_NAMES.get(ch) or unicodedata.name(ch, "a control character")
+            where = f"after {value[:k][-12:]!r}" if k else "at its start"
+            return f"U+{ord(ch):04X} ({name}) {where}"
+    return None
+
+
+def to_id(s: pd.Series) -> Converted:
+    """An id column in its compared form (id_text); `bad` marks ids holding an invisible
+    character. ASCII ids (nearly all) are checked at once by Arrow: NFKC leaves them as they
+    are, and their only invisible characters are the control ones; the others one by one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(s, type=pa.large_string(), from_pandas=True)
+    if pc.any(pc.match_substring_regex(arr, r"^\s|\s$")).as_py():
+        t = s.astype("string").str.strip()
+        arr = pa.array(t, type=pa.large_string(), from_pandas=True)
+    else:
+        t = s if isinstance(s.dtype, pd.StringDtype) else s.astype("string")     # nothing to strip: no copy
+    other = ~np.asarray(pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False), dtype=bool)
+    control = np.asarray(pc.fill_null(pc.match_substring_regex(arr, r"[\x00-\x1f\x7f]"), False)
+                         .to_numpy(zero_copy_only=False), dtype=bool)
+    bad = pd.Series(control, index=s.index)
+    if other.any():
+        uniq = t[other].unique()
+        normal = {v: id_text(v) for v in uniq}
+        t = t.copy()
+        t[other] = t[other].map(normal)
+        hidden = {v for v in normal.values() if v is not None and invisible_char(v)}
+        bad |= pd.Series(other, index=s.index) & t.isin(hidden).fillna(False).astype(bool)
+    if other.any() or pc.any(pc.equal(arr, "")).as_py():
+        t = t.where(t != "")
+    return Converted(t, bad & s.notna(), ID_EXPECTED)
+
+
+# --- amounts in a sane range, in the row's currency (issue 27 item 6) ---------------------
+# The largest amount (or any number) a row may hold, in absolute value: a thousand trillion.
+# No deal, quota or revenue comes near it (the world's GDP is about 1e14 USD), and sums of
+# millions of such values stay exact to the cent in a double. 1e308 (read fine, but its sum
+# overflows to infinity and totals turn empty) or -1e400 (read as minus infinity) are bad values.
+MAX_NUMBER = 1e15
+NUMBER_RANGE = f"a number from -{MAX_NUMBER:,.0f} to {MAX_NUMBER:,.0f} (a thousand trillion: no real amount is larger)"
+
+
+def out_of_range(values: pd.Series) -> pd.Series:
+    """Numbers that are not finite or larger than MAX_NUMBER in absolute value."""
+    v = pd.to_numeric(values, errors="coerce").astype("float64")
+    return (v.notna() & ~(v.abs() <= MAX_NUMBER)).astype(bool)
+
+
+# A currency written in an amount: a code or a sign before or after the number. A sign may
+# stand for several currencies ($ for USD, CAD, AUD...): only a currency it never writes
+# contradicts it.
+_WRITTEN_CODE = re.compile(r"(?<![A-Za-z])(EUR|USD|GBP|CHF)(?![A-Za-z])", re.I)
+_SIGN_CURRENCIES = {"€": ("EUR",), "£": ("GBP", "GIP", "FKP", "SHP", "EGP"), "¥": ("JPY", "CNY"),
+                    "$": ("USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "ARS", "CLP", "COP", "TWD", "BRL",
+                          "UYU", "FJD", "BSD", "BBD", "BZD", "BMD", "BND", "KYD", "JMD", "LRD", "NAD", "SBD",
+                          "SRD", "TTD", "XCD", "GYD", "ZWL")}
+
+
+def written_currency(text) -> tuple[str, tuple[str, ...]] | None:
+    """The currency an amount's text writes ('1000 USD' -> ('USD', ('USD',)), '$ 5' -> ('$',
+    (USD, CAD, ...))): what is written and the codes it may mean; None when it writes none."""
+    if not isinstance(text, str) or not text:
+        return None
+    m = _WRITTEN_CODE.search(text)
+    if m:
+        code = m.group(1).upper()
+        return code, (code,)
+    if "US$" in text.upper():
+        return "US$", ("USD",)
+    for sign, codes in _SIGN_CURRENCIES.items():
+        if sign in text:
+            return sign, codes
+    return None

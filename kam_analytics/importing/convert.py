@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import settings
+from .. import stage_list
 from . import coerce, vocabulary
 from .fields import LOGGED_FIELDS
 from .mapping import Mapping
-from .read import Table
+from .read import Table, norm as _norm
 
 
 AMOUNT_FIELDS = {"amount", "annual_revenue", "revenue_potential", "list_price", "rate", "commit", "best_case"}
@@ -19,22 +19,12 @@ ITALIAN_STAGE_WORDS = {"vinto": "won", "vinta": "won", "chiuso vinto": "won", "p
                        "chiuso perso": "lost"}
 
 
-def schema_types(con) -> dict[str, dict[str, str]]:
-    """table -> column -> DuckDB type, for every table (read once per load)."""
-    out: dict[str, dict[str, str]] = {}
-    for t, c, ty in con.execute(
-            "select table_name, column_name, data_type from information_schema.columns "
-            "where table_schema = 'main'").fetchall():
-        out.setdefault(t, {})[c] = ty
-    return out
-
-
 def reject(rejects: list, t: Table, row: int | None, column: str | None, value, reason: str) -> None:
     rejects.append({"file_name": t.file, "sheet": t.sheet, "row_number": row, "column_name": column,
                     "value": None if value is None else str(value)[:200], "reason": reason})
 
 
-def stage_mapper(cfg: settings.StageConfig):
+def stage_mapper(cfg: stage_list.StageConfig):
     """Saved list: names matched ignoring case and spacing, Italian won/lost words to the
     won/lost stage; unknown names are errors. Inferred list: names kept as written."""
     if cfg.inferred:
@@ -141,8 +131,6 @@ def parse_logged_values(t: Table, m: Mapping, raw: pd.DataFrame, out: pd.DataFra
     """A field-change log's old and new values, each parsed as the field it belongs to;
     fields other than stage, amount, close date, forecast category and probability are
     left out and counted."""
-    from .read import norm as _norm
-
     bad = pd.Series(False, index=out.index)
     names = {f: LOGGED_FIELDS.get(_norm(f)) for f in out["field"].dropna().unique()}   # each field name once
     out["logged_field"] = out["field"].map(names)

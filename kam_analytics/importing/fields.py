@@ -22,6 +22,10 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "quotas": (("owner", "period"), ("owner", "period", "amount")),
 }
 
+# The id columns of every table: compared as written (case-sensitive) after trimming and
+# Unicode NFKC, invisible characters refused (coerce.to_id), in a file and against the database.
+ID_FIELDS = ("deal_id", "account_id")
+
 # Load order: parents first.
 LOAD_ORDER = ("accounts", "owners", "products", "fx_rates", "deals", "deal_history", "deal_field_history",
               "account_plans", "account_goals", "stakeholders", "account_actions",

@@ -1,4 +1,4 @@
-"""Building deal_history from the four shapes (DESIGN.md deal_history), each in one place:
+"""Building deal_history from the four shapes (docs/data.md "Deal history"), each in one place:
 full-state rows (inserted as they are), a field-change log (its changes kept in
 deal_field_changes, rebuild_field_log_rows), wide "date entered" columns (wide_history) and
 successive snapshots (kept in deal_snapshots: observe_snapshot, snapshot_history). The two kept
@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from .. import db, models, settings
+from .. import models, settings, stage_list, store
 from ..errors import InputError
 from .staged import Staged
 
@@ -21,7 +21,7 @@ HISTORY_FIELDS = {"stage": "string", "amount": "float64", "close_date": "datetim
                   "probability": "float64"}
 
 
-def store_field_changes(b: db.Batch, st: Staged) -> int:
+def store_field_changes(b: store.Batch, st: Staged) -> int:
     """A field-change log's changes of history fields, kept as read (deal_field_changes: the old
     and new value typed per field), a change already stored not again; the deals it names go in
     temp table `flog_deals` for rebuild_field_log_rows. Returns how many were added."""
@@ -51,10 +51,10 @@ def store_field_changes(b: db.Batch, st: Staged) -> int:
     return int(added)
 
 
-def rebuild_field_log_rows(b: db.Batch) -> tuple[int, int]:
+def rebuild_field_log_rows(b: store.Batch) -> tuple[int, int]:
     """The field_log rows of deal_history for the deals in temp table `flog_deals` that have
     stored changes, built again from all their changes and their current fields
-    (sql/field_log_history.sql): a log imported before its deals, the deals after it, or an
+    (sql/derived/field_log_history.sql): a log imported before its deals, the deals after it, or an
     undo of either gives the same history as both at once. Only the difference is written
     (replaced rows kept for undo). Returns (added, removed)."""
     con = b.con
@@ -63,7 +63,7 @@ def rebuild_field_log_rows(b: db.Batch) -> tuple[int, int]:
     con.execute("create or replace temp table flog_current as select deal_id, "
                 "case when not created_derived then created_date end as created_date, stage, amount, close_date, "
                 "forecast_category from deals where deal_id in (select deal_id from flog_deals)")
-    con.execute(f"create or replace temp table flog_rows as {models.sql('field_log_history')}")
+    con.execute(f"create or replace temp table flog_rows as {models.query('field_log_history')}")
     con.execute("create or replace temp table flog_rebuilt as select distinct deal_id from flog")
     added, removed = _write_rebuilt(b, "flog_rows", "flog_rebuilt", "field_log")
     for t in ("flog", "flog_current", "flog_rows", "flog_rebuilt"):
@@ -71,7 +71,7 @@ def rebuild_field_log_rows(b: db.Batch) -> tuple[int, int]:
     return added, removed
 
 
-def _write_rebuilt(b: db.Batch, rows: str, deals: str, shape: str) -> tuple[int, int]:
+def _write_rebuilt(b: store.Batch, rows: str, deals: str, shape: str) -> tuple[int, int]:
     """deal_history's rows of `shape` for the deals in temp table `deals` made equal to temp
     table `rows`: the rows no longer due go (kept for undo), the new ones come. Returns
     (added, removed)."""
@@ -94,7 +94,7 @@ HISTORY_TYPES = {"deal_id": "varchar", "changed_at": "timestamp", "stage": "varc
                  "close_date": "date", "forecast_category": "varchar", "probability": "double"}
 
 
-def insert_history(b: db.Batch, source: pd.DataFrame | str, shape: str) -> tuple[int, int]:
+def insert_history(b: store.Batch, source: pd.DataFrame | str, shape: str) -> tuple[int, int]:
     """History rows (a frame, or the name of a temp table with the same columns) are
     de-duplicated: a row equal to a stored one is not added again. `shape` records where
     they came from (full, field_log, wide, snapshot)."""
@@ -156,8 +156,8 @@ def wide_history(df: pd.DataFrame, stage_columns: dict[str, str]) -> pd.DataFram
     return hist.sort_values(["deal_id", "changed_at", "_order"])
 
 
-def replace_snapshot_rows(b: db.Batch, st: Staged, df: pd.DataFrame) -> None:
-    """History of another shape replaces the snapshot rows of its deals (DESIGN deal_history):
+def replace_snapshot_rows(b: store.Batch, st: Staged, df: pd.DataFrame) -> None:
+    """History of another shape replaces the snapshot rows of its deals (docs/data.md "Deal history"):
     deals first and history in a later batch give the same history as both at once. The
     replaced rows are kept for undo."""
     con = b.con
@@ -176,8 +176,8 @@ def replace_snapshot_rows(b: db.Batch, st: Staged, df: pd.DataFrame) -> None:
     con.execute("drop table replaced")
 
 
-def observe_snapshot(b: db.Batch, st: Staged, df: pd.DataFrame) -> pd.DataFrame:
-    """A plain deals export is a snapshot of its deals as of its date (DESIGN deal_history):
+def observe_snapshot(b: store.Batch, st: Staged, df: pd.DataFrame) -> pd.DataFrame:
+    """A plain deals export is a snapshot of its deals as of its date (docs/data.md "Deal history"):
     every deal of it is recorded in deal_snapshots. A field the file has no column for is the
     deal's stored value, never an empty one (a file without amounts changes no amount).
     Returns the rows whose current fields it gives: a deal with a later-dated snapshot (this
@@ -234,14 +234,14 @@ def observe_snapshot(b: db.Batch, st: Staged, df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def rebuild_snapshot_rows(b: db.Batch) -> tuple[int, int]:
+def rebuild_snapshot_rows(b: store.Batch) -> tuple[int, int]:
     """The snapshot rows of deal_history for the deals in temp table `snap_deals`, rebuilt
-    from all their snapshots in deal_snapshots (sql/snapshot_history.sql), whatever the order
+    from all their snapshots in deal_snapshots (sql/derived/snapshot_history.sql), whatever the order
     or batch they came in. Only the difference is written: rows no longer due go (kept for
     undo), new ones come. Returns (added, removed)."""
     con = b.con
-    won, lost = settings.closed_stages(con)
-    con.execute(f"create or replace temp table snap_rows as {models.sql('snapshot_history')}",
+    won, lost = stage_list.closed_stages(con)
+    con.execute(f"create or replace temp table snap_rows as {models.query('snapshot_history')}",
                 {"closed_stages": [*won, *lost]})
     added, removed = _write_rebuilt(b, "snap_rows", "snap_deals", "snapshot")
     con.execute("drop table snap_rows")
@@ -258,7 +258,7 @@ def _clash_text(file: str, other: str, when: datetime, deal: str) -> str:
 
 
 def snapshot_clashes(con, staged: list[Staged]) -> list[str]:
-    """DESIGN deal_history: two snapshots of the same date that disagree about a deal are an
+    """docs/data.md "Deal history": two snapshots of the same date that disagree about a deal are an
     error naming both files - said at the check (no writes), for the deals exports of the batch
     among themselves and against the stored snapshots, on the fields each file has. Exports
     dated by the import date are left out: a later one of the same day is a newer state."""
@@ -292,7 +292,7 @@ def snapshot_clashes(con, staged: list[Staged]) -> list[str]:
     return out
 
 
-def snapshot_history(b: db.Batch, snaps: list[Staged]) -> None:
+def snapshot_history(b: store.Batch, snaps: list[Staged]) -> None:
     """The snapshot rows of deal_history for every deal this batch observed, rebuilt from all
     of its snapshots, so the history never depends on the order of the files or their split
     into batches."""

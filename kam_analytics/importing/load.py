@@ -1,11 +1,8 @@
 """Loading: the staged tables written in ONE transaction, in dependency order, as one undoable
 batch (upsert keeps the prior image of every changed row; history through history.py).
 
-FRAMES_BY_NAME: inside an import's transaction a pandas frame is read by its variable's name
-in the SQL (DuckDB's replacement scan finds it among the calling function's local variables),
-never through con.register: DuckDB keeps a registered frame alive until the transaction
-commits, even after unregister. That held an 8,000,000-row history file's columns (880 MB)
-through the whole rebuild of the derived tables (tests/importing/test_import_memory.py)."""
+Rows are written through store.py (upsert, and the one way a frame is handed to DuckDB:
+store.FRAMES_BY_NAME)."""
 
 from __future__ import annotations
 
@@ -13,10 +10,10 @@ from datetime import datetime
 
 import pandas as pd
 
-from .. import db, settings
+from .. import settings, stage_list
+from ..store import Batch, schema_types, upsert
 from . import vocabulary
-from .convert import schema_types
-from .fields import LOAD_ORDER, TABLES
+from .fields import LOAD_ORDER
 from .history import (insert_history, observe_snapshot, rebuild_field_log_rows, replace_snapshot_rows,
                       snapshot_history, store_field_changes, wide_history)
 from .names import account_ids, name_keys
@@ -25,51 +22,7 @@ from .staged import Staged
 from .validate import one_row_per_key
 
 
-DERIVED_DATES = {"deals": {"created_date": "created_derived", "closed_date": "closed_derived"}}
-
-
-def upsert(b: db.Batch, table: str, frame: pd.DataFrame, columns: list[str], table_cols: list[str]) -> tuple[int, int, int]:
-    """Insert new keys, replace changed rows (their prior image kept for undo), skip equal
-    ones. Columns the file does not provide keep their stored values; so does a date the file
-    leaves empty where the stored one was derived (it is derived again after the load)."""
-    con = b.con
-    keys = list(TABLES[table][0])
-    all_cols = [c for c in table_cols if c != "batch_id"]
-    key_list = ", ".join(f'"{k}"' for k in keys)
-    stored = f'exists (select 1 from "{table}" e where ' + " and ".join(f'e."{k}" = n."{k}"' for k in keys) + ")"
-    in_changed = f"({key_list}) in (select ({key_list}) from changed_keys)"
-    incoming = frame[[c for c in columns if c in all_cols]]  # read by its name in the SQL (FRAMES_BY_NAME)
-    join = " and ".join(f'e."{k}" = i."{k}"' for k in keys)
-    derived = {c: flag for c, flag in DERIVED_DATES.get(table, {}).items() if c in columns}
-
-    def chosen(c: str) -> str:
-        if c in derived:          # empty in the file, derived in the database: keep the derived date
-            return f'case when i."{c}" is null and e."{derived[c]}" then e."{c}" else i."{c}" end'
-        if c in derived.values():
-            d = next(k for k, v in derived.items() if v == c)
-            return f'coalesce(i."{d}" is null and e."{c}", i."{d}" is null)'
-        return f'i."{c}"' if c in columns else f'e."{c}"'
-
-    select = ", ".join(chosen(c) + f' as "{c}"' for c in all_cols)
-    con.execute(f'create or replace temp table inc_full as select {select}, ? as batch_id '
-                f'from incoming i left join "{table}" e on {join}', [b.batch_id])
-    differs = " or ".join(f'n."{c}" is distinct from e."{c}"' for c in all_cols if c not in keys)
-    con.execute(f'create or replace temp table changed_keys as select {", ".join(f"n.{chr(34)}{k}{chr(34)}" for k in keys)} '
-                f'from inc_full n join "{table}" e using ({key_list}) where {differs or "false"}')
-    new = con.execute(f"select count(*) from inc_full n where not {stored}").fetchall()[0][0]
-    changed = con.execute("select count(*) from changed_keys").fetchall()[0][0]
-    if changed:
-        con.execute(f'insert into undo_log select ?, ?, to_json(t) from "{table}" t where {in_changed}',
-                    [b.batch_id, table])
-        con.execute(f'delete from "{table}" where {in_changed}')
-    con.execute(f'insert into "{table}" by name select * from inc_full n where {in_changed} or not {stored}')
-    unchanged = len(frame) - new - changed
-    if new or changed:
-        b.touched.add(table)
-    return int(new), int(changed), int(unchanged)
-
-
-def load_staged(b: db.Batch, staged: list[Staged], new_aliases: dict | None = None, new_values: dict | None = None) -> None:
+def load_staged(b: Batch, staged: list[Staged], new_aliases: dict | None = None, new_values: dict | None = None) -> None:
     con = b.con
     conf = settings.load(con)
     aliases = conf["account_aliases"]
@@ -110,7 +63,7 @@ def load_staged(b: db.Batch, staged: list[Staged], new_aliases: dict | None = No
     say_derived_dates(b, staged)
 
 
-def _load_one(b: db.Batch, st: Staged, aliases: dict, types: dict) -> None:
+def _load_one(b: Batch, st: Staged, aliases: dict, types: dict) -> None:
     con, kind, df = b.con, st.kind, st.frame
     if "account_name" in df or "account_id" in df:
         df = account_ids(df, con, aliases)
@@ -150,8 +103,8 @@ def _load_one(b: db.Batch, st: Staged, aliases: dict, types: dict) -> None:
             "amount, close date, forecast category and probability are the deal's current values")
 
 
-def _plans_for_steps(b: db.Batch, st: Staged) -> None:
-    """Steps whose deal has no plan of their type get one (DESIGN "Reading values"): reports
+def _plans_for_steps(b: Batch, st: Staged) -> None:
+    """Steps whose deal has no plan of their type get one (docs/data.md "Reading values"): reports
     never silently ignore stored steps."""
     added = b.con.execute("""
         insert into plans (deal_id, plan_type, batch_id)
@@ -167,7 +120,7 @@ def _plans_for_steps(b: db.Batch, st: Staged) -> None:
                                "for each (fill in its owners and dates with a plan header or the plan template)")
 
 
-def _ensure_accounts(b: db.Batch, deals: pd.DataFrame) -> None:
+def _ensure_accounts(b: Batch, deals: pd.DataFrame) -> None:
     """Accounts named by deals, plans or maps but not loaded get a row (name and derived id)
     in this batch, so every account_id refers to an account."""
     if "account_id" not in deals:
@@ -186,11 +139,11 @@ def _ensure_accounts(b: db.Batch, deals: pd.DataFrame) -> None:
     b.touched.add("accounts")
 
 
-def say_derived_dates(b: db.Batch, staged: list[Staged]) -> None:
-    """The summary of DESIGN "Dates of a deal" for the deals this batch wrote: how many
-    created and closed dates will be derived from the history (models.derive_deal_dates does
+def say_derived_dates(b: Batch, staged: list[Staged]) -> None:
+    """The summary of docs/metrics.md "Dates of a deal" for the deals this batch wrote: how many
+    created and closed dates will be derived from the history (derived.derive_deal_dates does
     it, at the end of every batch, for every deal whose history changed)."""
-    won, lost = settings.closed_stages(b.con)
+    won, lost = stage_list.closed_stages(b.con)
     filled, filled_closed = b.con.execute("""
         select count(*) filter (where (created_date is null or created_derived)
                                 and exists (select 1 from deal_history h where h.deal_id = d.deal_id)),

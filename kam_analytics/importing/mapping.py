@@ -1,4 +1,4 @@
-"""Recognise which canonical table a table is and map its columns (DESIGN.md "The flow"):
+"""Recognise which canonical table a table is and map its columns (docs/data.md "The flow"):
 by synonyms (synonyms.json: English, Italian and CRM export headers), ignoring case,
 accents, punctuation and units. Confidence = the share of the kind's required fields
 matched. Columns "date entered <stage>" (or "<stage>_date" where <stage> begins a stage

@@ -1,4 +1,4 @@
-"""Keys from names (DESIGN.md "Keys from names"): account ids derived from names, names equal
+"""Keys from names (docs/data.md "Keys from names"): account ids derived from names, names equal
 after normalisation matched, close names (rapidfuzz token sort ratio) offered as possible
 aliases, never merged silently."""
 
@@ -11,7 +11,7 @@ import pandas as pd
 from .staged import Staged
 
 
-ALIAS_SCORE = 90              # DESIGN.md "Keys from names": similarity >= 90 of 100
+ALIAS_SCORE = 90              # docs/data.md "Keys from names": similarity >= 90 of 100
 ALIAS_MAX_NEW = 20_000        # new names looked at per file (the first ones, in the file's order)
 
 
@@ -31,7 +31,7 @@ def _alias_form(name: str) -> str:
 def possible_aliases(con, names: pd.Series, known: dict, existing: list[tuple[str, str]] | None = None
                       ) -> list[tuple[str, str, str]]:
     """New names close to an existing one (not equal after normalisation): shown, never merged
-    silently (DESIGN.md "Keys from names"). `existing` is (id, name) pairs; default the
+    silently (docs/data.md "Keys from names"). `existing` is (id, name) pairs; default the
     accounts. Close: 90 or more on rapidfuzz's token sort ratio (the words in any order). Not
     its token ratio: that scores 100 whenever one name's words are among the other's ('GTX
     Basic' and 'GTX Plus Basic', 'Acme' and 'Acme Corporation' are different names).
@@ -89,7 +89,7 @@ NAME_FIELDS = {   # field -> the tables (and kinds of file) naming it
 
 
 def name_aliases(con, staged: list[Staged]) -> None:
-    """Products and owners as accounts (DESIGN.md "Keys from names"): names equal after
+    """Products and owners as accounts (docs/data.md "Keys from names"): names equal after
     normalisation simply match (the joins compare norm_key); a name close to one already known
     (stored, or in another file of the batch) is said once per pair, as a possible alias, and
     loads as written, never merged."""
@@ -136,7 +136,7 @@ def name_keys(con, names) -> pd.Series:
 def account_ids(df: pd.DataFrame, con, aliases: dict | None = None) -> pd.DataFrame:
     """account_id where the file gives only names: a name the user merged into an existing
     account (an alias) takes that account's id; a name equal after normalisation to the one
-    account already of that name takes its id (DESIGN.md "Keys from names": an account plan
+    account already of that name takes its id (docs/data.md "Keys from names": an account plan
     written for the CRM's "Alpha Foods" joins ACC-17, not a new account); else the
     normalised name itself."""
     if "account_name" in df and ("account_id" not in df or df["account_id"].isna().any()):

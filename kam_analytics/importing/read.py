@@ -29,7 +29,7 @@ KV_LABELS = {"data", "date", "plan date", "creato da", "created by", "versione",
              "referente cliente", "referente venditore", "trattativa", "opportunita", "tipo di piano",
              "converted date", "data conversione", "customer owner", "our owner"}
 
-# Summary lines are told by their shape (DESIGN.md "Reading values"): the row's first filled
+# Summary lines are told by their shape (docs/data.md "Reading values"): the row's first filled
 # cell is a summary word, alone or with a count ("Grand Totals (1519 records)", "Totale (12
 # righe)", "Count: 12") - a strong label - or a total word with a group label ("Subtotal Alpha
 # Foods", "Total Proposal", Excel's "Alpha Foods Total") - a weak one, as a deal may be named
@@ -99,6 +99,7 @@ class Grid:
     delimiter: str | None = None
     encoding: str | None = None
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # how the file was read, said once (its first table)
 
 
 @dataclass
@@ -168,23 +169,79 @@ def _line_of(raw: bytes, pos: int) -> int:
     return raw.count(b"\n", 0, pos) + 1
 
 
+_NUL_CHUNK = 16 << 20
+
+
+def check_no_nul(chunks, name: str) -> None:
+    """The one NUL check of a text file, for both readers (row-wise: the bytes in memory;
+    column-wise: the file in chunks of 16 MB). A text holding many NUL bytes is binary data;
+    a few of them are refused with the row and the line that shows them (issue 27: a csv of
+    1 MB or more was read column-wise with its NULs stored in names)."""
+    total = count = lines = 0
+    first = None           # (row, the line's text around the first NUL)
+    head = b""
+    tail = b""             # the end of the previous chunk: the first NUL's line may start there
+    for chunk in chunks:
+        if not head:
+            head = chunk[:64]
+        n = chunk.count(b"\x00")
+        if n and first is None:
+            pos = chunk.index(b"\x00")
+            buf = tail + chunk
+            at = len(tail) + pos
+            start = buf.rfind(b"\n", 0, at) + 1
+            end = buf.find(b"\n", at)
+            line = buf[start:end if end >= 0 else min(len(buf), at + 4096)]
+            first = (lines + chunk.count(b"\n", 0, pos) + 1, line)
+        count += n
+        total += len(chunk)
+        if first is None:
+            lines += chunk.count(b"\n")
+            tail = chunk[-4096:]
+    if first is None:
+        return
+    if count > total // 100 or b"\x00" in head and head[:4].count(b"\x00") > 1:
+        raise InputError(f"{name}: this is not a text table (it holds binary data); expected csv, tsv, txt, "
+                         "xlsx, xls or ods")
+    row, line = first
+    shown = line.decode("utf-8", "replace").replace("\x00", "\\x00")
+    raise InputError(f"{name}, row {row}: the text holds NUL bytes (\\x00), which no text table has: "
+                     f"{shown[:120]!r}; expected plain text. The file was damaged or saved as binary: remove "
+                     "them or export the file again")
+
+
+def utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for text saved as UTF-16 with no byte-order mark (some
+    exports do): a NUL byte in every second place, and none in the others; else None."""
+    if len(head) < 8:
+        return None
+    head = head[: len(head) // 2 * 2]
+    even, odd = head[0::2], head[1::2]
+    if not even.count(0) and odd.count(0) >= 0.9 * len(odd):
+        return "utf-16-le"
+    if not odd.count(0) and even.count(0) >= 0.9 * len(even):
+        return "utf-16-be"
+    return None
+
+
+def _file_chunks(path: Path):
+    with path.open("rb") as fh:
+        while chunk := fh.read(_NUL_CHUNK):
+            yield chunk
+
+
 def _decode(raw: bytes, name: str) -> tuple[str, str]:
     """The text of a file: UTF-8 (with or without BOM), UTF-16 with a BOM, else cp1252. A
     file that mixes UTF-8 with another encoding, or holds a few NUL bytes in its text, is
     refused with the line that shows it (decoding it either way would change letters)."""
     utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
-    if not utf16 and b"\x00" in raw:
-        nul = raw.index(b"\x00")
-        if raw.count(b"\x00") > len(raw) // 100 or b"\x00" in raw[:64] and raw[:4].count(b"\x00") > 1:
-            raise InputError(f"{name}: this is not a text table (it holds binary data); expected csv, tsv, txt, "
-                             "xlsx, xls or ods")
-        line = _line_of(raw, nul)
-        start = raw.rfind(b"\n", 0, nul) + 1
-        end = raw.find(b"\n", nul)
-        shown = raw[start:end if end >= 0 else len(raw)].decode("utf-8", "replace").replace("\x00", "\\x00")
-        raise InputError(f"{name}, row {line}: the text holds NUL bytes (\\x00), which no text table has: "
-                         f"{shown[:120]!r}; expected plain text. The file was damaged or saved as binary: remove "
-                         "them or export the file again")
+    if not utf16 and (bare := utf16_without_bom(raw[:_SNIFF_BYTES])):
+        try:
+            return raw.decode(bare), bare
+        except UnicodeDecodeError:
+            pass
+    if not utf16:
+        check_no_nul([raw], name)
     for enc in ("utf-8-sig", "utf-16"):
         if enc == "utf-16" and not utf16:
             continue
@@ -270,20 +327,76 @@ def read_grids(path: Path, display_name: str | None = None) -> list[Grid]:
     if path.stat().st_size == 0:
         raise InputError(f"{name}: the file is empty")
     if ext in BOOK_EXT:
-        return _read_book(path, name)
+        if not is_text_named_book(path):
+            return _read_book(path, name)
+        grids = _read_text(path.read_bytes(), name, ".csv")
+        grids[0].notes.append(text_named_book_note(ext))
+        return grids
     if ext in TEXT_EXT or ext == "":
         raw = path.read_bytes()
         if raw[:2] == b"PK" or raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-            return _read_book(path, name)
-        text, enc = _decode(raw, name)
-        delim = "\t" if ext == ".tsv" else _delimiter(text[:65536])
-        # cells stay as read ('' is missing): stripping happens column-wise when values convert
-        rows = _parse_text(text, delim, name)
-        problems = _long_cells(rows)
-        if "#" in text or "Err:" in text:
-            problems += _error_texts(rows)
-        return [Grid(name, None, rows, delim, enc, problems)]
+            grids = _read_book(path, name)
+            if grids:
+                what = "an xlsx or ods workbook" if raw[:2] == b"PK" else "an xls workbook"
+                grids[0].notes.append(f"this is {what} named {ext or 'without an extension'} — we read it as a "
+                                      "workbook")
+            return grids
+        return _read_text(raw, name, ext)
     raise InputError(f"{name}: unsupported file type {ext!r}; expected csv, tsv, txt, xlsx, xlsm, xls or ods")
+
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SNIFF_BYTES = 1 << 16
+
+
+def is_text_named_book(path: Path) -> bool:
+    """A file named .xlsx/.xls/.ods whose bytes are text (issue 26: a csv saved under a
+    workbook's name, or a CRM's tab-separated export named .xls): no zip (xlsx, ods) or OLE
+    (xls) signature, no document or image signature, no NUL byte in its start unless it is
+    UTF-16 with a byte-order mark, and no control characters but tab and line breaks."""
+    with path.open("rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if not head or head[:2] == b"PK" or head[:8] == _OLE:
+        return False
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or utf16_without_bom(head):
+        return True
+    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    if body.lstrip()[:1] == b"<" or any(body.startswith(sig) for sig, _w in _SIGNATURES):
+        return False        # HTML or XML (said by the workbook reader), an image, a PDF...
+    return not re.search(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]", body)
+
+
+def text_named_book_note(ext: str) -> str:
+    return f"this is a text/csv file named {ext} — we read it as csv"
+
+
+def _read_text(raw: bytes, name: str, ext: str) -> list[Grid]:
+    """A text table's grid: decoded, its delimiter detected, parsed row-wise."""
+    text, enc = _decode(raw, name)
+    if not text.strip():
+        raise InputError(f"{name}: the file is empty (it holds only spaces, blank lines or a byte-order mark)")
+    delim = "\t" if ext == ".tsv" else _delimiter(text[:65536])
+    # cells stay as read ('' is missing): stripping happens column-wise when values convert
+    rows = _parse_text(text, delim, name)
+    notes = []
+    if enc in ("utf-16-le", "utf-16-be"):
+        notes.append(f"the file is UTF-16 text with no byte-order mark: read as {enc.upper()}")
+    lines = [r for r in rows if any(v.strip() for v in r)]
+    if len(lines) > 1 and all(len(r) == 1 for r in lines) and text.lstrip().startswith('"'):
+        # every line one quoted value holding the delimiters ("Deal ID,Account,...": a program
+        # quoted whole lines): the values inside are the table
+        inner = "\n".join(r[0] if r else "" for r in rows)
+        inner_delim = _delimiter(inner[:65536])
+        widths = [len(r) for r in csv.reader(io.StringIO(inner[:65536], newline=""), delimiter=inner_delim) if r]
+        common = max(set(widths), key=widths.count) if widths else 0
+        if common > 1 and widths.count(common) >= 0.8 * len(widths):     # a table inside, one width
+            text, delim = inner, inner_delim
+            rows = _parse_text(text, delim, name)
+            notes.append("every line of the file was quoted as one value: read as the values inside the quotes")
+    problems = _long_cells(rows)
+    if "#" in text or "Err:" in text:
+        problems += _error_texts(rows)
+    return [Grid(name, None, rows, delim, enc, problems, notes)]
 
 
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
@@ -660,17 +773,39 @@ _ODS_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 MAX_REPEAT_ATTR = 10 ** 9         # a repeat count is read as a number up to this (more: the limit says it)
 
 
-def _check_ods_extent(path: Path, name: str) -> None:
+_ODS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+# a formula cell's saved value, by its value type (a string's is its text)
+_ODS_SAVED = {"float": "value", "percentage": "value", "currency": "value", "date": "date-value",
+              "time": "time-value", "boolean": "boolean-value"}
+
+
+def _ods_no_value(attrs: dict) -> str | None:
+    """'=SUM(A1;2)' for a cell whose formula has no saved value (no value type, or a number,
+    date, time or truth value without it): calamine reads it as empty. None otherwise."""
+    formula = attrs.get(f"{_ODS_NS}}}formula")
+    if formula is None:
+        return None
+    typ = attrs.get(f"{_ODS_OFFICE}}}value-type")
+    if typ is not None and (typ not in _ODS_SAVED or f"{_ODS_OFFICE}}}{_ODS_SAVED[typ]}" in attrs):
+        return None
+    shown = formula.split(":", 1)[1] if re.match(r"[a-z]+:=", formula) else formula
+    return shown if shown.startswith("=") else "=" + shown
+
+
+def _check_ods_extent(path: Path, name: str) -> dict[str, dict[tuple[int, int], str]]:
     """An OpenDocument spreadsheet's tables measured from content.xml's rows and cells with
     their repeat counts (table:number-rows-repeated, number-columns-repeated), as calamine
     expands them when it opens the file: the last row and column holding a value (trailing
-    empty repeats, which LibreOffice writes to the sheet's end, do not count)."""
+    empty repeats, which LibreOffice writes to the sheet's end, do not count). Returns each
+    table's formula cells with no saved value ((row, column) 0-based -> '=formula'), as
+    _check_xlsx_extent does for an xlsx."""
     import zipfile
     from xml.parsers import expat
 
+    no_value: dict[str, dict[tuple[int, int], str]] = {}
     with zipfile.ZipFile(path) as zf:
         if "content.xml" not in zf.namelist():
-            return
+            return no_value
         tables: list[list] = []          # [name, last row, last column, largest repeat of a row with values]
         st = {"row": 0, "col": 0, "row_last": 0, "cell": None, "table": None}
 
@@ -689,6 +824,13 @@ def _check_ods_extent(path: Path, name: str) -> None:
             elif local in ("table-cell", "covered-table-cell"):
                 valued = any(k.endswith("}value-type") for k in attrs)
                 st["cell"] = [count(attrs, "number-columns-repeated"), valued]
+                formula = _ods_no_value(attrs) if st["table"] is not None else None
+                if formula is not None:
+                    cells = no_value.setdefault(st["table"][0], {})
+                    for c in range(st["col"], st["col"] + min(st["cell"][0], MAX_REPEAT)):
+                        if len(cells) < MAX_NO_VALUE_NOTES:
+                            cells[(st["row"], c)] = formula
+                    st["cell"][1] = True     # calamine reads it as empty, but the table reaches it
             elif st["cell"] is not None:
                 st["cell"][1] = True         # a cell with content (text:p...) holds a value
             if local == "table-row":
@@ -724,13 +866,14 @@ def _check_ods_extent(path: Path, name: str) -> None:
                              "reads from one sheet; delete what lies beyond the table, or "
                              + _SPLIT.format(rows=max(1, MAX_CELLS // cols - 1))) from None
         except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError):
-            return                          # calamine says what is wrong with it
+            return {}                       # calamine says what is wrong with it
         total = sum(t[1] * t[2] for t in tables)
         if total > MAX_BOOK_CELLS:
             shown = ", ".join(f"{t[0]!r} {t[1] * t[2]:,}" for t in sorted(tables, key=lambda t: -t[1] * t[2])[:5])
             raise InputError(f"{name}: its {len(tables)} sheets span {total:,} cells together ({shown}), over the "
                              f"{MAX_BOOK_CELLS:,} cells this importer reads from one workbook; split it: move sheets "
                              "into separate files and import them together, or export each sheet as csv")
+    return no_value
 
 
 class _OdsOver(Exception):
@@ -755,8 +898,8 @@ def _read_book(path: Path, name: str) -> list[Grid]:
             raise InputError(f"{name}: this is not a spreadsheet: its content is {what} (a renamed file?); expected "
                              "an xlsx, xlsm, xls or ods workbook")
     cells = _inspect_zip(path, name) if head[:2] == b"PK" else {}
-    if head[:2] == b"PK":
-        _check_ods_extent(path, name)        # calamine expands every ods table when it opens the file
+    ods_no_value = _check_ods_extent(path, name) if head[:2] == b"PK" else {}   # calamine expands every ods
+    # table when it opens the file
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine's errors are plain exceptions with a reason
@@ -775,7 +918,7 @@ def _read_book(path: Path, name: str) -> list[Grid]:
     # the real extent of every sheet read, from its cells, before calamine expands any of them
     # (when the workbook does not say which part is which sheet, every worksheet part is measured)
     to_measure = {s: parts.get(s) for s in read_sheets} if parts else _worksheet_parts(path) if zipped else {}
-    no_value = _check_xlsx_extent(path, name, to_measure)
+    no_value = {**ods_no_value, **_check_xlsx_extent(path, name, to_measure)}
     for sheet in read_sheets:
         if big > MAX_CELLS:
             n = cells.get(parts.get(sheet), big)    # the largest when the sheet's part is not known
@@ -1159,6 +1302,9 @@ def find_tables(grid: Grid, known_headers: set[str]) -> list[Table]:
         i = k
     if meta:   # a key-value block with no table below it (a plan's or account plan's header)
         tables.append(Table(grid.file, grid.sheet, None, [], [], [], dict(meta), [], grid.delimiter, banner))
+    if grid.notes and tables:
+        first = next((t for t in tables if t.n_rows), tables[0])
+        first.skipped[:0] = grid.notes
     return tables
 
 
@@ -1178,6 +1324,11 @@ def read_tables(path: Path, known_headers: set[str], display_name: str | None = 
         fast = _fast_text_tables(path, name, ext, known_headers)
         if fast is not None:
             return fast
+    if ext in BOOK_EXT and path.is_file() and path.stat().st_size >= FAST_MIN_BYTES and is_text_named_book(path):
+        fast = _fast_text_tables(path, name, ".csv", known_headers)
+        if fast is not None:
+            fast[0].skipped.insert(0, text_named_book_note(ext))
+            return fast
     return [t for g in read_grids(path, name) for t in find_tables(g, known_headers)]
 
 
@@ -1194,8 +1345,10 @@ def _fast_text_tables(path: Path, name: str, ext: str, known_headers: set[str]) 
 
     with path.open("rb") as fh:
         head = fh.read(_SAMPLE_BYTES)
-    if head[:2] in (b"PK", b"\xff\xfe", b"\xfe\xff") or head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or b"\x00" in head:
+    if head[:2] in (b"PK", b"\xff\xfe", b"\xfe\xff") or head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" \
+            or utf16_without_bom(head):
         return None
+    check_no_nul(_file_chunks(path), name)     # the row-wise reader's check, on the whole file
     try:
         sample = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
     except UnicodeDecodeError:

@@ -1,5 +1,5 @@
 """One import: every file read and checked whole before anything is written, then ONE
-transaction in dependency order, as one undoable batch (DESIGN.md "Bad input").
+transaction in dependency order, as one undoable batch (docs/data.md "Bad input").
 
 By default any bad row rejects the whole batch and every data table stays exactly as it
 was (only import_batches and import_rejects record the attempt); with keep_good_rows the
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from .. import db, demo, models
+from .. import batches, db, demo, derived
 from .check import given_values, rejects_frame, stage_files
 from .load import load_staged
 from .staged import ImportResult
@@ -55,7 +55,7 @@ def _without_demo(path, found: dict | None):
     with db.write(path) as con:
         con.begin()
         try:
-            models.refresh_derived(con, demo.remove_rows(con, found))
+            derived.refresh_derived(con, demo.remove_rows(con, found))
             yield con
         finally:
             con.rollback()
@@ -108,7 +108,7 @@ def import_files(path, files: list[Path], keep_good_rows: bool = False, override
                + ("" if errors else ". Fix them, or load the good rows with --keep-good-rows."))
         return ImportResult("rejected", None, reports, rej, msg)
     try:
-        with db.batch(path, "import", description) as b:
+        with batches.batch(path, "import", description) as b:
             if replace:
                 b.touched |= demo.remove_rows(b.con, replace, keep_in=b)
             load_staged(b, staged, (overrides or {}).get("*", {}).get("aliases"), given_values(overrides))
@@ -144,10 +144,7 @@ def _log_rejected(path, description, files, names, reports, rej: pd.DataFrame, e
     all_rej = pd.concat([file_errors, rej], ignore_index=True) if len(file_errors) else rej
     with db.write(path) as con:
         con.begin()
-        batch_id = int(con.execute("select coalesce(max(batch_id), 0) + 1 from import_batches").fetchone()[0])
-        con.execute("insert into import_batches (batch_id, action, description, started_at, finished_at, status, "
-                    "rows_loaded, rows_rejected) values (?, 'import', ?, ?, ?, 'rejected', 0, ?)",
-                    [batch_id, description, datetime.now(), datetime.now(), len(all_rej)])
+        batch_id = batches.log_entry(con, "import", description, "rejected", rows_rejected=len(all_rej))
         for i, f in enumerate(files):
             nm = names[i] if names else f.name
             if f.is_file():

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from . import run
+from .check import rejects_frame
 from .staged import ImportResult
 
 # RLIMIT_AS caps the child's address space, and so its resident memory. The libraries alone
@@ -33,8 +35,6 @@ def _memory_message(cap: int) -> str:
 
 
 def _rejected(message: str) -> ImportResult:
-    from .check import rejects_frame
-
     return ImportResult("rejected", None, [], rejects_frame([]), message)
 
 
@@ -64,8 +64,10 @@ def preview(path, files: list[Path], names: list[str] | None = None, overrides: 
                      "nothing was loaded. Try again; if it happens again, split the files or export them as csv")
 
 
+# (a thread's stack counts in the address space: under the cap a new thread fails to start,
+# "Failed to launch worker thread: Resource temporarily unavailable" from Arrow)
 _OUT_OF_MEMORY = ("OutOfMemory", "failed to map segment", "bad_alloc", "Cannot allocate memory",
-                  "memory allocation")
+                  "memory allocation", "Failed to launch worker thread", "can't start new thread")
 
 
 def _mapped_bytes() -> int:
@@ -80,11 +82,9 @@ def _child() -> None:
     cap, args, options = pickle.loads(sys.stdin.buffer.read())
     out = sys.stdout.buffer
     try:
-        from .run import preview as run_preview
-
         limit = _mapped_bytes() + cap
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        answer = ("ok", run_preview(*args, **options))
+        answer = ("ok", run.preview(*args, **options))
     except MemoryError:
         answer = ("memory", None)
     except Exception as exc:  # noqa: BLE001 - raised again in the parent, as in-process

@@ -65,7 +65,7 @@ def header_fields(kind: str, meta: dict) -> dict[str, str]:
 
 
 def plan_meta(t: Table) -> tuple[dict, str | None]:
-    """The key-value block, with the plan type a plan header does not write (DESIGN "Reading
+    """The key-value block, with the plan type a plan header does not write (docs/data.md "Reading
     values"): mutual when it names a buyer owner or a buyer signature, else closing; and the
     note that says so."""
     fields = header_fields("plans", t.meta)

@@ -1,11 +1,11 @@
-"""Key accounts (DESIGN.md "Key accounts"; the Italian seed's key-account plan): the portfolio
+"""Key accounts (docs/metrics.md "Key accounts"; the Italian seed's key-account plan): the portfolio
 (`accounts`: value of the last 12 months, potential, relationship, plan coverage and which of
 the plan's seven elements are filled), the goals with their progress measured from the deals
 (`account-goals`), and one account in full for the Account page: its profile, plan, goals,
 account map as an org chart (several roots, managers missing from the map and reporting
 cycles said aloud), action plan, deals with their risk band and MAP status, and the account
-plan back as the template workbook refreshed with the numbers. SQL: sql/accounts.sql and
-sql/account_goal_actuals.sql over sql/closed_deals.sql and sql/snapshot.sql."""
+plan back as the template workbook refreshed with the numbers. SQL: sql/reports/accounts.sql and
+sql/reports/account_goals.sql over sql/models/closed_deals.sql and sql/models/snapshot.sql."""
 
 from __future__ import annotations
 
@@ -15,38 +15,30 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .. import formatting, models, periods, settings, templates
+from .. import derived, formatting, models, periods, settings, stage_list, templates
+from ..catalogue import (
+    ACCOUNTS_EXTRA as EXTRA, ACCOUNTS_KEYS as KEYS, ACCOUNT_GOALS_EXTRA as GOAL_EXTRA,
+    ACCOUNT_GOALS_KEYS as GOAL_KEYS, PLAN_ELEMENTS as ELEMENTS,
+)
 from ..dates import parse_date, start_of
 from ..errors import InputError, UsageError
 from ..importing.read import norm
 from . import mutual_plans as _mutual_plans
 from . import risk as _risk
 
-KEYS = ("account_id", "account_name", "value_12m", "potential", "relationship_strength", "plan_age_days",
-        "has_decision_maker", "has_economic_buyer", "has_champion", "overdue_actions", "coverage_score")
-ELEMENTS = (     # the seed's seven elements of a key-account plan, in its order: (column, label)
-    ("has_customer_profile", "customer profile"),
-    ("has_situation_analysis", "situation analysis (SWOT, competition)"),
-    ("has_goals", "goals and objectives"),
-    ("has_strategies", "strategies and tactics"),
-    ("has_action_plan", "action plan"),
-    ("has_resource_allocation", "resource allocation"),
-    ("has_performance_monitoring", "performance monitoring"),
-)
-COVERAGE = (     # DESIGN.md's coverage criteria, one yes/no each: (column, what is missing when no)
+COVERAGE = (     # docs/metrics.md "Coverage": the criteria, one yes/no each: (column, what is missing when no)
     ("plan_reviewed", "no plan reviewed within 180 days"),
     ("has_decision_maker", "no decision maker on the map"),
     ("has_economic_buyer", "no economic buyer on the map"),
     ("has_champion", "no champion on the map"),
     ("no_overdue_actions", "overdue actions"),
 )
-EXTRA = ("plan_reviewed", "no_overdue_actions", "coverage_met", "gaps", "plan_elements", "missing_elements",
-         *(c for c, _ in ELEMENTS), "tier", "segment", "industry", "region", "account_owner", "key_reason",
-         "open_pipeline", "open_deals", "potential_source", "won_deals_12m", "revenue_potential", "annual_revenue",
-         "plan_date", "next_review_date", "plans", "map_people", "actions", "goals")
-GOAL_KEYS = ("account_id", "account_name", "goal", "metric", "target_value", "due_date", "status", "fiscal_year",
-             "measured", "actual", "progress")
-GOAL_EXTRA = ("metric_key", "note")
+# A goal's status from its progress against the time elapsed (progress_status): the progress as a
+# share of the progress expected by the as-of; at least GOAL_ON_TRACK is on track, at least
+# GOAL_AT_RISK at risk, below it off track; a goal already reached is on track.
+GOAL_ON_TRACK, GOAL_AT_RISK = 0.9, 0.7
+GOAL_STATUSES = ("on track", "at risk", "off track")
+CUMULATIVE_METRICS = ("won amount", "won deals")       # they grow over the year; the others are levels
 SCOPES = ("key", "all")
 KEY_TIERS = ("key", "strategic", "chiave", "strategico")
 KEY_ROLES = ("decision maker", "economic buyer", "champion")
@@ -65,7 +57,7 @@ DEFINITIONS = {
     "key_accounts": "accounts with tier key (key, strategic, chiave, strategico; case-insensitive), else accounts "
                     "with an account plan",
     "value_12m": "won amount with closed_date in the 12 months before as_of (settings currency)",
-    "potential": "revenue_potential, else open pipeline",
+    "potential": "the revenue potential recorded for the account, else its open pipeline",
     "open_pipeline": "the amount of the account's deals open at the as-of (settings currency)",
     "relationship_strength": "1–5: very weak 1, weak 2, moderate 3, strong 4, very strong 5 (debole 2, buona 3, "
                              "forte 4 in Italian)",
@@ -81,18 +73,25 @@ DEFINITIONS = {
     "plan_elements": "how many of the seven plan elements are filled: customer profile, situation analysis, goals "
                      "and objectives, strategies and tactics, action plan, resource allocation, performance "
                      "monitoring (goals and the action plan count when the account has any)",
-    "progress": "actual / target_value, over the fiscal year of the goal's due date, as of the as-of: won amount "
+    "progress": "the actual / the target, over the fiscal year of the goal's due date, as of the as-of: won amount "
                 "and won deals closed in that year, win rate = won / (won + lost) closed in it, open pipeline = "
                 "open deals whose close date falls in it",
+    "expected_progress": "the progress expected by the as-of: for won amount and won deals the share of time "
+                         "elapsed from the fiscal year's start to the goal's due date (the year's end without "
+                         "one); for open pipeline and win rate, levels to hold at any time, 100%",
+    "progress_status": f"from the progress against the time elapsed: on track when the progress is at least "
+                       f"{GOAL_ON_TRACK:.0%} of the progress expected by now (or the goal is reached), at risk from "
+                       f"{GOAL_AT_RISK:.0%}, off track below; none when the progress cannot be measured. The status "
+                       "typed in the account plan is shown apart as the owner's status",
 }
 
 
 def _as_of(con, as_of) -> datetime:
-    return start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    return start_of(parse_date(as_of, "--as-of")) or derived.default_as_of(con)
 
 
 def _params(con, conf: dict, as_of_ts: datetime) -> dict:
-    cfg = settings.stage_config(con, conf)
+    cfg = stage_list.stage_config(con, conf)
     return {"as_of": as_of_ts, "currency": conf["currency"], "won_stages": list(cfg.won),
             "lost_stages": list(cfg.lost), "key_tiers": list(KEY_TIERS), "segment": None}
 
@@ -100,7 +99,7 @@ def _params(con, conf: dict, as_of_ts: datetime) -> dict:
 def _query(name: str) -> str:
     """sql/<name>.sql composed (its {closed_deals} and {snapshot} models in place), without a
     split dimension."""
-    return models.compose(name).replace("{dim}", "null").replace("{joins}", "")
+    return models.query(name, dim="null", joins="")
 
 
 def _frame(con, as_of_ts: datetime, conf: dict, scope: str = "key", account_id: str | None = None) -> pd.DataFrame:
@@ -221,7 +220,7 @@ def _goals(con, as_of_ts: datetime, conf: dict, account_ids: list[str]) -> pd.Da
         params = {**_params(con, conf, as_of_ts), "date_from": None, "date_to": as_of_ts,
                   "accounts": sel["account_id"].tolist(), "fy_starts": sel["_fy_start"].tolist(),
                   "fy_ends": sel["_fy_end"].tolist()}
-        query = _query("account_goal_actuals")
+        query = _query("account_goals")
         facts = con.execute(query, models.used_params(query, params)).df()
         facts["_fy_start"] = pd.to_datetime(facts.pop("fy_start")).dt.date
         got = goals[["account_id", "_fy_start"]].merge(facts, on=["account_id", "_fy_start"], how="left")
@@ -245,7 +244,39 @@ def _goals(con, as_of_ts: datetime, conf: dict, account_ids: list[str]) -> pd.Da
     goals["actual"] = actual
     goals["progress"] = np.round(progress, 6)
     goals["note"] = notes
+    expected = [expected_progress(k, s, e, d, as_of_ts) for k, s, e, d in
+                zip(keys, goals["_fy_start"], goals["_fy_end"], due)]
+    goals["expected_progress"] = np.round(np.array(expected, dtype="float64"), 6)
+    goals["progress_status"] = [goal_status(p, x) for p, x in zip(goals["progress"], goals["expected_progress"])]
     return goals.drop(columns=["_fy_start", "_fy_end"])
+
+
+def expected_progress(metric: str | None, fy_start: date, fy_end: date, due, as_of_ts: datetime) -> float | None:
+    """The progress a goal should show by the as-of (DEFINITIONS["expected_progress"]): for a
+    cumulative metric the share of its time elapsed, from the fiscal year's start to the end of
+    its due date (the year's end without one, never past it), 0 to 1; 1 for a level; None when
+    not measurable."""
+    if metric is None:
+        return None
+    if metric not in CUMULATIVE_METRICS:
+        return 1.0
+    start = datetime.combine(fy_start, datetime.min.time())
+    end = datetime.combine(fy_end, datetime.min.time())
+    if not formatting.is_missing(due):
+        end = min(end, datetime.combine(pd.Timestamp(due).date() + timedelta(days=1), datetime.min.time()))
+    if end <= start:
+        return 1.0
+    return min(1.0, max(0.0, (as_of_ts - start) / (end - start)))
+
+
+def goal_status(progress, expected) -> str | None:
+    """on track / at risk / off track from the progress against the progress expected by now
+    (GOAL_ON_TRACK, GOAL_AT_RISK); None when either is unknown."""
+    if formatting.is_missing(progress) or formatting.is_missing(expected):
+        return None
+    if progress >= 1 or progress >= GOAL_ON_TRACK * expected:
+        return "on track"
+    return "at risk" if progress >= GOAL_AT_RISK * expected else "off track"
 
 
 def account_goals(con: duckdb.DuckDBPyConnection, as_of=None, scope: str = "key") -> pd.DataFrame:
@@ -472,7 +503,7 @@ NUMBER_LABELS = {
 
 
 def account_plan_workbook(con: duckdb.DuckDBPyConnection, account_id: str, lang: str = "en", as_of=None) -> bytes:
-    """The account plan as the template workbook (DESIGN.md "Exports": it imports back): the
+    """The account plan as the template workbook (docs/data.md "Exports": it imports back): the
     plan's header and action plan, the goals with their actual and progress, the account map,
     and a Numbers sheet with the figures as of the as-of (value, pipeline, potential, coverage)."""
     if lang not in templates.LANGS:
@@ -505,12 +536,14 @@ def account_plan_workbook(con: duckdb.DuckDBPyConnection, account_id: str, lang:
                         extra=progress_cols),
         templates.Sheet(*templates.KINDS["account-map"][0], values={"account_name": a["account_name"]}, rows=people),
     ]
-    return templates.workbook(sheets, lang, settings.stage_config(con).stages, numbers=(words["title"], numbers))
+    return templates.workbook(sheets, lang, stage_list.stage_config(con).stages, numbers=(words["title"], numbers))
 
 
 def goals_for_people(goals: pd.DataFrame) -> pd.DataFrame:
     """The goals as a page shows them: target and actual written as their metric reads (a win
-    rate as a percentage, amounts and counts with thousands separators), progress a fraction."""
+    rate as a percentage, amounts and counts with thousands separators), progress a fraction, the
+    computed status (progress_status) beside the progress and the typed one apart as the
+    owner's status."""
     def text(key, value, target: bool = False):
         if formatting.is_missing(value):
             return formatting.DASH
@@ -521,4 +554,7 @@ def goals_for_people(goals: pd.DataFrame) -> pd.DataFrame:
     out = goals.drop(columns=["metric_key"]).copy()
     out["target_value"] = [text(k, v, True) for k, v in zip(goals["metric_key"], goals["target_value"])]
     out["actual"] = [text(k, v) if k else formatting.DASH for k, v in zip(goals["metric_key"], goals["actual"])]
-    return out.rename(columns={"target_value": "target"})
+    out = out.rename(columns={"target_value": "target", "status": "owner_status"})
+    first = ["account_name", "goal", "metric", "target", "actual", "progress", "expected_progress",
+             "progress_status", "owner_status", "due_date", "fiscal_year"]
+    return out[[c for c in first if c in out.columns] + [c for c in out.columns if c not in first]]

@@ -1,5 +1,5 @@
-"""How good the forecast is: forecast accuracy (DESIGN.md "Forecast accuracy", with owners'
-calls), quota attainment (DESIGN.md "Quota attainment") and the forecast range (a seeded
+"""How good the forecast is: forecast accuracy (docs/metrics.md "Forecast accuracy", with owners'
+calls), quota attainment (docs/metrics.md "Quota attainment") and the forecast range (a seeded
 simulation of the period's outcome). All read the one snapshot model (forecasting.snapshot_sql)
 and the win rates of the conversion report, computed as of the same date (no look-ahead)."""
 
@@ -11,23 +11,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .. import models, periods, settings
+from .. import derived, models, periods, settings, stage_list
 from ..dates import parse_date, start_of
 from ..errors import UsageError
+from ..catalogue import ACCURACY_KEYS, ACCURACY_OWNER_KEYS, ATTAINMENT_BY, ATTAINMENT_KEYS, RANGE_KEYS
 from . import forecasting, velocity
 
-ACCURACY_KEYS = ("period", "as_of", "commit_forecast", "best_case_forecast", "weighted_forecast", "actual",
-                 "commit_accuracy", "best_case_accuracy", "weighted_accuracy", "commit_error", "best_case_error",
-                 "weighted_error", "won_by_as_of", "calls_owners", "calls_commit", "calls_best_case", "calls_actual",
-                 "calls_commit_accuracy", "calls_best_case_accuracy")
-ACCURACY_OWNER_KEYS = ("owner", "period", "as_of", "commit_forecast", "best_case_forecast", "weighted_forecast",
-                       "actual", "commit_accuracy", "best_case_accuracy", "weighted_accuracy", "call_commit",
-                       "call_best_case", "call_submitted_at", "call_commit_accuracy", "call_best_case_accuracy")
-ATTAINMENT_KEYS = ("period", "quota", "won_amount", "attainment", "open_amount", "coverage")
-ATTAINMENT_BY = ("owner", "manager", "team")
 NO_QUOTA = "(no quota)"         # attainment's [DIM] for the owners without a quota for the period
-RANGE_KEYS = ("period", "as_of", "p10", "p50", "p90", "commit_forecast", "weighted_forecast", "mean", "won_by_as_of",
-              "deals", "runs", "seed")
 AGE_BIN_DAYS = 30
 RANGE_METHOD = (
     "Each of the {runs:,} runs (seed {seed}) plays out every deal that is open on {as_of} with a close date in or "
@@ -47,12 +37,12 @@ def _ratio(num, den):
 
 def _period_and_as_of(con, period, as_of, conf, default_first_day: bool):
     name, p0, p1 = forecasting.period_window(con, period, conf)
-    a = start_of(parse_date(as_of, "--as-of")) or (p0 if default_first_day else models.default_as_of(con))
+    a = start_of(parse_date(as_of, "--as-of")) or (p0 if default_first_day else derived.default_as_of(con))
     return name, p0, p1, a
 
 
 def _win_rates(con, as_of: datetime) -> dict[str, float]:
-    """Win rate from each open stage among deals closed before the as-of (DESIGN.md), from
+    """Win rate from each open stage among deals closed before the as-of (docs/metrics.md), from
     the conversion report's model, unrounded (the report rounds what it prints)."""
     conv = velocity._run(con, "conversion", None, as_of, velocity.CONVERSION_KEYS, "stage_order")
     return {r["stage"]: r["win_rate_from_stage"] for r in conv.to_dict("records")
@@ -70,7 +60,7 @@ def accuracy_by_owner(con: duckdb.DuckDBPyConnection, period: str | None = None,
     params = {"as_of": a, "p0": p0.date(), "p1": p1.date(), "period": name,
               "wr_stages": list(rates), "wr_rates": [float(v) for v in rates.values()],
               **forecasting._base_params(con, conf)}
-    df = con.execute(*forecasting.with_snapshots(con, models.sql("forecast_accuracy"), params,
+    df = con.execute(*forecasting.with_snapshots(con, "forecast_accuracy", params,
                                                  snapshot="as_of")).df()
     df.insert(1, "period", name)
     df.insert(2, "as_of", a.date())
@@ -80,7 +70,7 @@ def accuracy_by_owner(con: duckdb.DuckDBPyConnection, period: str | None = None,
         df[f"call_{kind}_accuracy"] = [_ratio(f, x) if f == f else None
                                        for f, x in zip(df[f"call_{kind}"], df["actual"])]
     notes = [f"Forecasts as of {a.date()}; win rates from deals closed before then; actual = won with "
-             f"closed_date in {name} (data as of {models.data_date(con)})."]
+             f"closed_date in {name} (data as of {derived.data_date(con)})."]
     notes += forecasting._rate_note(int(df["without_rate"].sum()), conf["currency"], "open deal(s) in the period")
     if int(df["without_win_rate"].sum()):
         notes.append(f"{int(df['without_win_rate'].sum()):,} open deal(s) are in a stage no deal closed from "
@@ -123,7 +113,7 @@ def forecast_accuracy(con: duckdb.DuckDBPyConnection, period: str | None = None,
 def past_periods(con: duckdb.DuckDBPyConnection, count: int = 8) -> list[str]:
     """The last `count` fiscal quarters that have ended by the data's date, oldest first."""
     conf = settings.load(con)
-    return periods.quarters_around(models.data_date(con), int(conf["fiscal_year_start_month"]), count, 0)[:-1]
+    return periods.quarters_around(derived.data_date(con), int(conf["fiscal_year_start_month"]), count, 0)[:-1]
 
 
 def accuracy_history(con: duckdb.DuckDBPyConnection, count: int = 8) -> pd.DataFrame:
@@ -157,7 +147,7 @@ def attainment(con: duckdb.DuckDBPyConnection, period: str | None = None, by: st
     months = periods.months_of(name)
     params = {"as_of": a, "p0": p0.date(), "p1": p1.date(), "period": name, "months": months,
               **forecasting._base_params(con, conf)}
-    per_owner = con.execute(*forecasting.with_snapshots(con, models.sql("attainment"), params,
+    per_owner = con.execute(*forecasting.with_snapshots(con, "attainment", params,
                                                         snapshot="as_of")).df()
     label = {"manager": "(no manager)", "team": "(no team)"}
     with_quota, without = per_owner[per_owner["quota"].notna()].copy(), per_owner[per_owner["quota"].isna()]
@@ -196,14 +186,14 @@ def range_inputs(con: duckdb.DuckDBPyConnection, period: str | None = None, as_o
     p1_ts = start_of(p1)
     remaining_s = max(0.0, (p1_ts - a).total_seconds())
     base = forecasting._base_params(con, conf)
-    deals = con.execute(*forecasting.with_snapshots(con, models.sql("forecast_range"),
+    deals = con.execute(*forecasting.with_snapshots(con, "forecast_range",
                                                     {"as_of": a, "p1": p1.date(), **base}, snapshot="as_of")).df()
     rates = _win_rates(con, a)
-    cfg = settings.stage_config(con, conf)
+    cfg = stage_list.stage_config(con, conf)
     min_sample = int(conf["min_sample"])
     groups = deals.groupby(["stage", "age_bin"], sort=True).size().index   # the few (stage, bin) pairs
     pairs = sorted({(s, int(b)) for s, b in groups} | {(s, 0) for s in cfg.open})
-    obs = con.execute(models.sql("close_within"), {
+    obs = con.execute(models.query("close_within"), {
         "as_of": a, "remaining_s": remaining_s, "pair_stages": [p[0] for p in pairs],
         "pair_bins": [p[1] for p in pairs]}).df()
     table = {(s, int(b)): (int(v), int(c)) for s, b, v, c in zip(obs["stage"], obs["age_bin"], obs["visits"],

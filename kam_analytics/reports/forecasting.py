@@ -1,7 +1,7 @@
-"""Forecasting reports built on ONE snapshot model (DESIGN.md "Snapshot as of t",
-sql/snapshot.sql): pipeline (sql/pipeline.sql), pushes (DESIGN.md "Push", sql/pushes.sql),
-slippage (DESIGN.md "Slipped", sql/slippage.sql) and the pipeline waterfall (DESIGN.md
-"Pipeline waterfall", sql/waterfall.sql). No report derives a deal's state its own way;
+"""Forecasting reports built on ONE snapshot model (docs/metrics.md "Snapshot as of t",
+sql/models/snapshot.sql): pipeline (sql/reports/pipeline.sql), pushes (docs/metrics.md "Push", sql/reports/pushes.sql),
+slippage (docs/metrics.md "Slipped", sql/reports/slippage.sql) and the pipeline waterfall (docs/metrics.md
+"Pipeline waterfall", sql/reports/waterfall.sql). No report derives a deal's state its own way;
 forecast accuracy, attainment and the forecast range (forecast_quality.py) use it too."""
 
 from __future__ import annotations
@@ -13,23 +13,18 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from .. import dims, models, periods, settings
+from .. import derived, dims, models, periods, settings, stage_list
 from ..dates import end_of, parse_date, start_of
 from ..errors import UsageError
+from ..catalogue import PIPELINE_KEYS, PUSHES_KEYS, SLIPPAGE_KEYS, WATERFALL_KEYS
 
-PUSHES_KEYS = ("deal_id", "pushes", "pull_ins", "days_pushed", "first_close_date", "close_date")
-SLIPPAGE_KEYS = ("period", "expected_deals", "expected_amount", "won_deals", "won_amount", "lost_deals",
-                 "lost_amount", "slipped_deals", "slipped_amount", "slippage_rate", "slippage_count_rate",
-                 "open_deals", "open_amount")
-PIPELINE_KEYS = ("stage", "forecast_category", "period", "deals", "amount")
-WATERFALL_KEYS = ("category", "deals", "amount")
 WATERFALL_CATEGORIES = ("start", "new", "pulled_in", "increased", "decreased", "pushed_out", "won", "lost", "end")
 
 
 def snapshot_sql(as_of_param: str = "as_of") -> str:
-    """sql/snapshot.sql with its as-of parameter named `as_of_param` (from a fixed set in this
+    """sql/models/snapshot.sql with its as-of parameter named `as_of_param` (from a fixed set in this
     module, never user text), so that one query can hold two snapshots."""
-    return models.compose("snapshot").replace("$as_of", f"${as_of_param}")
+    return models.query("snapshot").replace("$as_of", f"${as_of_param}")
 
 
 _SNAPSHOT_PARAMS = ("won_stages", "lost_stages", "currency")
@@ -56,10 +51,11 @@ def snapshots_inlined(con: duckdb.DuckDBPyConnection):
         con.execute(f"set variable kam_share_snapshots = {'true' if was else 'false'}")
 
 
-def with_snapshots(con: duckdb.DuckDBPyConnection, query: str, params: dict, once: tuple[str, ...] = (),
-                   **slots: str) -> tuple[str, dict]:
-    """`query` with each {slot} filled by the snapshot at params[slot's as-of parameter],
-    and the parameters the result uses. On a read-only connection that asked for it
+def with_snapshots(con: duckdb.DuckDBPyConnection, name: str | None, params: dict, once: tuple[str, ...] = (),
+                   fill: dict[str, str] | None = None, **slots: str) -> tuple[str, dict]:
+    """The query named `name` (models.query, with the other slots in `fill`; None: the snapshot
+    alone) with each {slot} filled by the snapshot at params[slot's as-of parameter], and the
+    parameters the result uses. On a read-only connection that asked for it
     (share_snapshots) each snapshot is made once into a temp table and shared by every query
     of that connection at the same as-of: the Forecast page reads four reports at one date.
     Otherwise, and always on a read-write connection (the data may change under it), the
@@ -67,6 +63,7 @@ def with_snapshots(con: duckdb.DuckDBPyConnection, query: str, params: dict, onc
     connection asks for (making the table would cost more than it saves)."""
     shared = con.execute("select current_setting('access_mode') = 'read_only' "
                          "and coalesce(getvariable('kam_share_snapshots'), false)").fetchone()[0]
+    texts: dict[str, str] = {}
     for slot, as_of_param in slots.items():
         if shared and slot not in once:
             key = repr((params[as_of_param], *(params[k] for k in _SNAPSHOT_PARAMS)))
@@ -79,17 +76,18 @@ def with_snapshots(con: duckdb.DuckDBPyConnection, query: str, params: dict, onc
             text = f"select * from temp.{table}"
         else:
             text = snapshot_sql(as_of_param)
-        query = query.replace("{" + slot + "}", text)
+        texts[slot] = text
+    query = texts["snapshot"] if name is None else models.query(name, **(fill or {}), **texts)
     return query, models.used_params(query, params)
 
 
 def as_of_or_default(con, as_of) -> datetime:
     """An --as-of date as the start of that day; default: the end of the data's date."""
-    return start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    return start_of(parse_date(as_of, "--as-of")) or derived.default_as_of(con)
 
 
 def _base_params(con, conf: dict) -> dict:
-    cfg = settings.stage_config(con, conf)
+    cfg = stage_list.stage_config(con, conf)
     return {"won_stages": list(cfg.won), "lost_stages": list(cfg.lost), "currency": conf["currency"]}
 
 
@@ -99,7 +97,7 @@ def snapshot(con: duckdb.DuckDBPyConnection, as_of=None) -> pd.DataFrame:
     amount in the settings currency."""
     conf = settings.load(con)
     as_of_ts = as_of_or_default(con, as_of)
-    df = con.execute(*with_snapshots(con, "{snapshot}", {"as_of": as_of_ts, **_base_params(con, conf)},
+    df = con.execute(*with_snapshots(con, None, {"as_of": as_of_ts, **_base_params(con, conf)},
                                      snapshot="as_of")).df()
     df.attrs.update({"report": "snapshot", "as_of": as_of_ts})
     return df
@@ -110,7 +108,7 @@ def pushes(con: duckdb.DuckDBPyConnection, as_of=None) -> pd.DataFrame:
     days pushed (pushes only), its first close date and its close date then."""
     conf = settings.load(con)
     as_of_ts = as_of_or_default(con, as_of)
-    df = con.execute(*with_snapshots(con, models.sql("pushes"), {"as_of": as_of_ts, **_base_params(con, conf)},
+    df = con.execute(*with_snapshots(con, "pushes", {"as_of": as_of_ts, **_base_params(con, conf)},
                                      snapshot="as_of")).df()
     for c in ("pushes", "pull_ins", "days_pushed"):
         df[c] = df[c].astype("int64")
@@ -126,7 +124,7 @@ def period_window(con, period: str | None, conf: dict) -> tuple[str, datetime, d
     quarter holding the data's date."""
     start_month = int(conf["fiscal_year_start_month"])
     if not period:
-        d = models.data_date(con)
+        d = derived.data_date(con)
         if d is None:
             raise UsageError("--period: no data is loaded, so there is no current period; give one such as FY2026-Q1")
         period = periods.fiscal_quarter(d, start_month)
@@ -134,31 +132,28 @@ def period_window(con, period: str | None, conf: dict) -> tuple[str, datetime, d
     return period.strip().upper(), start_of(p0), start_of(p1)
 
 
-def _slippage_query(con, period, as_of) -> tuple[str, dict, dict]:
-    """sql/slippage_deals.sql with its two snapshots, its parameters, and what it judged."""
+def _slippage_params(con, period, as_of) -> tuple[dict, dict]:
+    """The parameters of sql/models/slippage_deals.sql (the deals expected in the period), and what it judged."""
     conf = settings.load(con)
     name, p0, p1 = period_window(con, period, conf)
     start_at = start_of(parse_date(as_of, "--as-of")) or p0
     if not p0 <= start_at < p1:
         raise UsageError(f"--as-of {start_at.date()} is not inside {name} ({p0.date()} to {(p1 - pd.Timedelta(days=1)).date()})")
-    data_at = models.default_as_of(con)
+    data_at = derived.default_as_of(con)
     ended = p1 <= data_at
     end_at = p1 if ended else max(data_at, start_at)
     params = {"start_at": start_at, "end_at": end_at, "p0": p0.date(), "p1": p1.date(), "ended": ended,
               "period": name, **_base_params(con, conf)}
-    query, _ = with_snapshots(con, models.sql("slippage_deals"), params, snapshot_start="start_at",
-                              snapshot_end="end_at")
-    return query, params, {"name": name, "start_at": start_at, "end_at": end_at, "ended": ended, "conf": conf}
+    return params, {"name": name, "start_at": start_at, "end_at": end_at, "ended": ended, "conf": conf}
 
 
 def slippage(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=None) -> pd.DataFrame:
     """One row for the period: the deals expected to close in it (open at its first day, or
     at an as-of inside it, with close_date in it) and how they ended: won, lost, slipped, or
     still open and due while the period runs. Amounts are the snapshot's."""
-    per_deal, params, judged = _slippage_query(con, period, as_of)
+    params, judged = _slippage_params(con, period, as_of)
     name, start_at, end_at, ended, conf = (judged[k] for k in ("name", "start_at", "end_at", "ended", "conf"))
-    query = models.sql("slippage").replace("{slippage_deals}", per_deal)
-    df = con.execute(query, models.used_params(query, params)).df()
+    df = con.execute(*with_snapshots(con, "slippage", params, snapshot_start="start_at", snapshot_end="end_at")).df()
     without = int(df["without_amount"].iloc[0])
     df = df[list(SLIPPAGE_KEYS)]
     for c in SLIPPAGE_KEYS:
@@ -179,18 +174,9 @@ def slippage(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=No
 def slippage_deals(con: duckdb.DuckDBPyConnection, period: str | None = None, as_of=None) -> pd.DataFrame:
     """The expected deals behind `slippage` (drill-down): each with its name, owner, its
     amount and close date at the start, its close date now, how it ended and its pushes."""
-    per_deal, params, judged = _slippage_query(con, period, as_of)
-    query = f"""
-        with j as ({per_deal}), s as ({{snapshot_start}}), e as ({{snapshot_end}}),
-        p as (select deal_id, count(*) filter (where close_date > previous_close_date) as pushes
-              from deal_states where changed_at < $end_at group by deal_id)
-        select j.deal_id, d.deal_name, d.owner, j.outcome, j.amount, s.close_date as close_date_at_start,
-               e.close_date as close_date_at_end, e.stage as stage_at_end, coalesce(p.pushes, 0) as pushes
-        from j join deals d using (deal_id) join s using (deal_id) left join e using (deal_id)
-        left join p using (deal_id)
-        order by list_position(['slipped', 'open', 'lost', 'won'], j.outcome), j.amount desc nulls last, j.deal_id
-    """
-    df = con.execute(*with_snapshots(con, query, params, snapshot_start="start_at", snapshot_end="end_at")).df()
+    params, judged = _slippage_params(con, period, as_of)
+    df = con.execute(*with_snapshots(con, "slippage_deal_list", params, snapshot_start="start_at",
+                                     snapshot_end="end_at")).df()
     df["pushes"] = df["pushes"].astype("int64")
     df.attrs.update({"period": judged["name"], "as_of": judged["start_at"]})
     return df
@@ -198,7 +184,7 @@ def slippage_deals(con: duckdb.DuckDBPyConnection, period: str | None = None, as
 
 def deal_history(con: duckdb.DuckDBPyConnection, deal_id: str) -> pd.DataFrame:
     """One deal's states over time (the same-timestamp rule applied), each close-date move
-    named push or pull-in with its days (DESIGN.md "Push")."""
+    named push or pull-in with its days (docs/metrics.md "Push")."""
     df = con.execute(
         "select changed_at, stage, amount, close_date, forecast_category, "
         "case when close_date > previous_close_date then 'push' "
@@ -235,11 +221,11 @@ def pipeline(con: duckdb.DuckDBPyConnection, by: str | None = None, as_of=None) 
     conf = settings.load(con)
     as_of_ts = as_of_or_default(con, as_of)
     dim = dims.resolve(con, by, conf)
-    cfg = settings.stage_config(con, conf)
-    query = models.sql("pipeline").replace("{dim}", dim.expr).replace("{joins}", dim.joins)
+    cfg = stage_list.stage_config(con, conf)
     params = {"as_of": as_of_ts, "fy_start": int(conf["fiscal_year_start_month"]),
               "open_stages": list(cfg.open), **_base_params(con, conf), **dim.params}
-    df = con.execute(*with_snapshots(con, query, params, snapshot="as_of")).df()
+    df = con.execute(*with_snapshots(con, "pipeline", params, fill={"dim": dim.expr, "joins": dim.joins},
+                                     snapshot="as_of")).df()
     without = int(df["without_amount"].sum())
     df["deals"] = df["deals"].astype("int64")
     df = df.rename(columns={"dim": dim.name})[[dim.name, *PIPELINE_KEYS]] if dim.name else df[list(PIPELINE_KEYS)]
@@ -269,7 +255,7 @@ def waterfall_deals(con: duckdb.DuckDBPyConnection, date_from=None, date_to=None
     conf = settings.load(con)
     name, w0, w1, t0, t1 = waterfall_window(con, date_from, date_to, period, conf, as_of)
     params = {"t0": t0, "t1": t1, "w0": w0.date(), "w1": w1.date(), **_base_params(con, conf)}
-    df = con.execute(*with_snapshots(con, models.sql("waterfall"), params, once=("snapshot_t0",),
+    df = con.execute(*with_snapshots(con, "waterfall", params, once=("snapshot_t0",),
                                      snapshot_t0="t0", snapshot_t1="t1")).df()
     df.attrs.update({"period": name, "from": t0, "to": t1, "currency": conf["currency"]})
     return df
@@ -292,7 +278,7 @@ def waterfall(con: duckdb.DuckDBPyConnection, date_from=None, date_to=None, peri
 
 
 def summarise_waterfall(per_deal: pd.DataFrame) -> pd.DataFrame:
-    """The nine categories of DESIGN.md "Pipeline waterfall" from the per-deal rows."""
+    """The nine categories of docs/metrics.md "Pipeline waterfall" from the per-deal rows."""
     entered = per_deal.groupby("entered")["final_amount"].agg(["size", "sum"])
     left = per_deal.groupby("left_as")["final_amount"].agg(["size", "sum"])
     start = per_deal[per_deal["entered"] == "start"]

@@ -1,9 +1,9 @@
 """Mutual action plans (MAPs) while the deal is open and after it is won: the health of every
 open MAP (`map-health`), one plan's detail for the MAP page, and the onboarding hand-off
 workbook of a won deal for the customer-success team (the Greek seed's last instruction).
-Definitions: DESIGN.md "Plan steps", "Bands", "Risk flags", "Exports". SQL:
-sql/map_health.sql over sql/mutual_plan_facts.sql and sql/mutual_steps.sql; the risk band
-from sql/risk.sql (reports/risk.py)."""
+Definitions: docs/metrics.md "Plan steps", "Bands", "Risk flags", docs/data.md "Exports". SQL:
+sql/reports/map_health.sql over sql/models/mutual_plan_facts.sql and sql/models/mutual_steps.sql; the risk band
+from sql/reports/risk.sql (reports/risk.py)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .. import exports, models, settings
+from .. import derived, exports, models, settings
 from ..dates import parse_date, start_of
 from ..errors import InputError
+from ..importing.coerce import id_text  # a typed id compared as stored ids are
+from ..catalogue import MAP_HEALTH_EXTRA, MAP_HEALTH_KEYS
 from . import risk as _risk
 
-MAP_HEALTH_KEYS = ("deal_id", "steps", "completion", "overdue_buyer_steps", "overdue_seller_steps",
-                   "buyer_engagement", "signed", "risk_band")
-MAP_HEALTH_EXTRA = ("health", "deal_name", "account_id", "owner", "segment", "stage", "amount", "close_date",
-                    "risk_score", "unsigned_at_stage", "completed_steps", "buyer_due_steps", "days_to_mutual")
 
 DEFINITIONS = {
     "completion": "completed / total steps (completed: has a completed date; status alone does not complete a step)",
@@ -35,12 +33,12 @@ DEFINITIONS = {
 
 
 def _as_of(con, as_of) -> datetime:
-    return start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    return start_of(parse_date(as_of, "--as-of")) or derived.default_as_of(con)
 
 
 def plan_facts(con, as_of_ts: datetime, deal_id: str | None = None, account_id: str | None = None) -> pd.DataFrame:
-    """sql/map_health.sql: the mutual plans' facts at the as-of (of one deal, or one account)."""
-    query = models.compose("map_health")
+    """sql/reports/map_health.sql: the mutual plans' facts at the as-of (of one deal, or one account)."""
+    query = models.query("map_health")
     return con.execute(query, {"as_of": as_of_ts, "deal_id": deal_id, "account_id": account_id}).df()
 
 
@@ -88,7 +86,7 @@ def _deal(con, deal_id: str) -> dict:
     row = con.execute(
         "select d.deal_id, d.deal_name, d.account_id, a.account_name, d.owner, d.segment, d.stage, d.status, "
         "d.amount, d.currency, d.close_date, d.closed_date, d.created_date, d.champion, d.economic_buyer "
-        "from deals d left join accounts a on a.account_id = d.account_id where d.deal_id = ?", [str(deal_id)]
+        "from deals d left join accounts a on a.account_id = d.account_id where d.deal_id = ?", [id_text(deal_id) or ""]
     ).df()
     if not len(row):
         raise InputError(f"no deal {deal_id!r} in the database (see the Data page or `report pipeline`)")
@@ -97,7 +95,7 @@ def _deal(con, deal_id: str) -> dict:
 
 def _plans(con, deal_id: str) -> pd.DataFrame:
     return con.execute("select * exclude (batch_id) from plans where deal_id = ? order by plan_type desc",
-                       [str(deal_id)]).df()
+                       [id_text(deal_id) or ""]).df()
 
 
 def plan_detail(con: duckdb.DuckDBPyConnection, deal_id: str, as_of=None) -> dict:
@@ -111,9 +109,9 @@ def plan_detail(con: duckdb.DuckDBPyConnection, deal_id: str, as_of=None) -> dic
     facts = plan_facts(con, as_of_ts, str(deal_id))
     query = ("with cutoffs as (select $deal_id::varchar as deal_id, $as_of::date as cutoff) "
              "select step_no, step, stage, side, owner, status, original_due_date, due_date, completed_date, "
-             "on_time, late_days, overdue from (" + models.compose("mutual_steps") + ") "
+             "on_time, late_days, overdue from (" + models.query("mutual_steps") + ") "
              "where step_no is not null order by step_no")
-    steps = con.execute(query, {"deal_id": str(deal_id), "as_of": as_of_ts}).df()
+    steps = con.execute(query, {"deal_id": id_text(deal_id) or "", "as_of": as_of_ts}).df()
     steps["overdue"] = np.where(steps["overdue"].astype(bool),
                                 np.where(steps["side"] == "buyer", "overdue, buyer-side", "overdue, seller-side"), None)
     steps["due_date_moved_days"] = (pd.to_datetime(steps["due_date"]) - pd.to_datetime(steps["original_due_date"])).dt.days
@@ -162,7 +160,7 @@ def handoff(con: duckdb.DuckDBPyConnection, deal_id: str) -> dict[str, pd.DataFr
         "where account_id = ? order by influence desc nulls last, name", [deal["account_id"]]).df()
     steps = con.execute(
         "select step_no, step, stage, side, owner, original_due_date, due_date, completed_date, status "
-        "from plan_steps where deal_id = ? and plan_type = ? order by step_no", [str(deal_id), plan_type]).df()
+        "from plan_steps where deal_id = ? and plan_type = ? order by step_no", [id_text(deal_id) or "", plan_type]).df()
     open_steps = steps[steps["completed_date"].isna() & (steps["status"].fillna("") != "rejected")]
     frames = dict(zip(HANDOFF_SHEETS, (head, people, steps, open_steps.reset_index(drop=True))))
     for f in frames.values():

@@ -1,7 +1,7 @@
-"""Pacing (DESIGN.md "Pacing (period P)"): where the period stands week by week (won so far,
+"""Pacing (docs/metrics.md "Pacing"): where the period stands week by week (won so far,
 commit, best case, weighted: forecast accuracy's rules at each point) against where its past
 periods stood by the same day of their own, and the pipeline still needed to reach the quota.
-SQL: sql/pacing.sql, every point of the period and of its past periods in one pass."""
+SQL: sql/reports/pacing.sql, every point of the period and of its past periods in one pass."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ from datetime import timedelta
 import duckdb
 import pandas as pd
 
-from .. import models, periods, settings
+from .. import models, periods, settings, stage_list
 from ..errors import UsageError
+from ..catalogue import PACING_KEYS as KEYS
 from . import forecasting
 
-KEYS = ("period", "week_start", "week_index", "won_so_far", "commit_forecast", "best_case_forecast",
-        "weighted_forecast", "quota", "typical_won_share", "typical_won_share_low", "typical_won_share_high",
-        "pipeline_needed")
 PAST_PERIODS = 4         # the typical pace: the last four periods that won anything ...
 LOOKBACK = 12            # ... looked for among the twelve before the period
 
@@ -76,14 +74,14 @@ def _candidates(con, name: str, start_month: int) -> list[tuple[str, object, obj
 
 
 def _figures(con, name, p0, p1, a, weeks, offset, past, conf) -> pd.DataFrame:
-    cfg = settings.stage_config(con, conf)
+    cfg = stage_list.stage_config(con, conf)
     bounds = [(p0.date(), p1.date()), *((q0, q1) for _, q0, q1 in past)]
     params = {"period_starts": [b[0] for b in bounds], "period_ends": [b[1] for b in bounds],
               "first_p0": min(b[0] for b in bounds), "last_p1": p1.date(), "p0": p0, "as_of": a,
               "weeks": weeks, "asof_days": offset, "won_stages": list(cfg.won), "lost_stages": list(cfg.lost),
               "open_stages": list(cfg.open), "currency": conf["currency"], "period": name,
               "months": periods.months_of(name), "period_months": 3 if "-Q" in name else 1}
-    query = models.compose("pacing")
+    query = models.query("pacing")
     return con.execute(query, models.used_params(query, params)).df()
 
 

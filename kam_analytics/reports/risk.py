@@ -1,6 +1,6 @@
-"""Deals at risk (DESIGN.md "Risk flags"), the flags' back-test on the team's own closed deals
-(DESIGN.md "Risk back-test") and the calibrated score (DESIGN.md "Risk score and bands
-(calibrated)"). All read sql/risk.sql, which takes the facts behind every flag at any number of
+"""Deals at risk (docs/metrics.md "Risk flags"), the flags' back-test on the team's own closed deals
+(docs/metrics.md "Risk back-test") and the calibrated score (docs/metrics.md "Risk score and bands"). All
+read sql/reports/risk.sql, which takes the facts behind every flag at any number of
 as-of dates in one pass; this module words each flag as one sentence with its numbers, learns
 each flag's default weight from the back-test's evaluations before the as-of (no look-ahead),
 scores the deals as a predicted win probability against their stage's win rate, and sums the
@@ -21,24 +21,17 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .. import closing_plan, db, dims, models, periods, settings
+from .. import db, derived, dims, models, periods, settings, stage_list
 from ..dates import end_of, parse_date, start_of
 from ..errors import UsageError
+from ..catalogue import BACKTEST_EXTRA, BACKTEST_KEYS, RELIABILITY_EXTRA, RELIABILITY_KEYS, RISK_EXTRA, RISK_KEYS
+from .forecast_quality import _win_rates
+from .forecasting import deal_history
 
-RISK_KEYS = ("deal_id", "score", "band", "flags", "reasons", "predicted_win_probability", "stage_win_rate")
-RISK_EXTRA = ("expected_loss", "deal_name", "owner", "segment", "account_id", "stage", "amount", "currency",
-              "close_date", "realistic_close_date", "current_values")
-BACKTEST_KEYS = ("flag", "evaluations", "flagged_deals", "win_rate_flagged", "win_rate_unflagged", "lift",
-                 "median_days_before_close", "stage_adjusted_lift", "default_weight")
-BACKTEST_EXTRA = ("flagged_evaluations", "expected_win_rate_flagged", "current_values", "weight", "weight_set",
-                  "threshold")
-RELIABILITY_KEYS = ("decile", "evaluations", "predicted_win_rate", "actual_win_rate", "brier_score",
-                    "brier_score_stage_alone")
-RELIABILITY_EXTRA = ("won", "stage_win_rate", "decile_from", "decile_to")
 # every flag, in the order pages and reasons list them
 FLAGS = settings.RISK_FLAGS
 # flags resting on facts without dates: the account map, the deal's champion and economic
-# buyer fields, and the steps' due dates and statuses are today's (DESIGN.md)
+# buyer fields, and the steps' due dates and statuses are today's (docs/metrics.md)
 CURRENT_VALUES = ("overdue_buyer_steps", "overdue_seller_steps", "no_account_map", "no_champion", "no_economic_buyer",
                   "single_threaded")
 LABELS = {
@@ -71,7 +64,7 @@ DEFINITIONS = {
                        "close_date",
     "stale": "no history row and no plan-step change for {stale_days} days",
 }
-# the calibrated score (DESIGN.md "Risk score and bands (calibrated)")
+# the calibrated score (docs/metrics.md "Risk score and bands")
 NO_STAGE_RATE = "no stage win rate"
 BANDS = ("high", "medium", "low", NO_STAGE_RATE)
 SHRINK_EVALUATIONS = 50        # weight = ln(stage_adjusted_lift) × n / (n + 50)
@@ -99,34 +92,33 @@ def definition(flag: str, risk_conf: dict) -> str:
 
 
 def _stats_sql(con, as_ofs: list[datetime], conf: dict, cfg) -> tuple[str, dict]:
-    """sql/stage_stats.sql at the as-ofs: its materialised table when it was built for the one
+    """sql/derived/stage_stats.sql at the as-ofs: its materialised table when it was built for the one
     as-of asked, else computed live (the back-test's quarter starts, all in one query)."""
-    if len(as_ofs) == 1 and models.get_meta(con, "stage_stats_key") == closing_plan._stats_key(as_ofs[0], conf, cfg):
+    if len(as_ofs) == 1 and db.get_meta(con, "stage_stats_key") == derived.stats_key(as_ofs[0], conf, cfg):
         return "select s.*, a.as_of from stage_stats s cross join as_ofs a", {}
     # computed on its own first (a temp table): one query holding both needs twice the memory.
     # One as-of at a time: the per-stage quantiles are holistic aggregates DuckDB cannot spill,
     # and 8 quarter starts at 1,000,000 deals together need more than the 1 GB cap (bench/risk.py)
-    query, dim = closing_plan._stats_query(con, conf)
+    query, dim = derived.stats_query(con, conf)
     for i, as_of in enumerate(as_ofs):
         con.execute(f"create or replace temp table kam_risk_stats as {query}" if i == 0 else
-                    f"insert into temp.kam_risk_stats {query}", closing_plan._stats_params(cfg, [as_of], dim))
+                    f"insert into temp.kam_risk_stats {query}", derived.stats_params(cfg, [as_of], dim))
     return "select * from temp.kam_risk_stats", {}
 
 
 def facts(con: duckdb.DuckDBPyConnection, as_ofs: list[datetime], conf: dict | None = None,
           closed_since: bool = False, only_mutual: bool = False, account_id: str | None = None) -> pd.DataFrame:
-    """sql/risk.sql: one row per (as_of, deal open then) with every flag's facts and flags.
+    """sql/reports/risk.sql: one row per (as_of, deal open then) with every flag's facts and flags.
     With `closed_since` (the back-test) only the deals closed by now, and only the columns
     the back-test sums: a quarter of the rows and a fifth of the columns to hand to pandas.
     With `only_mutual` only the deals that have a mutual plan (map-health); with `account_id`
     only that account's deals (the Account page)."""
     conf = conf or settings.load(con)
-    cfg = settings.stage_config(con, conf)
+    cfg = stage_list.stage_config(con, conf)
     r = conf["risk"]
     stats, stats_params = _stats_sql(con, as_ofs, conf, cfg)
     dim = dims.resolve(con, conf["comparable_by"], conf)
-    query = (models.sql("risk").replace("{stage_stats}", stats).replace("{dim}", dim.expr)
-             .replace("{joins}", dim.joins))
+    query = models.query("risk", stage_stats=stats, dim=dim.expr, joins=dim.joins)
     position = {s: i for i, s in enumerate(cfg.open, start=1)}
     params = {
         "as_ofs": list(as_ofs), "won_stages": list(cfg.won), "lost_stages": list(cfg.lost),
@@ -227,8 +219,6 @@ def _recall(key: tuple):
 def _stage_rates(con, as_of: datetime, base: tuple | None = None) -> dict[str, float]:
     """The win rate from each stage as of the as-of, as forecast accuracy takes it (deals closed
     before the as-of; a stage no closed deal reached has none); kept for the data version."""
-    from .forecast_quality import _win_rates
-
     key = ("stage rates", base or _data_key(con, settings.load(con)), as_of)
     rates = _recall(key)
     return rates if rates is not None else _remember(key, _win_rates(con, as_of))
@@ -374,7 +364,7 @@ def _lift_text(stats: pd.DataFrame, q: datetime) -> dict[str, str]:
 
 
 def _amount_base(con, df: pd.DataFrame, currency: str) -> np.ndarray:
-    """Each deal's amount in the settings currency (sql/fx_rated.sql: the rate valid at its close
+    """Each deal's amount in the settings currency (sql/models/fx_rated.sql: the rate valid at its close
     date, else the latest; null when none), converting only the few (currency, date) pairs."""
     own = (df["currency"] == currency.upper()).to_numpy(dtype=bool)
     rate = np.where(own, 1.0, np.nan)
@@ -383,7 +373,7 @@ def _amount_base(con, df: pd.DataFrame, currency: str) -> np.ndarray:
         con.register("kam_risk_fx_pairs", pairs)
         try:
             rated = con.execute("with fx_source as (select currency, close_date from kam_risk_fx_pairs), "
-                                f"rated as ({models.sql('fx_rated')}) select * from rated",
+                                f"rated as ({models.query('fx_rated')}) select * from rated",
                                 {"currency": currency}).df()
         finally:
             con.unregister("kam_risk_fx_pairs")
@@ -486,7 +476,7 @@ def risk(con: duckdb.DuckDBPyConnection, as_of=None) -> pd.DataFrame:
     flag's lift); the deals most likely to be lost by amount (expected loss) first."""
     conf = settings.load(con)
     r = conf["risk"]
-    as_of_ts = start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    as_of_ts = start_of(parse_date(as_of, "--as-of")) or derived.default_as_of(con)
     df = facts(con, [as_of_ts], conf)
     weights, stats, q = weights_as_of(con, as_of_ts, conf)
     scored = score_deals(con, df, conf, as_of_ts, weights)
@@ -534,7 +524,7 @@ def risk(con: duckdb.DuckDBPyConnection, as_of=None) -> pd.DataFrame:
     if int(no_loss.sum()) - no_amount:
         notes.append(f"{int(no_loss.sum()) - no_amount:,} open deal(s) in another currency have no fx rate into "
                      f"{conf['currency']}: no expected loss.")
-    cfg = settings.stage_config(con, conf)
+    cfg = stage_list.stage_config(con, conf)
     for key in ("no_plan_stage", "unsigned_plan_stage"):
         if r[key] not in cfg.open:
             notes.append(f"The {key.replace('_', ' ')} {r[key]!r} is not an open stage of the stage list, so that "
@@ -545,11 +535,11 @@ def risk(con: duckdb.DuckDBPyConnection, as_of=None) -> pd.DataFrame:
 
 
 def quarter_starts(con, date_from, date_to, conf: dict, as_of=None) -> tuple[list[datetime], datetime, datetime]:
-    """The fiscal-quarter starts in [from, to) (DESIGN.md: a window is [from 00:00, day after to
+    """The fiscal-quarter starts in [from, to) (docs/metrics.md: a window is [from 00:00, day after to
     00:00)). Default: the eight quarter starts before the as-of (the data's date)."""
     start_month = int(conf["fiscal_year_start_month"])
     t1 = (end_of(parse_date(date_to, "--to")) or start_of(parse_date(as_of, "--as-of"))
-          or models.default_as_of(con))
+          or derived.default_as_of(con))
     t0 = start_of(parse_date(date_from, "--from"))
     if t0 is None:
         name = periods.fiscal_quarter((t1 - timedelta(microseconds=1)).date(), start_month)
@@ -711,10 +701,8 @@ def verdict(b_pred: float | None, b_stage: float | None) -> str:
 def deal_timeline(con: duckdb.DuckDBPyConnection, deal_id: str, as_of=None) -> dict[str, pd.DataFrame]:
     """One deal's timeline for the drill-down, as it stood at the as-of: its stage visits, its
     states over time (close-date pushes and amount; forecasting.deal_history) and its plan
-    steps, each overdue one marked buyer-side or seller-side (DESIGN.md "Plan steps")."""
-    from .forecasting import deal_history
-
-    as_of_ts = start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    steps, each overdue one marked buyer-side or seller-side (docs/metrics.md "Plan steps")."""
+    as_of_ts = start_of(parse_date(as_of, "--as-of")) or derived.default_as_of(con)
     visits = con.execute(
         "select visit_no, stage, started_at, case when ended_at < $a then ended_at end as ended_at, "
         "epoch(least(coalesce(ended_at, $a), $a) - started_at) / 86400.0 as days, "

@@ -1,20 +1,18 @@
-"""stage-durations: DESIGN.md "Time in stage". SQL: sql/stage_time_per_deal.sql and
-sql/stage_durations.sql."""
+"""stage-durations: docs/metrics.md "Time in stage". SQL: sql/models/stage_time_per_deal.sql and
+sql/reports/stage_durations.sql."""
 
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 
-from .. import dims, models, settings
+from .. import derived, dims, models, settings, stage_list
 from ..dates import end_of, parse_date, start_of
 from ..errors import UsageError
+from ..catalogue import STAGE_DURATIONS_KEYS as KEYS
 
-KEYS = ("stage", "deals", "mean_days", "median_days", "p75_days", "p90_days",
-        "in_progress", "in_progress_median_age_days")
 OUTCOMES = ("all", "won", "lost")
 # SQL fragments chosen by code (never built from user text).
-RULE_DAYS = {"cumulative": "sum(days)", "first": "arg_min(days, visit_no)", "latest": "arg_max(days, visit_no)"}
 OUTCOME_FILTER = "and deal_id in (select deal_id from state_at_as_of where outcome = $outcome)"
 
 
@@ -25,13 +23,13 @@ def _params(con, by, outcome, revisits, as_of, created_from, created_to):
     rule = revisits or conf["revisit_rule"]
     if rule not in settings.REVISIT_RULES:
         raise UsageError(f"--revisits: expected one of {', '.join(settings.REVISIT_RULES)}, got {rule!r}")
-    as_of_ts = start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    as_of_ts = start_of(parse_date(as_of, "--as-of")) or derived.default_as_of(con)
     cfrom = parse_date(created_from, "--created-from")
     cto = parse_date(created_to, "--created-to")
     if cfrom and cto and cfrom > cto:
         raise UsageError(f"--created-from {cfrom} is after --created-to {cto}")
     dim = dims.resolve(con, by, conf)
-    cfg = settings.stage_config(con, conf)
+    cfg = stage_list.stage_config(con, conf)
     params = {
         "as_of": as_of_ts,
         "created_from": cfrom, "created_to": end_of(cto),
@@ -41,12 +39,12 @@ def _params(con, by, outcome, revisits, as_of, created_from, created_to):
     if outcome != "all":
         params["outcome"] = outcome
     scoped = bool(dim.name or cfrom or cto)
-    sql_per_deal = models.sql("stage_time_per_deal").format(
-        dim=dim.expr, joins=dim.joins, rule_days=RULE_DAYS[rule],
+    slots = dict(
+        dim=dim.expr, joins=dim.joins, rule_days=derived.RULE_DAYS[rule],
         visit_dim="s.dim" if scoped else "null::varchar",
         scope_join="join deal_scope s using (deal_id)" if scoped else "",
         outcome_filter=OUTCOME_FILTER if outcome != "all" else "")
-    return dim, rule, as_of_ts, cfg, params, sql_per_deal
+    return dim, rule, as_of_ts, cfg, params, slots
 
 
 def _attrs(df, con, dim, rule, outcome, as_of_ts, cfg, created_from, created_to):
@@ -57,9 +55,9 @@ def _attrs(df, con, dim, rule, outcome, as_of_ts, cfg, created_from, created_to)
     notes = []
     if undated and not (created_from or created_to):
         notes.append(f"{undated:,} deal(s) without any date are left out (time-based report).")
-    unknown = models.unknown_path_count(con, [*cfg.won, *cfg.lost], as_of_ts)
+    unknown = derived.unknown_path_count(con, [*cfg.won, *cfg.lost], as_of_ts)
     if unknown:
-        notes.append(models.unknown_path_note(unknown))
+        notes.append(derived.unknown_path_note(unknown))
     if cfg.note:
         notes.append(cfg.note)
     df.attrs.update({
@@ -75,9 +73,9 @@ def stage_durations(con: duckdb.DuckDBPyConnection, by: str | None = None, outco
     """One row per (dimension value,) open stage: deals, mean/median/p75/p90 days of
     completed time in stage under the revisit rule, and deals in progress with their
     median age. The rule and outcome are named in every row, so exports carry them."""
-    dim, rule, as_of_ts, cfg, params, per_deal = _params(
+    dim, rule, as_of_ts, cfg, params, slots = _params(
         con, by, outcome, revisits, as_of, created_from, created_to)
-    query = models.sql("stage_durations").replace("{stage_time_per_deal}", per_deal)
+    query = models.query("stage_durations", **slots)
     params["by_dim"] = bool(dim.name)
     df = con.execute(query, params).df()
     df = df.drop(columns=["stage_order"])
@@ -103,23 +101,12 @@ def stage_duration_deals(con: duckdb.DuckDBPyConnection, stage: str, by: str | N
                          limit: int = 10_000) -> tuple[pd.DataFrame, int]:
     """The deals behind one row of stage-durations (drill-down): each deal's completed time
     in `stage` under the rule and its open visit's age. Returns (rows, total count)."""
-    dim, rule, as_of_ts, cfg, params, per_deal = _params(
+    dim, rule, as_of_ts, cfg, params, slots = _params(
         con, by, outcome, revisits, as_of, created_from, created_to)
-    params.update({"stage": stage, "dim_value": dim_value})
-    base = (
-        f"with per_deal as ({per_deal}), "
-        "behind as (select deal_id, any_value(dim) as dim, max(days) as days, "
-        "max(completed_visits) as completed_visits, max(open_age_days) as open_age_days "
-        "from per_deal where stage = $stage group by deal_id) "
-        "select p.deal_id, d.deal_name, d.account_id, d.owner, d.stage as current_stage, "
-        "p.dim, p.days, p.completed_visits, p.open_age_days "
-        "from behind p join deals d using (deal_id) "
-        "where p.dim is not distinct from $dim_value or $by_dim = false"
-    )
-    params["by_dim"] = bool(dim.name)
-    total = con.execute(f"select count(*) from ({base})", params).fetchone()[0]
-    df = con.execute(f"{base} order by p.days desc nulls last, p.deal_id limit $limit",
-                     {**params, "limit": limit}).df()
+    params.update({"stage": stage, "dim_value": dim_value, "by_dim": bool(dim.name), "limit": limit})
+    df = con.execute(models.query("stage_duration_deals", **slots), params).df()
+    total = int(df["total"].iloc[0]) if len(df) else 0
+    df = df.drop(columns=["total"])
     df = dims.name_split(df, dim)
     df.attrs.update({"as_of": as_of_ts, "revisits": rule, "stage": stage})
     return df, int(total)

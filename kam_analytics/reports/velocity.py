@@ -1,16 +1,16 @@
-"""conversion and cycle: DESIGN.md "Reached, conversion, win rate from stage" and "Sales
-cycle". SQL: sql/conversion.sql and sql/cycle.sql."""
+"""conversion and cycle: docs/metrics.md "Reached, conversion, win rate from stage" and "Sales
+cycle". SQL: sql/reports/conversion.sql and sql/reports/cycle.sql."""
 
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 
-from .. import dims, models, settings
+from .. import derived, dims, models, settings, stage_list
 from ..dates import parse_date, start_of
+from ..catalogue import CONVERSION_KEYS, CYCLE_KEYS
+from .stage_durations import _params
 
-CONVERSION_KEYS = ("stage", "reached", "conversion_to_next", "win_rate_from_stage")
-CYCLE_KEYS = ("outcome", "deals", "mean_days", "median_days")
 
 
 def _query(name: str, dim) -> str:
@@ -19,24 +19,23 @@ def _query(name: str, dim) -> str:
     if name == "cycle":
         return cycle_query(dim, histogram=not dim.name)
     scope_join = "join deal_scope s using (deal_id)" if dim.name else "cross join (select null as dim) s"
-    per_deal = models.sql("reached_per_deal").format(dim=dim.expr, joins=dim.joins, scope_join=scope_join)
-    return models.sql(name).replace("{reached_per_deal}", per_deal)
+    return models.query(name, dim=dim.expr, joins=dim.joins, scope_join=scope_join)
 
 
 def cycle_query(dim, histogram: bool) -> str:
-    """sql/cycle.sql with its figures from the day histogram or from median(). Measured at
+    """sql/reports/cycle.sql with its figures from the day histogram or from median(). Measured at
     1,000,000 deals: not split, the histogram takes 9 ms against median()'s 25 ms; split by
     600 owners it has nearly a row per deal and its running counts sort it (100 ms against
     35 ms). Both give the same numbers (tests/unit/test_velocity.py)."""
-    figures = models.sql("cycle_histogram" if histogram else "cycle_median")
-    return models.sql("cycle").replace("{figures}", figures).format(dim=dim.expr, joins=dim.joins)
+    figures = "{cycle_histogram}" if histogram else "{cycle_median}"
+    return models.query("cycle", figures=figures, dim=dim.expr, joins=dim.joins)
 
 
 def _run(con, name: str, by: str | None, as_of, keys: tuple[str, ...], drop: str) -> pd.DataFrame:
     conf = settings.load(con)
-    as_of_ts = start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    as_of_ts = start_of(parse_date(as_of, "--as-of")) or derived.default_as_of(con)
     dim = dims.resolve(con, by, conf)
-    cfg = settings.stage_config(con, conf)
+    cfg = stage_list.stage_config(con, conf)
     params = {"as_of": as_of_ts, "won_stages": list(cfg.won), "lost_stages": list(cfg.lost),
               "by_dim": bool(dim.name), **dim.params}
     if name == "conversion":
@@ -63,10 +62,10 @@ def conversion(con: duckdb.DuckDBPyConnection, by: str | None = None, as_of=None
     for c in ("conversion_to_next", "win_rate_from_stage"):
         df[c] = df[c].astype("float64").round(6)
     df.attrs["notes"].insert(0, "Closed deals only: open deals have not finished their path.")
-    cfg = settings.stage_config(con)
-    unknown = models.unknown_path_count(con, [*cfg.won, *cfg.lost], df.attrs["as_of"])
+    cfg = stage_list.stage_config(con)
+    unknown = derived.unknown_path_count(con, [*cfg.won, *cfg.lost], df.attrs["as_of"])
     if unknown:
-        df.attrs["notes"].append(models.unknown_path_note(unknown))
+        df.attrs["notes"].append(derived.unknown_path_note(unknown))
     return df
 
 
@@ -90,9 +89,9 @@ def conversion_deals(con: duckdb.DuckDBPyConnection, stage: str, by: str | None 
     """The closed deals behind one row of `conversion` (drill-down): those that reached
     `stage`, won ones first. Returns (rows, total count)."""
     conf = settings.load(con)
-    as_of_ts = start_of(parse_date(as_of, "--as-of")) or models.default_as_of(con)
+    as_of_ts = start_of(parse_date(as_of, "--as-of")) or derived.default_as_of(con)
     dim = dims.resolve(con, by, conf)
-    cfg = settings.stage_config(con, conf)
+    cfg = stage_list.stage_config(con, conf)
     params = {"as_of": as_of_ts, "won_stages": list(cfg.won), "lost_stages": list(cfg.lost),
               "open_stages": list(cfg.open), "stage": stage, "by_dim": bool(dim.name), "dim_value": dim_value,
               **dim.params}
@@ -109,10 +108,8 @@ def stage_time_spread(con: duckdb.DuckDBPyConnection, by: str | None = None, rev
                       as_of=None) -> pd.DataFrame:
     """Per (dimension value,) open stage: p10, p25, median, p75 and p90 of deals' completed
     time in the stage (all outcomes), for a box plot; in-progress visits are not in it."""
-    from .stage_durations import _params
-
-    dim, rule, as_of_ts, cfg, params, per_deal = _params(con, by, "all", revisits, as_of, None, None)
-    query = models.sql("stage_time_quantiles").replace("{stage_time_per_deal}", per_deal)
+    dim, rule, as_of_ts, cfg, params, slots = _params(con, by, "all", revisits, as_of, None, None)
+    query = models.query("stage_time_quantiles", **slots)
     df = con.execute(query, params).df().drop(columns=["stage_order"])
     df = df.rename(columns={"dim": dim.name}) if dim.name else df.drop(columns=["dim"])
     df["deals"] = df["deals"].astype("int64")

@@ -1,10 +1,10 @@
-"""Win-loss (DESIGN.md "Win rate", "Bands", "Plan steps"): win rates by any dimension with
+"""Win-loss (docs/metrics.md "Win rate", "Bands", "Plan steps"): win rates by any dimension with
 their 95 % Wilson score interval, by the deal's mutual-plan facts at its closing, and each
 mutual-plan step's lateness in won and in lost deals. The finished mutual plans fed back into
-the win-loss analysis, as the Greek seed asks. SQL: sql/closed_deals.sql (the deals closed in
-the range, amounts converted), sql/mutual_steps.sql and sql/mutual_plan_facts.sql (a plan as
-it stood at a cutoff), sql/closed_plan_facts.sql and sql/closed_steps.sql (both at each deal's
-closing), sql/win_loss.sql (counts by a dimension or a plan fact), sql/step_lateness.sql."""
+the win-loss analysis, as the Greek seed asks. SQL: sql/models/closed_deals.sql (the deals closed in
+the range, amounts converted), sql/models/mutual_steps.sql and sql/models/mutual_plan_facts.sql (a plan as
+it stood at a cutoff), sql/models/closed_plan_facts.sql and sql/models/closed_steps.sql (both at each deal's
+closing), sql/reports/win_loss.sql (counts by a dimension or a plan fact), sql/reports/step_lateness.sql."""
 
 from __future__ import annotations
 
@@ -18,18 +18,15 @@ import pandas as pd
 from .. import dims, formatting, models, settings
 from ..dates import end_of, parse_date, start_of
 from ..errors import UsageError
+from ..catalogue import (
+    PLAN_EFFECT_EXTRA, PLAN_EFFECT_KEYS, PLAN_FACTS as FACTS, STEP_EXTRA, STEP_KEYS, WIN_LOSS_EXTRA as EXTRA,
+    WIN_LOSS_KEYS as KEYS,
+)
 
-KEYS = ("won", "lost", "win_rate", "won_amount", "lost_amount", "value_win_rate", "win_rate_low", "win_rate_high")
-EXTRA = ("deals",)
-FACTS = ("has_mutual_plan", "plan_signed", "completion_band", "buyer_on_time_band")
-PLAN_EFFECT_KEYS = ("won", "lost", "win_rate")
-PLAN_EFFECT_EXTRA = ("win_rate_low", "win_rate_high", "won_amount", "lost_amount", "value_win_rate", "deals")
-STEP_KEYS = ("step", "outcome", "steps", "on_time_rate", "median_late_days", "overdue_at_close_rate")
-STEP_EXTRA = ("completed_steps", "step_key")
 BANDS = ("0-25%", "25-50%", "50-75%", "75-100%", "no buyer step due", "no plan")
-Z = 1.96                            # DESIGN.md: the 95 % Wilson score interval
+Z = 1.96                            # docs/metrics.md: the 95 % Wilson score interval
 
-# DESIGN.md's words, for the pages' help texts
+# the product's own words (docs/metrics.md), for the pages' help texts
 DEFINITIONS = {
     "win_rate": "won / (won + lost) by count, among deals closed in the range (closed_date in [from, to); default "
                 "all closed deals)",
@@ -86,14 +83,13 @@ def _range(conf: dict, date_from, date_to, segment, as_of) -> tuple[dict, list[s
 
 
 def _query(name: str, dim: dims.Dim, fact: str | None = None) -> str:
-    """sql/<name>.sql with the shared models in place (models.compose). win_loss.sql counts the
-    closed deals by `dim`: the split dimension, or with `fact` that plan fact at closing. Only
-    whitelisted names (the dimension from dims.py, a FACTS name) go into the text; values are
-    parameters."""
-    rows = (models.compose("closed_deals") if fact is None else
-            f"select * exclude (dim), {_fact(fact)} as dim from ({models.compose('closed_plan_facts')})")
-    query = models.compose(name).replace("{win_loss_rows}", rows)
-    return query.replace("{dim}", dim.expr).replace("{joins}", dim.joins)
+    """sql/<name>.sql put together (models.query). win_loss.sql counts the closed deals by `dim`:
+    the split dimension, or with `fact` that plan fact at closing. Only whitelisted names (the
+    dimension from dims.py, a FACTS name) go into the text; values are parameters."""
+    if name != "win_loss":
+        return models.query(name, dim=dim.expr, joins=dim.joins)
+    rows = "{closed_deals}" if fact is None else f"select * exclude (dim), {_fact(fact)} as dim from ({{closed_plan_facts}})"
+    return models.query(name, win_loss_rows=rows, dim=dim.expr, joins=dim.joins)
 
 
 def _fact(fact: str) -> str:
@@ -168,8 +164,8 @@ def win_loss(con: duckdb.DuckDBPyConnection, by: str | None = None, date_from=No
 
 def plan_effect(con: duckdb.DuckDBPyConnection, by: str = "has_mutual_plan", date_from=None, date_to=None,
                 segment: str | None = None, as_of=None) -> pd.DataFrame:
-    """Won and lost deals per value of one plan fact at the deal's closing (DESIGN.md
-    "Bands"), with the Wilson interval."""
+    """Won and lost deals per value of one plan fact at the deal's closing (docs/metrics.md "Bands"), with
+    the Wilson interval."""
     by = by or "has_mutual_plan"
     conf = settings.load(con)
     params, notes = _range(conf, date_from, date_to, segment, as_of)

@@ -272,8 +272,79 @@ def small_files() -> dict[str, bytes]:
                                           ["BF1", "A", "1.234,50", "30/06/2026"],
                                           ["BF2", "A", "12,34,56", "30/06/2026"]], delimiter=";"),
         **_hostile_books(),
+        **_odd_values_and_ids(),
     }
     return files
+
+
+def _full_width(text: str) -> str:
+    """ASCII letters and digits as their full-width forms (ＢＦ０…), as East Asian input writes them."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+def _ods_formula_no_value() -> bytes:
+    """A deals table whose row 3 amount is a formula with no saved value (no office:value)."""
+    def cell(v):
+        return f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
+
+    rows = ""
+    for r, row in enumerate([HEADER] + [_deal(i) for i in range(1, 5)], 1):
+        cells = [cell(v) for v in row]
+        if r == 3:
+            cells[5] = '<table:table-cell table:formula="of:=SUM(1000;2)"/>'
+        rows += "<table:table-row>" + "".join(cells) + "</table:table-row>"
+    return _ods({"Deals": rows})
+
+
+def _three_deals(start: int, delimiter: str = ",") -> bytes:
+    return _csv([HEADER] + [_deal(start + i) for i in range(1, 4)], delimiter=delimiter)
+
+
+def _odd_values_and_ids() -> dict[str, bytes]:
+    """Issue 27 items 6 and 7 (numbers out of range, a currency in the amount, invisible and
+    look-alike ids, an .ods formula with no saved value) and other real-world classes; the
+    last two files are not refused: they are read as what they are, with a note."""
+    steps_header = ["Deal ID", "Plan type", "Step no", "Step", "Side", "Owner", "Due date"]
+    huge_id = _book({"Deals": [HEADER] + [_deal(1), _deal(2), _deal(3, **{"Deal ID": 123456789012345678901.0})]})
+    return {
+        "amount_1e308.csv": _deals_csv(_deal(3, Amount="1e308")),
+        "amount_minus_1e400.csv": _deals_csv(_deal(3, Amount="-1e400")),
+        "amount_infinity.csv": _deals_csv(_deal(3, Amount="inf")),
+        "quota_1e20.csv": _csv([["Owner", "Period", "Quota"], ["Ann Lee", "FY2026-Q1", "50000"],
+                                ["Bo Chen", "FY2026-Q1", "1e20"]]),
+        "percent_in_amount.csv": _deals_csv(_deal(3, Amount="50%")),
+        "currency_contradicts_amount.csv": _deals_csv(_deal(3, Amount="1000 USD", Currency="EUR")),
+        "dollar_amount_in_eur_row.csv": _deals_csv(_deal(3, Amount="$1500", Currency="EUR")),
+        "hashes_in_amount.csv": _deals_csv(_deal(3, Amount="########")),
+        "zero_date.csv": _deals_csv(_deal(3, Created="0000-00-00")),
+        "missing_stage.csv": _deals_csv(_deal(3, Stage="")),
+        "step_no_overflow.csv": _csv([steps_header, ["W1", "mutual", "99999999999", "Kick-off", "joint", "Ann Lee",
+                                                     "2026-02-01"]]),
+        "ods_formula_no_saved_value.ods": _ods_formula_no_value(),
+        "zero_width_space_id.csv": _deals_csv(_deal(3, **{"Deal ID": "BF0000003\u200b"})),
+        "bidi_override_id.csv": _deals_csv(_deal(3, **{"Deal ID": "BF\u202e0000003"})),
+        "bom_inside_id.csv": _deals_csv(_deal(3, **{"Deal ID": "\ufeffBF0000003"})),
+        "line_break_in_id.csv": _deals_csv(_deal(3, **{"Deal ID": "BF000\n0003"})),
+        "full_width_digits_id.csv": _csv([HEADER] + [_deal(1), _deal(2), _deal(3, **{"Deal ID": _full_width("BF0000002")})]),
+        "soft_hyphen_account_id.csv": _csv([["Account ID", "Account name"], ["ACC1", "Alpha Foods"],
+                                            ["ACC\u00ad7", "Beta Retail"]]),
+        "scientific_notation_id.csv": _deals_csv(_deal(3, **{"Deal ID": "1.23457E+11"})),
+        "numeric_id_rounded.xlsx": huge_id,
+        "html_report_named.xls": b"<html><head><meta charset='utf-8'></head><body><table><tr><td>Opportunity Name</td>"
+                                 b"<td>Amount</td></tr><tr><td>Acme</td><td>1000</td></tr></table></body></html>\n",
+        "prose_named.xlsx": b"Dear team,\nplease find this quarter's deals attached.\nThanks, Ann\n",
+        "encrypted.xlsx": (HERE.parent / "fixtures" / "encrypted.xlsx").read_bytes(),
+        "bom_only.csv": b"\xef\xbb\xbf\r\n",
+        "close_date_tbd.csv": _deals_csv(_deal(3, **{"Close date": "TBD"})),
+        "fx_rate_1e400.csv": _csv([["Currency", "Rate", "Valid from"], ["USD", "0.92", "2026-01-01"],
+                                   ["GBP", "1e400", "2026-01-01"]]),
+        # read as what they are (not refused): expected.csv's outcome 'read' and the note said once;
+        # three new deals each (BF0000101-103, 201-203...), so each loads as its own batch
+        "csv_named_xlsx.xlsx": _three_deals(100),
+        "tab_separated_named_xls.xls": _three_deals(200, delimiter="\t"),
+        "utf16_without_bom.csv": _three_deals(300).decode().encode("utf-16-le"),
+        "whole_lines_quoted.csv": b"".join(b'"' + line + b'"\n' for line in _three_deals(400).splitlines()),
+    }
 
 
 def _zip_of(parts: dict[str, bytes]) -> bytes:
@@ -335,6 +406,12 @@ def large(folder: Path, scale: float = 1.0) -> dict[str, Path]:
             else:
                 zout.writestr(info.filename, zin.read(info.filename))
     out[bomb.name] = bomb
+    # NUL bytes past the first 64 KB of a csv of 1 MB or more (read column-wise): the same size
+    # at every scale, 20,000 deals, the NULs on file line 15,001
+    nul = folder / "nul_bytes_1mb.csv"
+    rows = [_deal(i, **({"Deal name": "Deal\x00\x0015000"} if i == 15_000 else {})) for i in range(1, 20_001)]
+    nul.write_bytes(_csv([HEADER] + rows))
+    out[nul.name] = nul
     return out
 
 

@@ -22,8 +22,9 @@ from kam_analytics.cli import main as cli
 from kam_analytics.importing.run import preview
 
 
-def digest(path: Path) -> dict[str, str]:
-    """Every data table, whole and in order, as one hash per table."""
+def state(path: Path) -> tuple[dict[str, str], int]:
+    """Every data table, whole and in order, as one hash per table; and how many attempts the
+    import log holds. One opening of the database (they are the runner's own cost per file)."""
     out = {}
     with db.read(path) as con:
         for t in (*db.DATA_TABLES, "stage_visits"):
@@ -31,18 +32,13 @@ def digest(path: Path) -> dict[str, str]:
             for row in con.execute(f'select * from "{t}" order by all').fetchall():
                 h.update(repr(row).encode())
             out[t] = h.hexdigest()
-    return out
-
-
-def attempts(path: Path) -> int:
-    with db.read(path) as con:
-        return con.execute("select count(*) from import_batches").fetchone()[0]
+        return out, con.execute("select count(*) from import_batches").fetchone()[0]
 
 
 def run(path: Path, files: list[Path]) -> list[dict]:
     results = []
     for f in files:
-        before, tried = digest(path), attempts(path)
+        before, tried = after if results else state(path)
         err, out = io.StringIO(), io.StringIO()
         escaped = None
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
@@ -53,15 +49,17 @@ def run(path: Path, files: list[Path]) -> list[dict]:
         try:   # the Import page's first step on an upload
             page = preview(path, [f], [f.name])
             page_status, page_rejects = page.status, len(page.rejects)
+            page_notes = [n for r in page.files for n in r.notes]
             page_text = page.message + " " + " ".join(
                 page.rejects.apply(lambda r: " ".join(str(v) for v in r.values), axis=1))
         except BaseException:  # noqa: BLE001
-            page_status, page_rejects, page_text = None, 0, ""
+            page_status, page_rejects, page_text, page_notes = None, 0, "", []
             escaped = (escaped or "") + traceback.format_exc()
+        after = state(path)
         results.append({"file": f.name, "exit": code, "stderr": err.getvalue(), "stdout": out.getvalue(),
-                        "escaped": escaped, "same": digest(path) == before, "attempts": attempts(path) - tried,
+                        "escaped": escaped, "same": after[0] == before, "attempts": after[1] - tried,
                         "page_status": page_status, "page_rejects": page_rejects,
-                        "page_text": page_text})
+                        "page_text": page_text, "page_notes": page_notes})
     return results
 
 

@@ -43,9 +43,9 @@ def browser():
 
 
 class App:
-    def __init__(self, db_file: Path, env: dict | None = None):
+    def __init__(self, db_file: Path, env: dict | None = None, port: int | None = None):
         self.db_file = db_file
-        self.port = _free_port()
+        self.port = port or _free_port()     # given: settings that name the port (an OIDC redirect URI)
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "KAM_DB": str(db_file), **(env or {})}
         self.proc = subprocess.Popen(
@@ -102,13 +102,14 @@ def page(browser):
     ctx.close()
 
 
-def screenshot(page, name: str) -> Path:
-    """A full-height picture once every grid on the page has drawn (they draw lazily)."""
+def screenshot(page, name: str, settle_ms: int = 1500) -> Path:
+    """A full-height picture once every grid on the page has drawn (they draw lazily); `settle_ms`
+    shorter for a page already drawn (the same page in the other colour scheme)."""
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=stDataFrame]')]"
         ".filter(d => d.checkVisibility())"        # grids in a closed expander never draw
         ".every(d => d.querySelector('canvas'))", timeout=30_000)
-    page.wait_for_timeout(1500)   # the grid paints its canvas a moment after creating it
+    page.wait_for_timeout(settle_ms)   # the grid paints its canvas a moment after creating it
     SHOTS.mkdir(exist_ok=True)
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

@@ -27,7 +27,7 @@ from ..conftest import ROOT, load_fixture
 from .conftest import screenshot
 from .ws_session import rerun
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.serial]
 
 K = 3                    # deals the imported file adds
 SECONDS = 40             # how long the writers and readers run side by side

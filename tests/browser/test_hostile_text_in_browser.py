@@ -4,7 +4,7 @@ no viewer's browser is made to fetch anything from an address a file named."""
 
 import pytest
 
-from kam_analytics import db
+from kam_analytics import batches, db
 
 from .test_pages_in_browser import _wait_ready
 
@@ -26,7 +26,7 @@ def hostile_db(demo_db_factory, tmp_path_factory):
 
     path = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
     shutil.copy(demo_db_factory(2000, 7), path)
-    with db.batch(path, "import", TEXT) as b:
+    with batches.batch(path, "import", TEXT) as b:
         con = b.con
         old = con.execute("select owner from deals where status = 'open' group by owner "
                           "order by count(*) desc limit 1").fetchone()[0]

@@ -1,5 +1,5 @@
 """`report accounts`, `report account-goals` and `account-plan` on the command line: the
-contract's keys (DESIGN.md "Command line"), golden JSON on the hand-worked fixture (the
+contract's keys (docs/data.md "Command line"), golden JSON on the hand-worked fixture (the
 arithmetic is in tests/unit/test_accounts.py), and clear errors."""
 
 import json

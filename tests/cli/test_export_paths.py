@@ -1,4 +1,4 @@
-"""DESIGN.md "Exports" on every path the CLI writes (issue 10): each report as csv and xlsx,
+"""docs/data.md "Exports" on every path the CLI writes (issue 10): each report as csv and xlsx,
 the closing plan, the hand-off, the account plan, every template and the backup - on demo
 data where owners and account names were set to text a spreadsheet would run. No csv cell
 starts with = + - @ tab or CR unless it carries the protective ', no xlsx cell holds a
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from kam_analytics import db
+from kam_analytics import batches, db
 from kam_analytics.cli import main
 from kam_analytics.importing.coerce import unquote
 from kam_analytics.reports import REPORTS
@@ -29,7 +29,7 @@ def risky_db(demo_db_factory, tmp_path_factory):
 
     path = tmp_path_factory.mktemp("risky") / "risky.duckdb"
     shutil.copy(demo_db_factory(2000, 7), path)
-    with db.batch(path, "fixture", "risky text") as b:
+    with batches.batch(path, "fixture", "risky text") as b:
         b.con.execute("update deals set owner = ? where owner = (select min(owner) from deals)", [OWNER])
         b.con.execute("update accounts set account_name = ? where account_id = (select min(account_id) from accounts)",
                       [ACCOUNT])

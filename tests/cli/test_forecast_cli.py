@@ -1,6 +1,6 @@
 """The forecasting reports on the command line: golden JSON on the hand-worked forecast
 fixtures (the arithmetic is in tests/unit/test_forecasting.py and test_forecast_quality.py),
-the contract's keys (DESIGN.md "Command line") and the usage errors."""
+the contract's keys (docs/data.md "Command line") and the usage errors."""
 
 import json
 
@@ -58,7 +58,7 @@ def test_slippage_usage_errors(fc_db, capsys, args, message):
     assert code == 2 and message in err and "Traceback" not in err
 
 
-CONTRACT = {   # DESIGN.md "Command line": the keys each record starts with, in this order
+CONTRACT = {   # docs/data.md "Command line": the keys each record starts with, in this order
     "pipeline": ["stage", "forecast_category", "period", "deals", "amount"],
     "waterfall": ["category", "deals", "amount"],
     "forecast-accuracy": ["period", "as_of", "commit_forecast", "best_case_forecast", "weighted_forecast", "actual",

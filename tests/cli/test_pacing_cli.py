@@ -1,5 +1,5 @@
 """`pacing` on the command line: golden JSON on the hand-worked pacing fixture (the arithmetic is
-in tests/unit/test_pacing.py), the contract's keys (DESIGN.md "Command line"), the formats,
+in tests/unit/test_pacing.py), the contract's keys (docs/data.md "Command line"), the formats,
 the small sample said aloud and the usage errors."""
 
 import json

@@ -1,4 +1,4 @@
-"""`report risk` and `report risk-backtest` on the command line: the contract's keys (DESIGN.md
+"""`report risk` and `report risk-backtest` on the command line: the contract's keys (docs/data.md
 "Command line"), list fields as JSON arrays and joined with "; " in csv, golden JSON on the
 hand-worked fixtures (the arithmetic is in tests/unit/test_risk.py), xlsx and usage errors."""
 

@@ -1,5 +1,5 @@
 """`report win-loss`, `plan-effect`, `step-lateness`, `map-health` and `handoff` on the command
-line: the contract's keys (DESIGN.md "Command line"), golden JSON on the hand-worked fixture
+line: the contract's keys (docs/data.md "Command line"), golden JSON on the hand-worked fixture
 (the arithmetic is in tests/unit/test_win_loss.py), csv and xlsx, and clear errors."""
 
 import json

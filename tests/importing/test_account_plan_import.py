@@ -70,7 +70,7 @@ def test_account_plan_export_imports_back_unchanged(tmp_path, lang):
 
 
 def test_formula_text_stays_text_in_the_export_and_imports_back(tmp_path):
-    """DESIGN.md "Exports": a plan's text that looks like a formula is written as text, never a
+    """docs/data.md "Exports": a plan's text that looks like a formula is written as text, never a
     formula, and imports back as it was."""
     import duckdb
     from openpyxl import load_workbook

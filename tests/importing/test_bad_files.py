@@ -23,6 +23,10 @@ from ..conftest import ROOT, load_fixture
 
 CORPUS = ROOT / "tests" / "bad_files"
 EXPECTED = list(csv.DictReader((CORPUS / "expected.csv").open(encoding="utf-8")))
+# files read as what they are, not refused (a text file named .xlsx, UTF-16 with no byte-order
+# mark...): `expected` is the note the summary says once; they run last (they load rows)
+REFUSED = [e for e in EXPECTED if e["outcome"] != "read"]
+READ = [e for e in EXPECTED if e["outcome"] == "read"]
 MAX_RSS_MB = 2048
 
 
@@ -32,7 +36,8 @@ def test_the_corpus_is_whole():
     committed = {p.name for p in CORPUS.iterdir() if p.is_file() and p.name not in tools}
     small = {e["file"] for e in EXPECTED if e["size"] == "small"}
     assert committed == small, committed ^ small
-    assert len(EXPECTED) >= 40
+    assert len(EXPECTED) >= 80
+    assert EXPECTED[-len(READ):] == READ
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +58,7 @@ def corpus_run(tmp_path_factory):
     return result, {"last_line": last_line}
 
 
-@pytest.mark.parametrize("expected", EXPECTED, ids=[e["file"] for e in EXPECTED])
+@pytest.mark.parametrize("expected", REFUSED, ids=[e["file"] for e in REFUSED])
 def test_each_bad_file_is_refused_with_its_message(corpus_run, expected):
     result, fill = corpus_run
     got = next(r for r in result["files"] if r["file"] == expected["file"])
@@ -78,3 +83,16 @@ def test_each_bad_file_is_refused_with_its_message(corpus_run, expected):
 def test_no_file_takes_the_process_over_2_gb(corpus_run):
     result, _ = corpus_run
     assert result["peak_rss_mb"] < MAX_RSS_MB, result["peak_rss_mb"]
+
+
+@pytest.mark.parametrize("expected", READ, ids=[e["file"] for e in READ])
+def test_a_file_of_another_kind_than_its_name_is_read_with_one_note(corpus_run, expected):
+    result, _ = corpus_run
+    got = next(r for r in result["files"] if r["file"] == expected["file"])
+    assert got["escaped"] is None, got["escaped"]
+    assert got["exit"] == 0, got["stderr"] + got["stdout"]
+    assert got["stdout"].count(f"note: {expected['expected']}\n") == 1, got["stdout"]
+    assert got["page_status"] == "ready" and got["page_rejects"] == 0
+    assert got["page_notes"].count(expected["expected"]) == 1, got["page_notes"]
+    assert "3 rows: 3 new" in got["stdout"], got["stdout"]        # its three deals, read as the name does not say
+    assert got["attempts"] == 1

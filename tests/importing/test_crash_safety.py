@@ -18,6 +18,8 @@ from kam_analytics import db
 
 from ..conftest import load_fixture
 
+pytestmark = pytest.mark.serial     # kills imports at random moments: alone, after the rest (Makefile)
+
 ROOT = Path(__file__).parent.parent.parent
 ROWS = 200_000
 KILLS = 20

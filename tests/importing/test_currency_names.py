@@ -4,7 +4,7 @@ A deals file with amounts but no currency column stores the currency given with 
 (else the settings currency, said in the summary); a file's own currency column wins. A deal's
 product or owner matches the product or owner whose name is equal after normalisation
 (`GTXPro` = `GTX Pro`), whatever the order of the files and batches; a close name is offered
-as a possible alias and never merged (DESIGN.md "Keys from names", "Currency")."""
+as a possible alias and never merged (docs/data.md "Keys from names", docs/metrics.md "Currency")."""
 
 import csv
 import json

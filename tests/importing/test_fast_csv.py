@@ -13,7 +13,7 @@ from kam_analytics.importing.mapping import known_headers
 from kam_analytics.importing.run import import_files
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "datasets" / "maven-crm-sales-opportunities"
+MAVEN = ROOT / "tests" / "data" / "maven"     # the public dataset, its origin in SOURCE.md
 
 
 def _cells(t: read.Table) -> list[list]:
@@ -35,7 +35,7 @@ def _assert_same(fast: list[read.Table], slow: list[read.Table]) -> None:
 
 
 def test_every_text_sample_reads_the_same_column_wise():
-    files = sorted(p for d in (ROOT / "data" / "samples", ROOT / "tests" / "fixtures", SHARED) if d.exists()
+    files = sorted(p for d in (ROOT / "data" / "samples", ROOT / "tests" / "fixtures", MAVEN) if d.exists()
                    for p in d.rglob("*") if p.suffix.lower() in read.TEXT_EXT)
     taken = 0
     for p in files:
@@ -132,9 +132,8 @@ def test_column_wise_import_stores_what_the_row_wise_import_stores(sample, tmp_p
     assert dumps[0] == dumps[1]
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="shared/datasets is not beside the repository")
 def test_maven_export_imports_the_same_column_wise(tmp_path, monkeypatch):
-    files = [SHARED / f for f in ("accounts.csv", "sales_pipeline.csv", "sales_teams.csv", "products.csv")]
+    files = [MAVEN / f for f in ("accounts.csv", "sales_pipeline.csv", "sales_teams.csv", "products.csv")]
     dumps = []
     for threshold in (1 << 62, 0):
         monkeypatch.setattr(read, "FAST_MIN_BYTES", threshold)

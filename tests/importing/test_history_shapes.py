@@ -186,7 +186,7 @@ def _rows(path, sql, params=()):
 def test_history_in_a_later_batch_replaces_snapshot_rows_and_derives_the_dates_again(tmp_path):
     """Issue 23, defects 6 and 7. Deals first (no created or closed date), history a week later:
       K1 Closed Won, close date 2026-02-20; its history: Lead 01-05 09:00, Proposal 01-20, Closed Won 02-10.
-    After the deals file alone (first seen closed: an unknown path, DESIGN deal_history): one
+    After the deals file alone (first seen closed: an unknown path, docs/data.md "Deal history"): one
     snapshot row in Closed Won at its closing, the close date 02-20 (no closed date given), and
     no unknown-stage row before it (no created date): created = closed = 02-20.
     After the history: the snapshot row is gone, created = 01-05 (first row), closed = 02-10
@@ -294,7 +294,7 @@ def test_an_older_export_that_changes_nothing_is_still_kept(tmp_path):
 
 
 def test_a_deal_first_seen_closed_has_an_unknown_path_left_out_of_stage_figures(tmp_path):
-    """DESIGN deal_history, a deal first seen closed. Two weekly exports:
+    """docs/data.md "Deal history", a deal first seen closed. Two weekly exports:
       week 1 (2026-03-02): K Lead (created 02-20); U Closed Won (created 01-10, closed 02-15);
                            M Closed Lost (no created date, close date 02-25).
       week 2 (2026-03-09): K Closed Won (closed 03-05); U and M unchanged.
@@ -360,7 +360,7 @@ def _field_log_files(tmp_path):
 
 
 def test_a_field_log_before_its_deals_gives_the_same_history_in_any_order_and_split(tmp_path):
-    """DESIGN deal_history: any order of files and any split into batches gives the same
+    """docs/data.md "Deal history": any order of files and any split into batches gives the same
     history. Expected (worked by hand): 01-01 Lead 300 commit (the initial state: first old
     values, the forecast category the deal's current one); 01-05 Proposal 300; 01-08 Proposal 500."""
     deals, log = _field_log_files(tmp_path)
@@ -385,7 +385,7 @@ def test_a_field_log_before_its_deals_gives_the_same_history_in_any_order_and_sp
 
 
 def test_two_snapshots_of_one_date_that_disagree_are_said_by_the_check(tmp_path):
-    """DESIGN deal_history: two snapshots of the same date that disagree about a deal are an
+    """docs/data.md "Deal history": two snapshots of the same date that disagree about a deal are an
     error naming both files - said by the check the preview runs, within a batch and against a
     stored snapshot, before anyone presses Load."""
     a = export(tmp_path, "pipeline_2026-03-02.csv", [["D1", "Lead", "100", "2026-03-31", "2026-02-20", ""]])

@@ -9,7 +9,7 @@ import gc
 
 import pandas as pd
 
-from kam_analytics import models
+from kam_analytics import derived
 from kam_analytics.importing.run import import_files
 
 
@@ -28,13 +28,13 @@ def test_no_file_sized_frame_is_alive_while_the_derived_tables_are_rebuilt(tmp_p
                   "Changed At": [f"2026-01-{1 + i // n:02d} 10:00" for i in range(2 * n)],
                   "Stage": ["Prospecting", "Qualification"] * n, "Amount": 1000}).to_csv(history, index=False)
     seen = []
-    rebuild = models.refresh_derived
+    rebuild = derived.refresh_derived
 
     def watched(con, touched, batch_id=None):
         seen.append(_long_frames(n))
         rebuild(con, touched, batch_id)
 
-    monkeypatch.setattr(models, "refresh_derived", watched)
+    monkeypatch.setattr(derived, "refresh_derived", watched)
     db = tmp_path / "k.duckdb"
     assert import_files(db, [deals]).status == "loaded"
     assert import_files(db, [history]).status == "loaded"

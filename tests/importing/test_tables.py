@@ -1,4 +1,4 @@
-"""Finding the table in a file (DESIGN.md "Bad input", "Reading values"): summary lines
+"""Finding the table in a file (docs/data.md "Bad input", "Reading values"): summary lines
 (totals, subtotals, counts) are told by their shape, at the foot of a table or between its
 groups, left out and said with their row numbers - by the row-wise reader and by the
 column-wise one for large text files alike - while data rows that merely start with such a

@@ -1,6 +1,6 @@
 """Templates: every kind in both languages imports back with every value intact."""
 
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook

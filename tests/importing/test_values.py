@@ -1,4 +1,4 @@
-"""Reading values (DESIGN.md "Bad input", "Reading values"): timestamps and numbers are
+"""Reading values (docs/data.md "Bad input", "Reading values"): timestamps and numbers are
 decided per column from all of its values, numbers' marks also from the file's other
 number columns. Every expected value here is worked out by hand from the text written."""
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kam_analytics import db, demo, settings
+from kam_analytics import batches, db, demo, stage_list
 from kam_analytics.exports import records
 from kam_analytics.reports import REPORTS
 
@@ -49,7 +49,7 @@ def reference(path: Path, deals: int, seed: int) -> dict[str, pd.DataFrame]:
 def load_direct(path: Path, world: dict[str, pd.DataFrame]) -> Path:
     """A (degraded) world inserted as it is, in one batch, like the demo loader: the
     independent path the imports are compared with."""
-    with db.batch(path, "fixture", "world loaded directly") as b:
+    with batches.batch(path, "fixture", "world loaded directly") as b:
         for t, df in world.items():
             frame = df.copy()
             if t == "deal_history":
@@ -68,7 +68,7 @@ def all_reports(path: Path) -> dict[str, list[dict]]:
         for name, rep in REPORTS.items():
             kwargs = {o.dest: o.default for o in rep.options}
             out[name] = records(rep.func(con, as_of=None, **kwargs))
-        out["_stage_list"] = list(settings.stage_config(con).stages)
+        out["_stage_list"] = list(stage_list.stage_config(con).stages)
     return out
 
 
@@ -322,7 +322,7 @@ def snapshot_files(folder: Path, world) -> list[Path]:
 
 
 def degrade_snapshots(world) -> dict[str, pd.DataFrame]:
-    """The world as successive snapshots see it (DESIGN deal_history), written once here: the
+    """The world as successive snapshots see it (docs/data.md "Deal history"), written once here: the
     deals that exist at the first date they are seen, each with a row at its created date (or,
     first seen closed, a row open with an unknown stage at its created date and its closed row
     at its closed date, else close date), then a row at each later snapshot date where its

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kam_analytics import db, formatting
+from kam_analytics import db, formatting, settings_store
 from kam_analytics.safe_text import md
 from kam_analytics.reports.stage_durations import stage_durations
 
@@ -118,10 +118,9 @@ def test_velocity_page_shows_the_conversion_report(monkeypatch, demo_db_factory)
 
 
 def test_velocity_page_compares_two_segments_from_the_url(monkeypatch, demo_db_factory):
-    at = _open(monkeypatch, demo_db_factory(2000, 7), "views/stage_velocity.py")
-    at.query_params["by"] = "segment"
-    at.query_params["v"] = ["SMB", "Enterprise"]
-    at.run()
+    # a URL seeds the pickers bound to it when the page opens (Streamlit's query-param binding)
+    at = _open(monkeypatch, demo_db_factory(2000, 7), "views/stage_velocity.py",
+               query={"by": "segment", "v": ["SMB", "Enterprise"]})
     assert not at.exception and not at.error
     grid = at.dataframe[0].value
     assert set(grid["segment"]) == {"SMB", "Enterprise"}
@@ -207,12 +206,11 @@ def test_forecast_page_won_so_far_stops_at_the_period_end(monkeypatch, tmp_path)
 def _risk_fixture_with_weights(tmp_path):
     """The risk fixture (tests/unit/test_risk.py works it out) with weights set in Settings: no deal
     of it was open at an earlier quarter start, so nothing is learnt and the learnt weights are 0."""
-    from kam_analytics import settings
 
     from ..conftest import load_fixture
 
     path = load_fixture(tmp_path / "risk.duckdb", "risk")
-    settings.save(path, {"risk": {"no_plan_stage": "B", "unsigned_plan_stage": "C", "weights": {
+    settings_store.save(path, {"risk": {"no_plan_stage": "B", "unsigned_plan_stage": "C", "weights": {
         "past_close_date": 0.4, "behind_schedule": 0.4, "stalled": 0.25, "stale": 0.1}}})
     return path
 
@@ -289,12 +287,12 @@ def test_settings_page_shows_the_backtest_beside_the_thresholds(monkeypatch, tmp
 def test_settings_page_resets_old_scale_weights_once(monkeypatch, tmp_path):
     """Weights and bands saved on the old 1/2 scale: the page resets them to the calibrated
     defaults as one batch, says so, and says it only once."""
-    from kam_analytics import settings
+    from kam_analytics import batches, settings
 
     from ..conftest import load_fixture
 
     path = load_fixture(tmp_path / "bt.duckdb", "risk_backtest")
-    with db.batch(path, "settings", "an older release") as b:
+    with batches.batch(path, "settings", "an older release") as b:
         settings.write_in_batch(b, "risk", {"stale_days": 45, "weights": {"stalled": 2}, "bands": {"medium": 2,
                                                                                                   "high": 4}})
     at = _open(monkeypatch, path, "views/settings.py")
@@ -428,12 +426,13 @@ def test_data_page_removes_a_person_and_backs_up(monkeypatch, tmp_path):
     assert not at.exception and not at.error
     shown = at.dataframe[-1].value
     # tests/fixtures/accounts: his stakeholder row, Fay Moss's reports_to, the QBR action
-    assert sorted(zip(shown["table"], shown["column"], shown["rows"])) == [
+    assert sorted(zip(shown["Table"], shown["Column"], shown["Rows"])) == [
         ("account_actions", "external_stakeholders", 1), ("stakeholders", "name", 1), ("stakeholders", "reports_to", 1)]
     assert at.button(key="forget").disabled
     at.checkbox(key="forget-sure").check().run()
     at.button(key="forget").click().run()
     assert any("removed person 2" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("The database file was rebuilt in" in s.value for s in at.success)      # issue 27: the bytes too
     with db.read(path) as con:
         assert con.execute("select count(*) from stakeholders where name = 'Eli Park'").fetchone()[0] == 0
     at.button(key="backup").click().run()

@@ -1,5 +1,5 @@
 """accounts, account-goals and one account's detail on tests/fixtures/accounts, at the as-of
-2026-07-01 (00:00), every figure worked out by hand below (DESIGN.md "Key accounts").
+2026-07-01 (00:00), every figure worked out by hand below (docs/metrics.md "Key accounts").
 
 The fixture (stages A, B, Closed Won, Closed Lost; USD at 0.9 EUR from 2026-01-01; no GBP rate):
   K1 Alpha Foods  tier "Key"        potential 500,000  relationship 4
@@ -18,9 +18,10 @@ The fixture (stages A, B, Closed Won, Closed Lost; USD at 0.9 EUR from 2026-01-0
   S1 Delta Labs   tier "standard" with a plan: not a key account while key tiers exist
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -276,3 +277,56 @@ def test_goals_read_as_their_metric(acc_db):
     assert tuple(shown.loc[("K1", "Win rate"), ["target", "actual"]]) == ("50.0%", "66.7%")
     assert tuple(shown.loc[("K1", "Won this year"), ["target", "actual"]]) == ("200,000", "145,000")
     assert shown.loc[("K1", "NPS"), "actual"] == "—"
+
+
+def test_goal_status_from_progress_against_time_elapsed(acc_db):
+    """The computed status (issue 26: "off track at 631 %" contradicted itself): progress against
+    the progress expected by the as-of 2026-07-01 in FY2026 (January start)."""
+    with db.read(acc_db) as con:
+        g = accounts.account_goals(con, as_of=AS_OF)
+    rows = {(r["account_id"], r["goal"]): r for r in g.to_dict("records")}
+    won = rows[("K1", "Won this year")]
+    # due 2026-12-31: 181 of 365 days elapsed (Jan 31 + Feb 28 + Mar 31 + Apr 30 + May 31 + Jun 30)
+    assert won["expected_progress"] == pytest.approx(181 / 365, abs=1e-6)
+    # progress 0.725 >= 0.9 × 0.4959 = 0.4463: on track
+    assert won["progress_status"] == "on track"
+    deals = rows[("K1", "Deals won")]
+    # due 2026-06-30: its whole time (181 of 181 days) has elapsed; 0.5 < 0.7 × 1: off track, whatever
+    # the owner typed ("at risk", kept apart in `status`)
+    assert (deals["expected_progress"], deals["progress_status"], deals["status"]) == (1.0, "off track", "at risk")
+    rate = rows[("K1", "Win rate")]              # a level: expected 100 %; 4/3 >= 1: on track
+    assert (rate["expected_progress"], rate["progress_status"]) == (1.0, "on track")
+    pipe = rows[("K1", "Pipeline")]              # a level: 0.6 < 0.7: off track, though typed "on track"
+    assert (pipe["progress_status"], pipe["status"]) == ("off track", "on track")
+    nps = rows[("K1", "NPS")]                    # not measurable: no computed status
+    assert missing(nps["progress_status"]) and missing(nps["expected_progress"])
+    last = rows[("K1", "Last year's bookings")]  # FY2025 over: expected 1; 0.3: off track
+    assert (last["expected_progress"], last["progress_status"]) == (1.0, "off track")
+    assert missing(rows[("K2", "Win rate")]["progress_status"])      # no deal closed yet: no progress
+
+
+@pytest.mark.parametrize("progress, expected, status", [
+    (6.31, 0.5, "on track"),      # 631 %: reached, on track whatever was typed
+    (0.45, 0.5, "on track"),      # 0.45 >= 0.9 × 0.5 = 0.45
+    (0.40, 0.5, "at risk"),       # 0.35 <= 0.40 < 0.45
+    (0.35, 0.5, "at risk"),       # 0.7 × 0.5 = 0.35
+    (0.34, 0.5, "off track"),
+    (0.0, 0.0, "on track"),       # nothing expected yet (the year has not begun)
+    (None, 0.5, None),
+])
+def test_goal_status_thresholds(progress, expected, status):
+    assert accounts.goal_status(progress, expected) == status
+
+
+def test_expected_progress_by_hand():
+    as_of = datetime(2026, 4, 1)
+    # won amount, FY2026 (2026-01-01 .. 2027-01-01), due 2026-06-30: 90 of 181 days
+    assert accounts.expected_progress("won amount", date(2026, 1, 1), date(2027, 1, 1), pd.Timestamp("2026-06-30"),
+                                      as_of) == pytest.approx(90 / 181)
+    # no due date: to the year's end, 90 of 365 days; a level is always 1; a goal not measured: None
+    assert accounts.expected_progress("won deals", date(2026, 1, 1), date(2027, 1, 1), None, as_of) == \
+        pytest.approx(90 / 365)
+    assert accounts.expected_progress("open pipeline", date(2026, 1, 1), date(2027, 1, 1), None, as_of) == 1.0
+    assert accounts.expected_progress(None, date(2026, 1, 1), date(2027, 1, 1), None, as_of) is None
+    # before the year begins: 0
+    assert accounts.expected_progress("won amount", date(2027, 1, 1), date(2028, 1, 1), None, as_of) == 0.0

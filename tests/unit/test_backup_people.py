@@ -1,13 +1,12 @@
 """The whole database out and back in, and a person removed everywhere (issue 10, "Data
 that belongs to people"), on tests/fixtures/accounts plus a batch of awkward text."""
 
-import io
 import json
 import zipfile
 
 import pytest
 
-from kam_analytics import backup, db, people
+from kam_analytics import backup, batches, db, people
 from kam_analytics.batches import undo
 from kam_analytics.cli import main
 from kam_analytics.errors import InputError
@@ -28,7 +27,7 @@ def _dump(path) -> dict:
 @pytest.fixture
 def source(tmp_path):
     path = load_fixture(tmp_path / "src.duckdb", "accounts")
-    with db.batch(path, "fixture", "awkward text") as b:
+    with batches.batch(path, "fixture", "awkward text") as b:
         for i, text in enumerate(AWKWARD):
             b.con.execute("insert into accounts (account_id, account_name, industry, batch_id) values (?, ?, ?, ?)",
                           [f"X{i}", f"Awkward {i}", text, b.batch_id])
@@ -152,14 +151,15 @@ def test_forget_a_stakeholder_everywhere(tmp_path, capsys):
 def test_forget_an_owner_keeps_the_deals_and_scrubs_the_undo_images(tmp_path):
     path = load_fixture(tmp_path / "p.duckdb", "accounts")
     # a later import overwrites A5's amount: the undo image of A5 (owner Ann Lee) is in undo_log
-    with db.batch(path, "import", "raise A5") as b:
+    with batches.batch(path, "import", "raise A5") as b:
         b.save_prior_rows("deals", "deal_id = ?", ["A5"])
         b.con.execute("update deals set amount = 45000, batch_id = ? where deal_id = 'A5'", [b.batch_id])
         b.touched.add("deals")
     with db.read(path) as con:
         deals_before = con.execute("select count(*) from deals").fetchone()[0]
         ann = con.execute("select count(*) from deals where owner = 'Ann Lee'").fetchone()[0]
-    batch_id, found = people.forget(path, "ann lee")
+    done = people.forget(path, "ann lee")
+    batch_id, found = done.batch_id, done.places
     where = {(f["table"], f["column"]): f["rows"] for f in found}
     # Ann Lee owns 7 of the fixture's 10 deals (deals.csv rows 2-7 and 11), 2 accounts, 4 account plans (created_by), 5 actions,
     # and the one undo image

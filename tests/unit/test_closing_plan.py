@@ -24,7 +24,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from kam_analytics import closing_plan, db, settings
+from kam_analytics import closing_plan, db, derived, settings, settings_store, stage_list
 from kam_analytics.errors import InputError
 
 
@@ -78,7 +78,7 @@ def test_mean_instead_of_median(plan_db):
 
 
 def test_falls_back_to_all_deals_per_stage(plan_db):
-    settings.save(plan_db, {"comparable_min_visits": 3})      # segment X has only 2 completed visits of C
+    settings_store.save(plan_db, {"comparable_min_visits": 3})      # segment X has only 2 completed visits of C
     df = _plan(plan_db, "O1")
     a = df.attrs
     assert a["basis"] == "all deals"
@@ -122,19 +122,28 @@ def test_default_as_of_is_the_data_date(plan_db):
     assert df.attrs["plan_date"] == date(2026, 2, 15)
 
 
+def test_a_typed_deal_id_follows_the_id_rule(plan_db):
+    """Ids are compared trimmed and in Unicode NFKC, as the importer stores them: " O1 " and the
+    full-width "Ｏ１" are deal O1; case still counts (ids as written)."""
+    with db.read(plan_db) as con:
+        for typed in (" O1 ", "\uff2f\uff11"):
+            assert closing_plan.generate(con, typed).attrs["deal_id"] == "O1"
+        with pytest.raises(InputError, match="not found"):
+            closing_plan.generate(con, "o1")
+
+
 def test_live_and_materialised_figures_agree(plan_db):
-    from kam_analytics import models
 
     with db.read(plan_db) as con:
         conf = settings.load(con)
-        cfg = settings.stage_config(con, conf)
-        as_of = models.default_as_of(con)
-        stored = closing_plan.stage_stats(con, "X", as_of, conf, cfg)
+        cfg = stage_list.stage_config(con, conf)
+        as_of = derived.default_as_of(con)
+        stored = derived.stage_stats(con, "X", as_of, conf, cfg)
     with db.write(plan_db) as con:             # forget the materialised figures
         con.execute("delete from stage_stats")
-        models.set_meta(con, "stage_stats_key", "")
+        db.set_meta(con, "stage_stats_key", "")
     with db.read(plan_db) as con:
-        live = closing_plan.stage_stats(con, "X", as_of, conf, cfg)
+        live = derived.stage_stats(con, "X", as_of, conf, cfg)
     assert len(stored) == 8                     # 4 open stages × (segment X, all deals)
     pd.testing.assert_frame_equal(stored, live)
 
@@ -161,7 +170,7 @@ def test_export_imports_back_unchanged(plan_db, tmp_path):
     for lang in ("en", "it"):
         f = tmp_path / f"plan-{lang}.xlsx"
         with db.read(plan_db) as con:
-            f.write_bytes(closing_plan.to_workbook(df, list(settings.stage_config(con).stages), lang))
+            f.write_bytes(closing_plan.to_workbook(df, list(stage_list.stage_config(con).stages), lang))
         result = import_files(plan_db, [f])
         # the Italian file holds the same values, so importing it after the English one changes nothing
         assert result.status == ("loaded" if lang == "en" else "unchanged"), result.message

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kam_analytics import db, settings
+from kam_analytics import batches, db, settings, settings_store, stage_list
 from kam_analytics.batches import list_batches, undo
 from kam_analytics.errors import InputError
 from kam_analytics.reports.stage_durations import stage_durations
@@ -28,11 +28,11 @@ def test_every_write_bumps_the_data_version_and_a_failed_one_leaves_nothing(tiny
     with db.read(tiny_db) as con:
         v0 = db.data_version(con)
         n0 = con.execute("select count(*) from import_batches").fetchone()[0]
-    settings.save(tiny_db, {"min_sample": 3})
+    settings_store.save(tiny_db, {"min_sample": 3})
     with db.read(tiny_db) as con:
         assert db.data_version(con) == v0 + 1
     with pytest.raises(RuntimeError):
-        with db.batch(tiny_db, "test", "fails half way") as b:
+        with batches.batch(tiny_db, "test", "fails half way") as b:
             b.con.execute("delete from deals")
             raise RuntimeError("boom")
     with db.read(tiny_db) as con:
@@ -45,13 +45,13 @@ def test_stage_list_is_inferred_until_saved(tiny_db):
     # first-visit positions: Lead 1 in every deal; Qualify 2 (D1, D3, D5); Propose 3 (D1)
     # and 2 (D2) -> median 2.5; closed stages last, won before lost
     with db.read(tiny_db) as con:
-        cfg = settings.stage_config(con)
+        cfg = stage_list.stage_config(con)
     assert cfg.inferred
     assert cfg.stages == ("Lead", "Qualify", "Propose", "Closed Won", "Closed Lost")
     assert (cfg.won, cfg.lost, cfg.open) == (("Closed Won",), ("Closed Lost",), ("Lead", "Qualify", "Propose"))
-    settings.save(tiny_db, {"stages": ["Lead", "Propose", "Qualify", "Closed Won", "Closed Lost"]})
+    settings_store.save(tiny_db, {"stages": ["Lead", "Propose", "Qualify", "Closed Won", "Closed Lost"]})
     with db.read(tiny_db) as con:
-        cfg = settings.stage_config(con)
+        cfg = stage_list.stage_config(con)
         df = stage_durations(con, as_of="2026-01-21")
     assert not cfg.inferred and cfg.open == ("Lead", "Propose", "Qualify")
     assert list(df["stage"]) == ["Lead", "Propose", "Qualify"]
@@ -72,8 +72,8 @@ def test_each_visit_carries_its_deals_first_closing_and_follows_the_settings(tin
     # D1 2026-01-03 12:00; D3 01-11; D5 01-02; D6 01-21; D2's Qualify row (01-06) shares its
     # time with a later Propose row, so it was never a state: still its Closed Lost, 01-12 18:00;
     # D4 is in Qualify without history and no closed_date given: now closed, its closed date is
-    # derived from its close_date (DESIGN "Dates of a deal"), 2026-03-31, and it closes then
-    settings.save(tiny_db, {"stages": ["Lead", "Propose", "Qualify", "Closed Won", "Closed Lost"],
+    # derived from its close_date (docs/metrics.md "Dates of a deal"), 2026-03-31, and it closes then
+    settings_store.save(tiny_db, {"stages": ["Lead", "Propose", "Qualify", "Closed Won", "Closed Lost"],
                             "won_stages": ["Qualify", "Closed Won"], "lost_stages": ["Closed Lost"]})
     assert closings(tiny_db) == {"D1": "2026-01-03 12:00:00", "D2": "2026-01-12 18:00:00",
                                  "D3": "2026-01-11 00:00:00", "D4": "2026-03-31 00:00:00", "D5": "2026-01-02 00:00:00",
@@ -81,7 +81,7 @@ def test_each_visit_carries_its_deals_first_closing_and_follows_the_settings(tin
     with db.read(tiny_db) as con:
         assert con.execute("select status from deals where deal_id = 'D3'").fetchone()[0] == "won"
     # a save of another setting keeps them; undoing the stage list brings the first ones back
-    settings.save(tiny_db, {"min_sample": 3})
+    settings_store.save(tiny_db, {"min_sample": 3})
     assert closings(tiny_db)["D3"] == "2026-01-11 00:00:00"
     with db.read(tiny_db) as con:
         stage_batch = [b for b in list_batches(con).to_dict("records") if "stages" in b["description"]][-1]
@@ -115,13 +115,13 @@ def test_settings_are_validated(tiny_db, changes, message):
     with db.read(tiny_db) as con:
         before = db.table_counts(con)
     with pytest.raises(InputError, match=message):
-        settings.save(tiny_db, changes)
+        settings_store.save(tiny_db, changes)
     with db.read(tiny_db) as con:
         assert db.table_counts(con) == before
 
 
 def test_partial_risk_settings_keep_the_other_defaults(tiny_db):
-    settings.save(tiny_db, {"risk": {"stale_days": 45, "weights": {"stalled": 3}, "no_plan_stage": "Qualify",
+    settings_store.save(tiny_db, {"risk": {"stale_days": 45, "weights": {"stalled": 3}, "no_plan_stage": "Qualify",
                                      "unsigned_plan_stage": "Propose"}})
     with db.read(tiny_db) as con:
         risk = settings.load(con)["risk"]
@@ -131,8 +131,8 @@ def test_partial_risk_settings_keep_the_other_defaults(tiny_db):
 
 
 def test_undo_restores_overwritten_settings_and_refuses_without_cascade(tiny_db):
-    first = settings.save(tiny_db, {"min_sample": 3})
-    second = settings.save(tiny_db, {"min_sample": 9})
+    first = settings_store.save(tiny_db, {"min_sample": 3})
+    second = settings_store.save(tiny_db, {"min_sample": 9})
     with pytest.raises(InputError, match="--cascade"):
         undo(tiny_db, first)
     assert undo(tiny_db, second) == [second]
@@ -146,8 +146,8 @@ def test_undo_restores_overwritten_settings_and_refuses_without_cascade(tiny_db)
 
 
 def test_cascade_undoes_the_later_batches_too(tiny_db):
-    first = settings.save(tiny_db, {"min_sample": 3})
-    second = settings.save(tiny_db, {"min_sample": 9})
+    first = settings_store.save(tiny_db, {"min_sample": 3})
+    second = settings_store.save(tiny_db, {"min_sample": 9})
     assert undo(tiny_db, first, cascade=True) == [second, first]
     with db.read(tiny_db) as con:
         assert settings.load(con)["min_sample"] == settings.DEFAULTS["min_sample"]
@@ -188,9 +188,9 @@ def test_stage_editor_rows_with_an_impossible_order_are_refused(demo_db_factory,
     shutil.copy(demo_db_factory(2000, 7), path)
     with db.read(path) as con:
         before = db.table_counts(con)
-        rows = settings.stage_rows(settings.stage_config(con))
+        rows = stage_list.stage_rows(stage_list.stage_config(con))
     rows[-2]["order"] = 2                                # Closed Won moved before the open stages
     with pytest.raises(InputError, match="impossible order: the closed stage 'Closed Won'"):
-        settings.save(path, settings.stage_changes(rows))
+        settings_store.save(path, stage_list.stage_changes(rows))
     with db.read(path) as con:
         assert db.table_counts(con) == before

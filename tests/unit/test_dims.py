@@ -1,16 +1,16 @@
-"""Split by offers only dimensions (DESIGN "Time in stage"): the named dimensions and text
+"""Split by offers only dimensions (docs/metrics.md "Time in stage"): the named dimensions and text
 columns with at most 50 distinct values; never ids, names, amounts or dates (issue 26)."""
 
 import pytest
 
-from kam_analytics import db, dims, settings
+from kam_analytics import batches, db, dims, settings
 from kam_analytics.errors import UsageError
 
 
 def _database(path, currencies: int):
     """`currencies` deals, each with its own currency code (a text column that is no named
     dimension), two accounts with an industry, one owner with a manager."""
-    with db.batch(path, "fixture", "hand-made") as b:
+    with batches.batch(path, "fixture", "hand-made") as b:
         b.con.execute("insert into accounts (account_id, account_name, industry, batch_id) values "
                       "('A1', 'Alpha', 'Food', $b), ('A2', 'Beta', 'Steel', $b)", {"b": b.batch_id})
         b.con.execute("insert into owners (owner, manager, team, batch_id) values ('Ann', 'Max', 'North', $b)",

@@ -1,4 +1,4 @@
-"""DESIGN.md "Exports": formulas never written, risky text neutralised in csv, numbers
+"""docs/data.md "Exports": formulas never written, risky text neutralised in csv, numbers
 untouched, missing values null/empty."""
 
 import json
@@ -54,10 +54,10 @@ def test_data_page_export_is_safe_and_complete(tmp_path):
     """browse.export_csv writes by COPY, with the same leading-' rule as every export."""
     import csv as _csv
 
-    from kam_analytics import browse, db
+    from kam_analytics import batches, browse, db
 
     path = tmp_path / "b.duckdb"
-    with db.batch(path, "test", "rows") as b:
+    with batches.batch(path, "test", "rows") as b:
         b.con.execute("insert into accounts (account_id, account_name, annual_revenue, batch_id) values "
                       "('a1', '=HYPERLINK(\"x\")', -5, ?), ('a2', 'Plain', 12.5, ?)", [b.batch_id, b.batch_id])
     with db.read(path) as con:

@@ -29,7 +29,7 @@ from itertools import product
 import numpy as np
 import pytest
 
-from kam_analytics import db, settings
+from kam_analytics import batches, db, settings_store
 from kam_analytics.errors import UsageError
 from kam_analytics.reports.forecast_quality import (attainment, forecast_accuracy, forecast_range,
                                                     range_inputs, simulate)
@@ -144,7 +144,7 @@ def _won_after_the_end(path):
       W3 Bo     50: no history, created 01-05, won 03-05                   -> won in Q1; Bo has no quota
       L1 Bo     10: no history, created 05-01, open, close 06-30           -> the data's date: 05-01
     Quota: Ann 1,500 for FY2026-Q1."""
-    with db.batch(path, "test", "won after the end") as b:
+    with batches.batch(path, "test", "won after the end") as b:
         b.con.execute(f"""insert into deals (deal_id, owner, amount, currency, created_date, close_date, stage,
                           closed_date, forecast_category, batch_id) values
             ('W1', 'Ann Lee', 1000, 'EUR', '2025-12-01', '2026-02-10', 'Closed Won', '2026-02-10', null, {b.batch_id}),
@@ -236,7 +236,7 @@ def test_range_inputs_per_deal(range_db):
 
 
 def test_range_falls_back_to_the_stage_then_all_stages(range_db):
-    settings.save(range_db, {"min_sample": 5})
+    settings_store.save(range_db, {"min_sample": 5})
     with db.read(range_db) as con:
         df = range_inputs(con, "FY2026-Q1", as_of="2026-03-01").set_index("deal_id")
     # O3's bin 3 has 2 visits < 5 → A alone (bin 0: 2 of 6); O2's B has 2 < 5 → all stages: A 2/6 + B 2/2 = 4/8

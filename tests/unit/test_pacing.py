@@ -1,4 +1,4 @@
-"""Pacing (DESIGN.md "Pacing (period P)") on a hand-worked world, then against independent paths.
+"""Pacing (docs/metrics.md "Pacing") on a hand-worked world, then against independent paths.
 
 tests/fixtures/pacing, stages A, B, Closed Won, Closed Lost; every amount in EUR; a win or a loss is
 recorded on its closed_date (changed_at 00:00), so it counts at a point t when closed_date < t.
@@ -46,7 +46,7 @@ from datetime import date
 
 import pytest
 
-from kam_analytics import db
+from kam_analytics import batches, db
 from kam_analytics.errors import UsageError
 from kam_analytics.reports.forecast_quality import forecast_accuracy, forecast_range
 from kam_analytics.reports.pacing import KEYS, pacing
@@ -98,7 +98,7 @@ def test_pipeline_needed_on_the_as_of_row_only(pacing_db):
 
 def test_pipeline_needed_is_zero_once_won_reaches_the_quota(pacing_db):
     """Quota cut to 1,000 + 2,000 = 3,000: won so far at Apr 20 is 3,000, so nothing more is needed."""
-    with db.batch(pacing_db, "test", "smaller quotas") as b:
+    with batches.batch(pacing_db, "test", "smaller quotas") as b:
         b.con.execute("update quotas set amount = case when owner = 'Ann Lee' then 1000 else 2000 end "
                       "where period = 'FY2026-M04'")
     df = _run(pacing_db, "FY2026-M04", "2026-04-20")

@@ -13,8 +13,8 @@ Account maps: ACC1 champion + economic buyer + a blocker (2 buyer contacts), ACC
 a blocker (1 contact, no champion, no economic buyer), ACC3 champion + economic buyer (2), ACC4
 none at all.
 
-The `risk_calibration` fixture (the calibrated score, DESIGN.md "Risk score and bands
-(calibrated)"): stages A, B; stale after 1,000 days and the plan flags off, so that only the
+The `risk_calibration` fixture (the calibrated score, docs/metrics.md "Risk score and bands"): stages A,
+B; stale after 1,000 days and the plan flags off, so that only the
 flags named below trip. ACC1 has a champion and an economic buyer; ACC0 has no account map.
   Closed in 2025 Q3, never open at a quarter start (they give the stage win rates):
     P1 A 07-02 -> B 08-01 -> won 09-01;  P2 A 07-02 -> B 08-01 -> lost 09-15;  P3 A 07-02 -> lost 09-02;
@@ -39,7 +39,7 @@ from datetime import datetime
 
 import pytest
 
-from kam_analytics import db, settings
+from kam_analytics import batches, db, settings, settings_store, stage_list
 from kam_analytics.errors import UsageError
 from kam_analytics.reports.risk import (CURRENT_VALUES, DEFINITIONS, FLAGS, LABELS, brier, default_weight,
                                         evaluations, facts, risk, risk_backtest, stage_adjusted_lift, weights_as_of)
@@ -110,11 +110,10 @@ def test_scores_bands_and_order(risk_db, tmp_path):
     R1 6,666.67 × 0.22120 = 1,474.7."""
     import shutil
 
-    from kam_analytics import settings
 
     path = tmp_path / "risk.duckdb"
     shutil.copy(risk_db, path)
-    settings.save(path, {"risk": {"no_plan_stage": "B", "unsigned_plan_stage": "C", "weights": {
+    settings_store.save(path, {"risk": {"no_plan_stage": "B", "unsigned_plan_stage": "C", "weights": {
         "past_close_date": 0.4, "behind_schedule": 0.4, "stalled": 0.25, "stale": 0.1}}})
     with db.read(path) as con:
         df = risk(con, AS_OF)
@@ -261,7 +260,7 @@ def test_backtest_default_range_and_errors(backtest_db):
 @pytest.mark.parametrize("as_of", [None, "2026-03-01"])
 def test_behind_schedule_uses_the_closing_plans_realistic_date(demo_db_factory, as_of):
     """Behind schedule is the closing-plan generator's realistic close date set against the
-    deal's close date (DESIGN.md): the set-wise SQL gives the generator's date for every deal."""
+    deal's close date (docs/metrics.md): the set-wise SQL gives the generator's date for every deal."""
     from kam_analytics import closing_plan
 
     with db.read(demo_db_factory(2000, 7)) as con:
@@ -273,7 +272,7 @@ def test_behind_schedule_uses_the_closing_plans_realistic_date(demo_db_factory, 
         assert len(sample) > 20
 
 
-# ---- the calibrated score (DESIGN.md "Risk score and bands (calibrated)") on the risk_calibration
+# ---- the calibrated score (docs/metrics.md "Risk score and bands") on the risk_calibration
 # fixture; its world is described at the top of this file.
 
 NOW = "2026-04-16"          # the data's date is 2026-04-15; the latest quarter start is 2026-04-01
@@ -302,7 +301,7 @@ def _variant(tmp_path, source, sql: str):
 
     path = tmp_path / "variant.duckdb"
     shutil.copy(source, path)
-    with db.batch(path, "fixture", "variant") as b:
+    with batches.batch(path, "fixture", "variant") as b:
         b.con.execute(sql)
         b.touched.update({"deals", "deal_history"})
     return path
@@ -385,7 +384,7 @@ def test_bands_follow_the_weights_set_in_settings(calibration_db, tmp_path):
 
     path = tmp_path / "cal.duckdb"
     shutil.copy(calibration_db, path)
-    settings.save(path, {"risk": {"stale_days": 1000, "no_plan_stage": "Closed Won", "unsigned_plan_stage": "Closed Won",
+    settings_store.save(path, {"risk": {"stale_days": 1000, "no_plan_stage": "Closed Won", "unsigned_plan_stage": "Closed Won",
                                   "weights": {"no_account_map": 0.7, "past_close_date": 0.21}}})
     with db.read(path) as con:
         df = risk(con, NOW)
@@ -494,7 +493,8 @@ def test_reliability_table_and_brier_scores(calibration_db):
 
 def test_stage_adjusted_lift_recomputed_with_pandas_from_the_evaluation_rows(demo_db_factory):
     """An independent path: the win rate from each stage as of each quarter start recomputed in
-    pandas from the stage visits (DESIGN.md "Reached": a closed deal reached S when it was won or
+    pandas from the stage visits (docs/metrics.md "Reached, conversion, win rate from stage": a closed
+    deal reached S when it was won or
     its furthest open stage is at least S), then each flag's (sum of rates + 1) / (won + 1)."""
     import numpy as np
     import pandas as pd
@@ -503,7 +503,7 @@ def test_stage_adjusted_lift_recomputed_with_pandas_from_the_evaluation_rows(dem
         conf = settings.load(con)
         bt = risk_backtest(con).set_index("flag")
         ev = evaluations(con, bt.attrs["quarter_starts"], conf)
-        cfg = settings.stage_config(con, conf)
+        cfg = stage_list.stage_config(con, conf)
         visits = con.execute("select deal_id, stage, started_at, ended_at from stage_visits").df()
         status = con.execute("select deal_id, status from deals").df().set_index("deal_id")["status"]
     assert (ev["won"] == ev["deal_id"].map(status).eq("won")).all()
@@ -536,7 +536,7 @@ def test_settings_saved_on_the_old_scale_reset_to_the_calibrated_defaults(tiny_d
     """A release before the calibrated score saved weights 2/1 and bands 2/4 (no weights_scale):
     they are reset to the calibrated defaults (null weights, bands ln 1.25 and ln 2), thresholds
     kept; the reset, saved once, is on the log scale and no longer reported."""
-    with db.batch(tiny_db, "settings", "an older release") as b:
+    with batches.batch(tiny_db, "settings", "an older release") as b:
         settings.write_in_batch(b, "risk", {"stale_days": 45, "weights": {"stalled": 2, "no_plan": 1},
                                             "bands": {"medium": 2, "high": 4}})
     with db.read(tiny_db) as con:
@@ -548,8 +548,8 @@ def test_settings_saved_on_the_old_scale_reset_to_the_calibrated_defaults(tiny_d
     assert old["weights"]["stalled"] == 2
     # stored once (the stage names of the defaults, Proposal and Negotiation, are not in this
     # fixture's list: a reset is stored all the same, and Settings lists the mismatch)
-    assert settings.reset_old_risk_scale(tiny_db) is not None
-    assert settings.reset_old_risk_scale(tiny_db) is None
+    assert settings_store.reset_old_risk_scale(tiny_db) is not None
+    assert settings_store.reset_old_risk_scale(tiny_db) is None
     with db.read(tiny_db) as con:
         assert settings.old_risk_scale(con) is None
         assert settings.load(con)["risk"]["stale_days"] == 45

@@ -67,13 +67,13 @@ def test_frame_escapes_categories():
 def test_charts_draw_names_as_text(tiny_db):
     """Every label, tick, legend and hover of a figure drawn from a name holding HTML carries it
     escaped: plotly shows the characters, never a link or a tag."""
-    from kam_analytics import charts, db
+    from kam_analytics import batches, charts, db
     from kam_analytics.reports.forecasting import pushes_by_owner
     from kam_analytics.reports.stage_durations import stage_durations
     from kam_analytics.reports.win_loss import win_loss
 
     owner = '<a href="http://127.0.0.1:9/">Ann</a> <b>Lee</b>'
-    with db.batch(tiny_db, "test", "hostile owner") as b:
+    with batches.batch(tiny_db, "test", "hostile owner") as b:
         b.con.execute("update deals set owner = ? where owner = 'Ann Lee'", [owner])
         b.touched.add("deals")
     with db.read(tiny_db) as con:

@@ -2,7 +2,7 @@
 order (positions, probability or forecast category, a vocabulary of common stage names in
 English and Italian) and says aloud where nothing decides."""
 
-from kam_analytics import db, settings
+from kam_analytics import db, stage_list
 from kam_analytics.importing.run import import_files
 
 
@@ -13,7 +13,7 @@ def _stages(tmp_path, text, name="deals.csv"):
     result = import_files(path, [f])
     assert result.status == "loaded", result.message
     with db.read(path) as con:
-        return settings.stage_config(con)
+        return stage_list.stage_config(con)
 
 
 def test_italian_deals_without_history_follow_the_vocabulary(tmp_path):
@@ -48,7 +48,7 @@ def test_undecided_neighbours_are_said_aloud(tmp_path):
 
 
 def test_a_stage_that_looks_like_a_known_one_is_asked_about_never_merged_silently(tmp_path):
-    """Issue 26 / DESIGN "Stages": the database knows Closed Won; a new file says Won."""
+    """Issue 26 / docs/metrics.md "Stages": the database knows Closed Won; a new file says Won."""
     from kam_analytics.importing.run import import_files as imp
 
     first = tmp_path / "a.csv"
@@ -65,11 +65,11 @@ def test_a_stage_that_looks_like_a_known_one_is_asked_about_never_merged_silentl
     assert same.status == "loaded", same.message
     with db.read(path) as con:
         assert con.execute("select stage from deals where deal_id = 'B1'").fetchone()[0] == "Closed Won"
-        assert settings.stage_config(con).won == ("Closed Won",)
+        assert stage_list.stage_config(con).won == ("Closed Won",)
     # kept apart: the answer is the word itself, remembered like any value mapping
     third = tmp_path / "c.csv"
     third.write_text("Deal ID,Stage\nC1,Vinta\n", encoding="utf-8")
     assert imp(path, [third]).status == "rejected"
     assert imp(path, [third], overrides={"values": {"stage": {"Vinta": "Vinta"}}}).status == "loaded"
     with db.read(path) as con:
-        assert set(settings.stage_config(con).won) == {"Closed Won", "Vinta"}
+        assert set(stage_list.stage_config(con).won) == {"Closed Won", "Vinta"}

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import settings as settings_hyp
 from hypothesis import strategies as st
 
-from kam_analytics import db, settings
+from kam_analytics import db, settings_store, stage_list
 from kam_analytics.reports.velocity import conversion, cycle
 
 from ..conftest import load_fixture
@@ -86,7 +86,7 @@ def test_conversion_with_nothing_closed_is_null_not_nan(conv_db):
 def test_conversion_follows_a_saved_stage_list(conv_db):
     # Saved order A, C, B: L2 (A, B) now reaches A, C, B; L3 (B, C) too; L1 A only.
     # reached A 5, C 4 (W1 W2 L2 L3), B 4 (W1 W2 L2 L3); C→B 4/4; B→Won 2/4
-    settings.save(conv_db, {"stages": ["A", "C", "B", "Closed Won", "Closed Lost"],
+    settings_store.save(conv_db, {"stages": ["A", "C", "B", "Closed Won", "Closed Lost"],
                             "won_stages": ["Closed Won"], "lost_stages": ["Closed Lost"]})
     with db.read(conv_db) as con:
         df = conversion(con)
@@ -173,7 +173,7 @@ def test_an_empty_database_says_nothing_about_an_inferred_stage_list(tmp_path):
     # no deals: the inferred list is empty, and "Stage list inferred from the data: ." helps nobody
     p = tmp_path / "empty.duckdb"
     with db.read(p) as con:
-        cfg = settings.stage_config(con)
+        cfg = stage_list.stage_config(con)
         df = cycle(con)
     assert cfg.inferred and cfg.stages == () and cfg.note is None
     assert df.attrs["notes"] == [] and list(df["deals"]) == [0, 0, 0]

@@ -3,7 +3,7 @@
 For any history and window: every category is a non-negative amount; start + new + pulled_in +
 increased − decreased − pushed_out − won − lost = end exactly (to the cent); start and end are
 the open amounts with close dates in W of the snapshots at --from and after --to; and each
-deal's category is the one an independent reading of DESIGN.md "Snapshot as of t" and
+deal's category is the one an independent reading of docs/metrics.md "Snapshot as of t" and
 "Pipeline waterfall", written here in plain Python, gives."""
 
 from datetime import date, datetime, timedelta
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from kam_analytics import db, periods
+from kam_analytics import batches, db, periods
 from kam_analytics.reports.forecasting import waterfall, waterfall_deals
 
 STAGES = ("A", "B", "Closed Won", "Closed Lost")
@@ -48,7 +48,7 @@ def _day(n):
 
 
 def _state(deal, t):
-    """DESIGN.md "Snapshot as of t" read afresh: None before created_date, else the last state
+    """docs/metrics.md "Snapshot as of t" read afresh: None before created_date, else the last state
     (the last of rows sharing a day) before t, else the first state, else the current fields."""
     if not deal["created"] < t:
         return None
@@ -67,7 +67,7 @@ def _status(stage):
 
 
 def _reference(deals, w0, w1, t0, t1):
-    """deal -> (entered, left_as, start amount, final amount) per DESIGN.md "Pipeline waterfall"."""
+    """deal -> (entered, left_as, start amount, final amount) per docs/metrics.md "Pipeline waterfall"."""
     def in_w(s):
         return s["close"] is not None and w0 <= s["close"] < w1
 
@@ -96,7 +96,7 @@ def _reference(deals, w0, w1, t0, t1):
 @pytest.fixture(scope="module")
 def wf_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("waterfall") / "wf.duckdb"
-    with db.batch(path, "test", "schema"):
+    with batches.batch(path, "test", "schema"):
         pass
     return path
 
@@ -110,7 +110,7 @@ def _load(path, deals):
         for i, r in enumerate(deal["rows"]):
             history_rows.append([deal["id"], datetime.combine(_day(r["day"]), datetime.min.time()), r["stage"],
                                  r["amount"], _day(r["close"]) if r["close"] is not None else None, seq * 10 + i])
-    with db.batch(path, "test", "random history") as b:
+    with batches.batch(path, "test", "random history") as b:
         for table in ("deal_history", "deals"):
             b.con.execute(f"delete from {table}")
         b.con.executemany(

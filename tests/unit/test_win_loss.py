@@ -1,5 +1,5 @@
 """win-loss, plan-effect, step-lateness and map-health on tests/fixtures/winloss, every figure
-worked out by hand below (DESIGN.md "Win rate", "Bands", "Plan steps").
+worked out by hand below (docs/metrics.md "Win rate", "Bands", "Plan steps").
 
 The fixture (stages A, B, Closed Won, Closed Lost; USD at 0.9 EUR from 2026-01-01):
   W1 won  X 10,000 EUR  closed 2026-02-10  mutual plan signed 01-20/01-25, 4 steps
@@ -29,7 +29,8 @@ Z = 1.96
 
 
 def wilson_by_hand(won: int, n: int) -> tuple[float, float]:
-    """DESIGN.md's Wilson score interval, written out: (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n)."""
+    """docs/metrics.md "Win rate": the Wilson score interval, written out: (p + z²/2n ± z·√(p(1−p)/n +
+    z²/4n²)) / (1 + z²/n)."""
     p = won / n
     centre = p + Z * Z / (2 * n)
     spread = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
@@ -190,8 +191,8 @@ def test_map_health(wl_db):
     assert (o1["overdue_buyer_steps"], o1["overdue_seller_steps"], o1["signed"]) == (1, 1, False)
     assert o1["days_to_mutual"] == 7 and o1["unsigned_at_stage"]                         # stage B, the setting
     # its risk: overdue buyer steps, overdue seller steps, unsigned. No flagged deal of this fixture closed
-    # from a quarter start with a stage win rate before 07-01, so every learnt weight is 0 (DESIGN.md "Risk
-    # score and bands (calibrated)"): score 0, low, as the risk report says
+    # from a quarter start with a stage win rate before 07-01, so every learnt weight is 0
+    # (docs/metrics.md "Risk score and bands"): score 0, low, as the risk report says
     assert flags.loc["O1", "flags"] == ["overdue_buyer_steps", "overdue_seller_steps", "unsigned_plan"]
     assert (o1["risk_score"], o1["risk_band"]) == (0.0, "low") == (flags.loc["O1", "score"], flags.loc["O1", "band"])
     o2 = df.iloc[1]

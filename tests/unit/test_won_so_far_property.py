@@ -1,6 +1,6 @@
 """Won so far as a property over random worlds (hypothesis), issue 24 part 1.
 
-DESIGN.md "Forecast accuracy": won_by_a = won IN P before a, i.e. closed_date in
+docs/metrics.md "Forecast accuracy": won_by_a = won IN P before a, i.e. closed_date in
 [P's first day, min(a, P's end)); actual = amount won with closed_date in P. So once P has
 ended (a on or after P's end, and on or before the data's date, so that the snapshot at a
 holds every closing in P) won so far IS the actual: a win after P's end, even one before the
@@ -8,7 +8,7 @@ as-of, belongs to a later period. The property: for every period P and every suc
 won so far = actual in `forecast-accuracy` (in total and per owner), in `forecast-range`
 (its won_by_as_of, and P10 = P50 = P90: nothing is left to close in P), and `attainment`'s
 won summed over its rows (the owners with a quota, and the "(no quota)" row), by owner,
-manager and team; and all of them equal an independent reading of DESIGN.md in plain Python.
+manager and team; and all of them equal an independent reading of docs/metrics.md in plain Python.
 
 The worlds close deals for good: a deal's closing row is its last (the deal's current fields
 are that row's), so the snapshot at any a after the closing holds what the data holds now.
@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from kam_analytics import db, models, periods
+from kam_analytics import batches, db, derived, periods
 from kam_analytics.reports.forecast_quality import accuracy_by_owner, attainment, forecast_accuracy, forecast_range
 
 BASE = date(2026, 1, 1)
@@ -92,7 +92,7 @@ def _load(path, deals, quotas):
         for i, r in enumerate(d["rows"]):
             history_rows.append([d["id"], datetime.combine(_day(r["day"]), datetime.min.time()), r["stage"],
                                  r["amount"], _day(r["close"]) if r["close"] is not None else None, seq * 10 + i])
-    with db.batch(path, "test", "random world") as b:
+    with batches.batch(path, "test", "random world") as b:
         for table in ("deal_history", "deals", "quotas", "owners", "fx_rates"):
             b.con.execute(f"delete from {table}")
         b.con.executemany(
@@ -111,7 +111,7 @@ def _load(path, deals, quotas):
 
 
 def _reference_actual(deals, p0, p1):
-    """DESIGN.md read afresh: the amounts (in EUR at the rate valid at the close date) of the
+    """docs/metrics.md read afresh: the amounts (in EUR at the rate valid at the close date) of the
     deals won with closed_date (given, else the day of the first closed row) in [p0, p1)."""
     total = 0.0
     for d in deals:
@@ -131,7 +131,7 @@ def _reference_actual(deals, p0, p1):
 @pytest.fixture(scope="module")
 def world_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("won_so_far") / "w.duckdb"
-    with db.batch(path, "test", "schema"):
+    with batches.batch(path, "test", "schema"):
         pass
     return path
 
@@ -158,7 +158,7 @@ def test_won_so_far_is_the_actual_once_the_period_has_ended(world_path, world):
     _load(world_path, deals, quotas)
     p0, p1 = periods.bounds(period)
     with db.read(world_path) as con:
-        data_date = models.data_date(con)
+        data_date = derived.data_date(con)
         assert data_date >= p1                          # LATE: every period of the worlds has ended
         a = p1 + timedelta(days=pick % ((data_date - p1).days + 1))       # P's end <= a <= the data's date
         expected = _reference_actual(deals, p0, p1)

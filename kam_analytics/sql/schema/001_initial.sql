@@ -1,4 +1,4 @@
--- Schema version 1: every canonical table of DESIGN.md "Canonical tables".
+-- Schema version 1: every canonical table of docs/data.md "Canonical tables".
 -- Every data row carries the batch_id of the import or app action that wrote it.
 -- Migrations are numbered files in this folder, applied in order by db.migrate().
 
@@ -232,7 +232,7 @@ create table fx_rates (
     primary key (currency, valid_from)
 );
 
--- Derived: one row per stage visit (DESIGN.md "Time in stage"), rebuilt in the same
+-- Derived: one row per stage visit (docs/metrics.md "Time in stage"), rebuilt in the same
 -- transaction as every write to deals or deal_history. See sql/stage_visits.sql.
 create table stage_visits (
     deal_id    varchar not null,

@@ -1,4 +1,4 @@
--- Schema version 2: where each history row came from (DESIGN.md deal_history's four shapes),
+-- Schema version 2: where each history row came from (docs/data.md "Deal history"),
 -- so that snapshots build history only for deals with no history of another shape.
 --   full      full-state rows (CRM opportunity-history exports, templates, the demo)
 --   field_log a field-change log turned into full-state rows

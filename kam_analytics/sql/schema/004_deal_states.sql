@@ -1,6 +1,6 @@
 -- Schema version 4: each deal's state at each changed_at (sql/deal_states.sql), derived and
 -- rebuilt in the same transaction as every write to deals or deal_history, so that a snapshot
--- "as of t" is one filtered scan (DESIGN.md "Snapshot as of t") and pushes need no window.
+-- "as of t" is one filtered scan (docs/metrics.md "Snapshot as of t") and pushes need no window.
 create table deal_states (
     deal_id             varchar not null,
     changed_at          timestamp not null,

@@ -1,6 +1,6 @@
 -- Schema version 5: running figures on each deal state (sql/deal_states.sql), so that the
 -- state in force at any t also tells the deal's pushes and peak amount up to t: the risk flags
--- (DESIGN.md "Risk flags": pushed repeatedly, amount dropped) at one as-of or at every
+-- (docs/metrics.md "Risk flags": pushed repeatedly, amount dropped) at one as-of or at every
 -- quarter start of a back-test need no second pass over the history.
 alter table deal_states add column pushes_so_far integer;        -- pushes up to this row
 alter table deal_states add column pull_ins_so_far integer;      -- pull-ins up to this row

@@ -1,4 +1,4 @@
--- Schema version 6: a snapshot "as of t" as one filtered scan with no join (DESIGN.md
+-- Schema version 6: a snapshot "as of t" as one filtered scan with no join (docs/metrics.md
 -- "Snapshot as of t"). Each deal state carries the deal fields the snapshot needs beside it
 -- (the deal's current values, used where the state row has none), and the deals without any
 -- history are listed apart. Both derived: rebuilt with deal_states at every write.

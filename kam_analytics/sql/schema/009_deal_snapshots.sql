@@ -1,5 +1,5 @@
--- Schema version 9: every deals export seen as a snapshot, per deal and snapshot date (DESIGN
--- deal_history, successive snapshots). The snapshot rows of deal_history are rebuilt from these
+-- Schema version 9: every deals export seen as a snapshot, per deal and snapshot date (docs/data.md
+-- "Deal history", successive snapshots). The snapshot rows of deal_history are rebuilt from these
 -- observations for every deal a batch observes, so that any order of the files and any split
 -- into batches gives the same history; a deal's current fields come from its latest-dated
 -- snapshot, whatever the order of import.

@@ -1,4 +1,4 @@
--- Schema version 10: every change of a field-change log as it was read (DESIGN deal_history, a
+-- Schema version 10: every change of a field-change log as it was read (docs/data.md "Deal history", a
 -- field-change log), per deal: its edit time, the field, and the old and new value typed per
 -- field. The field_log rows of deal_history are rebuilt from these changes and the deal's
 -- current fields whenever either changes (a log imported before its deals, a deals file after
