@@ -28,7 +28,9 @@ def _wait_ready(page):
     page.wait_for_selector("[data-testid=stApp]")
     page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000)
     assert page.locator("text=Page not found").count() == 0
-    assert page.locator("text=Traceback").count() == 0
+    # a Python traceback (the Definitions page itself says "no page shows a Python traceback")
+    assert page.locator("text=Traceback (most recent call last)").count() == 0
+    assert page.locator("[data-testid=stException]").count() == 0
 
 
 def test_stage_durations_page_shows_the_report_numbers(tiny_db, serve, page):
@@ -43,7 +45,9 @@ def test_stage_durations_page_shows_the_report_numbers(tiny_db, serve, page):
     _wait_ready(page)
     values = page.locator("[data-testid=stMetricValue]").all_inner_texts()
     assert expected in values, values
-    assert page.locator("text=Traceback").count() == 0
+    # a Python traceback (the Definitions page itself says "no page shows a Python traceback")
+    assert page.locator("text=Traceback (most recent call last)").count() == 0
+    assert page.locator("[data-testid=stException]").count() == 0
     screenshot(page, "stage_durations_tiny")
 
 

@@ -2,7 +2,7 @@
 to the default: the page and the URL show the default (before the fix "Split by → (none)" and
 the current quarter on Forecast snapped back to the previous value, and the URL kept it). A
 value in the URL that a page cannot serve is said in one sentence, never an error. One served
-app (the demo world of 2,000 deals, seed 7) for the whole walk."""
+app (the demo world of 2,000 deals, seed 7) for each part of the walk."""
 
 from __future__ import annotations
 
@@ -73,14 +73,13 @@ def _back_to_default(page, label: str, other: str, default: str, param: str):
     return url_with
 
 
-def test_every_picker_goes_back_to_its_default(demo_db_factory, serve, page):
+def _app_with_demo(demo_db_factory, serve):
     path = demo_db_factory(2000, 7)
-    with db.read(path) as con:
-        from kam_analytics import overview
+    return path, serve(path)
 
-        data_date = overview.summary(con)["data_date"]          # the Forecast page's "current" quarter
-    app = serve(path)
 
+def test_the_stage_pickers_go_back_to_their_defaults(demo_db_factory, serve, page):
+    path, app = _app_with_demo(demo_db_factory, serve)
     # ---- Stage durations: Split by, Outcome, Revisits
     _open(page, f"{app.url}/stage_durations", "text=Median days in each stage")
     assert _chosen(page, "Split by") == "(none)"
@@ -100,6 +99,13 @@ def test_every_picker_goes_back_to_its_default(demo_db_factory, serve, page):
     _back_to_default(page, "Split by", "segment", "(none)", "by")
     assert "v=" not in _params(page)                  # the comparison went with the split
 
+
+def test_the_forecast_and_win_loss_pickers_go_back_to_their_defaults(demo_db_factory, serve, page):
+    path, app = _app_with_demo(demo_db_factory, serve)
+    with db.read(path) as con:
+        from kam_analytics import overview
+
+        data_date = overview.summary(con)["data_date"]          # the Forecast page's "current" quarter
     # ---- Forecast: the period (the current quarter is the default) and the roll-up
     with db.read(path) as con:
         from kam_analytics import settings
@@ -120,6 +126,20 @@ def test_every_picker_goes_back_to_its_default(demo_db_factory, serve, page):
     _back_to_default(page, "Segment", "SMB", "All", "segment")
     _back_to_default(page, "Split by", "region", "owner", "by")
 
+    # ---- a split chosen on one page does not follow to a page where "by" means something else
+    _open(page, f"{app.url}/stage_durations?by=region", "text=Median days in each stage")
+    page.get_by_role("link", name="Forecast").click()
+    page.wait_for_selector("text=Quota attainment", timeout=60_000)
+    _ready(page)
+    assert "by=" not in _params(page), page.url
+    page.get_by_role("link", name="Win-loss").click()
+    page.wait_for_selector("text=Win rate by owner", timeout=60_000)
+    _ready(page)
+    assert "by=" not in _params(page) and _chosen(page, "Split by") == "owner", page.url
+
+
+def test_the_risk_plan_and_data_pickers_go_back_to_their_defaults(demo_db_factory, serve, page):
+    path, app = _app_with_demo(demo_db_factory, serve)
     # ---- Deals at risk: a band picked, then none (every band, the default)
     _open(page, f"{app.url}/risk", "text=All the deals shown")
     band = page.locator("[data-testid=stMultiSelect]").filter(
@@ -134,17 +154,6 @@ def test_every_picker_goes_back_to_its_default(demo_db_factory, serve, page):
     page.keyboard.press("Escape")
     _ready(page)
     assert "band=" not in _params(page) and "high" not in band.inner_text(), (page.url, band.inner_text())
-
-    # ---- a split chosen on one page does not follow to a page where "by" means something else
-    _open(page, f"{app.url}/stage_durations?by=region", "text=Median days in each stage")
-    page.get_by_role("link", name="Forecast").click()
-    page.wait_for_selector("text=Quota attainment", timeout=60_000)
-    _ready(page)
-    assert "by=" not in _params(page), page.url
-    page.get_by_role("link", name="Win-loss").click()
-    page.wait_for_selector("text=Win rate by owner", timeout=60_000)
-    _ready(page)
-    assert "by=" not in _params(page) and _chosen(page, "Split by") == "owner", page.url
 
     # ---- Closing plan: dates from the mean, then the median again (the default)
     _open(page, f"{app.url}/closing_plan", "text=How the plan is made")

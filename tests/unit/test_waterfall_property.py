@@ -133,7 +133,7 @@ REOPENED = [  # won before the window, reopened and lost inside it: pulled in, t
 ]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(histories())
 @example((REOPENED, 2, 20, 59))
 def test_waterfall_identity_and_reference(wf_path, case):

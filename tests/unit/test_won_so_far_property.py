@@ -150,7 +150,7 @@ AFTER_THE_END = ([
 ], "FY2026-Q1", [("Ann Lee", "FY2026-Q1", 2_000.0)], 24)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(worlds())
 @example(AFTER_THE_END)
 def test_won_so_far_is_the_actual_once_the_period_has_ended(world_path, world):
