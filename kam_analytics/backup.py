@@ -245,6 +245,8 @@ def _alive(pid: int) -> bool:
         return True
     try:
         os.kill(pid, 0)
+    except (OverflowError, ValueError):     # no process has such a number: a name made by hand
+        return True
     except ProcessLookupError:
         return False
     except PermissionError:     # another user's process: alive
@@ -275,7 +277,7 @@ def clean_leftovers(path) -> list[Path]:
             if not rest.startswith(kind + "-"):
                 continue
             pid_text = rest[len(kind) + 1:].split(".", 1)[0]      # .rebuild-123 and its .rebuild-123.wal
-            if not pid_text.isdigit() or _alive(int(pid_text)):
+            if not (pid_text.isascii() and pid_text.isdigit()) or _alive(int(pid_text)):
                 continue
             try:
                 if entry.is_dir() and not entry.is_symlink():

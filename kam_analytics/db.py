@@ -160,9 +160,9 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> int:
             "insert or replace into meta values ('schema_version', ?)", [str(version)]
         )
         con.execute("insert or ignore into meta values ('data_version', '0')")
+        if current > 0:     # a new release may derive more: rebuild it all once (flagged in the same
+            set_meta(con, "derived_stale", "1")     # transaction, so a kill cannot skip it)
         con.commit()
-    if 0 < current < SCHEMA_VERSION:    # a new release may derive more: rebuild it all once
-        set_meta(con, "derived_stale", "1")
     if _rebuild_derived is not None and get_meta(con, "derived_stale") == "1":
         _prepare(con)
         con.begin()

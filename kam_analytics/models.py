@@ -73,15 +73,16 @@ def query(name: str, **fill: str) -> str:
     def expand(text: str, where: str, stack: tuple[str, ...]) -> str:
         def part(m: re.Match) -> str:
             key = m.group(1)
-            if key in fill:
+            owner = stack[-1] if stack else name
+            in_given = where.startswith("the text given")
+            if key in fill and (key in _files() or key in slots(owner) or in_given):
                 used.add(key)
                 return expand(fill[key], f"the text given for {{{key}}}", stack)
             if key in _files():
                 if key in stack:
                     raise SqlError(f"{where} includes itself through {' -> '.join((*stack, key))}")
                 return expand(sql(key), f"sql {key}", (*stack, key))
-            owner = stack[-1] if stack else name
-            if key in slots(owner) or where.startswith("the text given"):
+            if key in slots(owner) or in_given:
                 raise SqlError(f"{where} needs the slot {{{key}}}: pass {key}=... to models.query({name!r})")
             raise SqlError(f"{where} has {{{key}}}, which is neither another SQL file nor a slot declared in "
                            f"its `-- slots:` line")
@@ -95,15 +96,22 @@ def query(name: str, **fill: str) -> str:
 
 
 def _code_part(line: str, fill) -> str:
-    """The line with `fill` applied to its code only: a `{x}` in a -- comment is left as written
-    (a filled fragment there could end the comment)."""
-    quoted = False
+    """The line with `fill` applied to its code only, outside '…' and "…": a `{x}` in a -- comment
+    or in a string is left as written (a filled fragment in a comment could end it)."""
+    out, start, quote = [], 0, None
     for i, ch in enumerate(line):
-        if ch == "'":
-            quoted = not quoted
-        elif not quoted and line.startswith("--", i):
-            return fill(line[:i]) + line[i:]
-    return fill(line)
+        if quote:
+            if ch == quote:
+                out.append(line[start:i + 1])
+                start, quote = i + 1, None
+        elif ch in "'\"":
+            out.append(fill(line[start:i]))
+            start, quote = i, ch
+        elif line.startswith("--", i):
+            out.append(fill(line[start:i]))
+            return "".join(out) + line[i:]
+    out.append(line[start:] if quote else fill(line[start:]))
+    return "".join(out)
 
 
 def used_params(query: str, params: dict) -> dict:
@@ -115,7 +123,9 @@ def used_params(query: str, params: dict) -> dict:
 
 def literal(value) -> str:
     """A parameter's value written as a DuckDB literal (for shell_script)."""
-    if value is None:
+    if hasattr(value, "item") and not isinstance(value, (list, tuple, str)) and getattr(value, "ndim", 1) == 0:
+        value = value.item()                     # a numpy scalar: its Python value
+    if value is None or (hasattr(value, "to_pydatetime") and value != value):     # pandas NaT
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"

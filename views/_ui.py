@@ -40,7 +40,7 @@ def _clean_leftovers_once(path: str) -> None:
     database (the CLI does the same at each start)."""
     try:
         backup.clean_leftovers(path)
-    except OSError:
+    except Exception:  # noqa: BLE001 - a tidy-up: never a reason for a page to fail
         pass
 
 
@@ -499,7 +499,8 @@ def account_sidebar() -> None:
         for k in ("kam_user", "kam_role"):
             st.session_state.pop(k, None)
         if not _users():
-            st.logout()
+            st.logout()     # deletes Streamlit's identity cookie and redirects (a new session):
+            return          # a rerun here would cut that redirect short
         st.rerun()
 
 

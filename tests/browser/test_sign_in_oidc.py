@@ -8,7 +8,6 @@ the next user."""
 import secrets
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from ..conftest import load_fixture
 from .conftest import App, _free_port, screenshot
@@ -91,19 +90,16 @@ def test_oidc_sign_in_with_roles_by_e_mail(oidc_app, provider, page):
 
     _wait_ready(page)                                              # (a click during a rerun can be lost)
     page.get_by_role("button", name="Sign out").click()
-    # st.logout ends Streamlit's session; whether it also passes through the provider's
-    # end-session page depends on Streamlit's version and the provider: both are accepted
-    try:
-        page.wait_for_url(f"{provider}/**", timeout=5_000)
-        page.get_by_role("button", name="End session").click()
-        page.wait_for_url(f"{oidc_app.url}/**", timeout=30_000)
-    except PlaywrightTimeout:
-        pass
+    # st.logout deletes Streamlit's identity cookie and ends the provider's session too (a rerun
+    # called after it used to cut that short: a reload then found the user still signed in)
+    page.wait_for_url(f"{provider}/**", timeout=60_000)
+    page.get_by_role("button", name="End session").click()
+    page.wait_for_url(f"{oidc_app.url}/**", timeout=60_000)
     page.get_by_role("button", name="Sign in with your identity provider").wait_for(timeout=60_000)
     page.reload()                                                  # and Streamlit's cookie is gone
-    page.get_by_role("button", name="Sign in with your identity provider").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Sign in with your identity provider").wait_for(timeout=60_000)
     page.goto(f"{oidc_app.url}/import")                            # signed out: a direct link asks again
-    page.get_by_role("button", name="Sign in with your identity provider").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Sign in with your identity provider").wait_for(timeout=60_000)
     assert page.locator("[data-testid=stFileUploader]").count() == 0
 
     # bo: mapped to viewer, reads but may not import

@@ -24,6 +24,29 @@ def test_database_from_a_newer_release_is_refused(tmp_path):
             pass
 
 
+def test_an_upgraded_database_gets_its_derived_tables_rebuilt_once(tiny_db):
+    """A database made by an older release (schema 9: its last migration, 010, not yet
+    applied) is migrated on the first open, and the derived tables are built again from the data
+    in the same step: here they were emptied, and the first read finds them whole again."""
+    assert db.SCHEMA_VERSION == 10, "a new migration: drop below what it makes instead of deal_field_changes"
+    with db.read(tiny_db) as con:
+        visits = con.execute("select count(*) from stage_visits").fetchone()[0]
+        states = con.execute("select count(*) from deal_states").fetchone()[0]
+        v0 = db.data_version(con)
+    assert visits > 0 and states > 0
+    with db.write(tiny_db) as con:
+        con.execute("delete from stage_visits")
+        con.execute("delete from deal_states")
+        con.execute("drop table deal_field_changes")     # what the last migration (010) makes
+        con.execute("update meta set value = ? where key = 'schema_version'", [str(db.SCHEMA_VERSION - 1)])
+    with db.read(tiny_db) as con:
+        assert db.get_meta(con, "schema_version") == str(db.SCHEMA_VERSION)
+        assert db.get_meta(con, "derived_stale") == ""
+        assert con.execute("select count(*) from stage_visits").fetchone()[0] == visits
+        assert con.execute("select count(*) from deal_states").fetchone()[0] == states
+        assert db.data_version(con) == v0 + 1          # cached reads of the old tables go stale
+
+
 def test_every_write_bumps_the_data_version_and_a_failed_one_leaves_nothing(tiny_db):
     with db.read(tiny_db) as con:
         v0 = db.data_version(con)
