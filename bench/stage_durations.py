@@ -56,6 +56,7 @@ def role_ours(workdir: Path) -> dict:
     models.sql.cache_clear()
     real_sql = models.sql
     models.sql = lambda name: inline if name == "stage_time_per_deal" else real_sql(name)  # type: ignore
+    models._query.cache_clear()          # the queries put together before used the real file
     import kam_analytics.reports.stage_durations as sd
 
     sd.models = models
@@ -64,6 +65,7 @@ def role_ours(workdir: Path) -> dict:
         df_view = stage_durations(con)
     as_view = time.perf_counter() - t
     models.sql = real_sql  # type: ignore
+    models._query.cache_clear()
     same = df_view[["deals", "median_days"]].equals(df[["deals", "median_days"]])
     out = df[["stage", "deals", "mean_days", "median_days", "p75_days", "p90_days", "in_progress",
               "in_progress_median_age_days"]]

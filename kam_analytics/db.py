@@ -138,12 +138,19 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
             raise InputError(f"cannot open the database {path}: {exc}") from None
 
 
-def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
+def _schema_state(con: duckdb.DuckDBPyConnection) -> tuple[int, bool]:
+    """The schema version and whether the derived tables await their rebuild after an upgrade,
+    in one query (each open asks it)."""
     try:        # asked directly: a catalog lookup would cost a third of each open
-        row = con.execute("select value from meta where key = 'schema_version'").fetchone()
+        rows = dict(con.execute("select key, value from meta where key in ('schema_version', 'derived_stale')")
+                    .fetchall())
     except duckdb.CatalogException:     # no meta table: a new file
-        return 0
-    return int(row[0]) if row else 0
+        return 0, False
+    return int(rows.get("schema_version") or 0), rows.get("derived_stale") == "1"
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    return _schema_state(con)[0]
 
 
 def migrate(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> int:
@@ -181,10 +188,6 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(MACROS)     # sql/macros.sql: norm_key, step_key, won_so_far, fiscal_quarter
 
 
-def _derived_stale(con: duckdb.DuckDBPyConnection) -> bool:
-    return get_meta(con, "derived_stale") == "1"
-
-
 def _newer_release(path: Path, version: int) -> InputError:
     return InputError(
         f"the database {path} was made by a newer release (schema {version}; this release "
@@ -204,8 +207,8 @@ def read(path: str | os.PathLike | None = None, must_exist: bool = False) -> Ite
         with _LOCK.read():
             if p.exists():
                 con = _open(p, read_only=True)
-                version = _schema_version(con)
-                if version == SCHEMA_VERSION and not (_rebuild_derived and _derived_stale(con)):
+                version, stale = _schema_state(con)
+                if version == SCHEMA_VERSION and not (_rebuild_derived and stale):
                     try:
                         _prepare(con)
                         yield con

@@ -19,6 +19,8 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
+from . import db
+
 SQL_DIR = Path(__file__).parent / "sql"
 _PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)\}")
 _SLOTS = re.compile(r"^--\s*slots:\s*(.*)$", re.MULTILINE)
@@ -67,7 +69,14 @@ def slots(name: str) -> tuple[str, ...]:
 def query(name: str, **fill: str) -> str:
     """The file named `name` with every include and slot filled. Refused (SqlError): a `{x}`
     that is neither an include nor a declared slot, a declared slot not given, and a value
-    given that no file of the query asks for."""
+    given that no file of the query asks for. Put together once per (name, slots): a page rerun
+    asks for the same queries again."""
+    return _query(name, tuple(sorted(fill.items())))
+
+
+@cache
+def _query(name: str, fill_items: tuple[tuple[str, str], ...]) -> str:
+    fill = dict(fill_items)
     used: set[str] = set()
 
     def expand(text: str, where: str, stack: tuple[str, ...]) -> str:
@@ -148,7 +157,7 @@ def shell_script(query: str, params: dict | None = None) -> str:
     """`query` as a script for a DuckDB shell opened on the database: sql/macros.sql, one
     `set variable` per parameter, and the query reading them with getvariable()."""
     params = params or {}
-    lines = [(SQL_DIR / "macros.sql").read_text(encoding="utf-8").rstrip(), ""]
+    lines = [db.MACROS.rstrip(), ""]
     lines += [f"set variable {k} = {literal(v)};" for k, v in sorted(params.items())]
     body = "\n".join(_code_part(line, lambda code: re.sub(
         r"\$([A-Za-z_][A-Za-z_0-9]*)\b", lambda m: f"getvariable('{m.group(1)}')" if m.group(1) in params else m.group(0),

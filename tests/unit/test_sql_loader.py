@@ -31,7 +31,7 @@ def test_a_query_is_refused_when_a_slot_is_missing_unknown_or_extra(tmp_path, mo
     (tmp_path / "reports" / "top.sql").write_text("select * from ({base})\n")
     (tmp_path / "reports" / "typo.sql").write_text("select {dimm}\n")
     monkeypatch.setattr(models, "SQL_DIR", tmp_path)
-    for f in (models._files, models.sql, models.slots):
+    for f in (models._files, models.sql, models.slots, models._query):
         f.cache_clear()
     try:
         assert models.query("top", dim="d.segment") == ("select * from (-- slots: dim\n"
@@ -45,7 +45,7 @@ def test_a_query_is_refused_when_a_slot_is_missing_unknown_or_extra(tmp_path, mo
         # a caller may pass text in place of an include (a shared snapshot table)
         assert models.query("top", base="select 1") == "select * from (select 1)\n"
     finally:
-        for f in (models._files, models.sql, models.slots):
+        for f in (models._files, models.sql, models.slots, models._query):
             f.cache_clear()
 
 
