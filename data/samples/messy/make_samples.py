@@ -320,6 +320,12 @@ def main() -> None:
                                "completed_date": "2026-01-30", "account_name": "Beta Srl"},
         {"Proprietario": "owner", "Entro il": "due_date", "Completato il": "completed_date"}, header_row=3,
         sheet="Piano")
+    # a csv export saved with the workbook's extension: read as what it is (its bytes), with a note
+    sample(text("54_csv_named_xlsx.xlsx",
+                "ID opportunità;Fase;Importo;Data chiusura\nX1;Proposta;1.250,50;31/03/2026\n"
+                "X2;Negoziazione;800;15/04/2026\n"),
+           "deals", 2, {"deal_id": "X1", "stage": "Proposta", "amount": 1250.5, "close_date": "2026-03-31"},
+           {"Importo": "amount", "Data chiusura": "close_date"})
 
     # filled templates in both languages, beside the messy files
     from kam_analytics import templates
